@@ -1,0 +1,43 @@
+# The two commands a new machine needs: `make demo` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench install install-test sample clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## Install, initialise the SQLite store in ./.paperfeed (or $PAPERFEED_HOME), import the sample.
+demo: install
+	$(BIN)/paperfeed demo
+
+## Install system and Python test needs, start a throw-away PostgreSQL, run every test.
+test: install-test
+	scripts/install-system-deps
+	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy
+
+bench: install-test
+	$(BIN)/python bench/ingest.py
+
+## Rebuild src/paperfeed/data/sample from ../shared (deterministic).
+sample: install
+	$(BIN)/python scripts/make_sample.py
+
+clean:
+	rm -rf $(VENV) .paperfeed .pytest_cache .mypy_cache .ruff_cache

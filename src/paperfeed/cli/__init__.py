@@ -1,0 +1,8 @@
+"""The ``paperfeed`` command: one Typer app, one module per group of commands."""
+
+from __future__ import annotations
+
+from paperfeed.cli import demo, ingest, store  # noqa: F401  (registers the commands)
+from paperfeed.cli.app import app
+
+__all__ = ["app"]

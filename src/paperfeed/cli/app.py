@@ -1,0 +1,83 @@
+"""The Typer app and the options every command shares (where the data lives, which database)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from paperfeed.config import Settings, load_settings
+from paperfeed.store.engine import make_engine
+from paperfeed.store.migrate import StoreNotReady, ensure_current
+
+app = typer.Typer(
+    name="paperfeed",
+    help="A self-hostable research-papers platform: daily feed, trending, search, digests.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", envvar="PAPERFEED_HOME", help="Data directory [default: ./.paperfeed]."
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="PAPERFEED_DB",
+            help="SQLAlchemy URL of the store [default: SQLite in the data directory].",
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = load_settings(home=data_dir, db=db)
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Stop with one line on stderr that says what went wrong and what to do."""
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def open_store(settings: Settings, *, require_current: bool = True) -> Engine:
+    """An engine on the configured store, or a clear error if it cannot be reached or is not ready."""
+    try:
+        engine = make_engine(settings.database_url)
+        if require_current:
+            ensure_current(engine)
+        else:
+            with engine.connect():
+                pass
+    except StoreNotReady as error:
+        fail(f"{error} (store: {shown_url(settings)})")
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        fail(f"cannot open the store at {shown_url(settings)}: {reason}")
+    except ValueError as error:
+        fail(str(error))
+    return engine
+
+
+def shown_url(settings: Settings) -> str:
+    """The database URL with any password hidden, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)

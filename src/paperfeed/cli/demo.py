@@ -1,0 +1,20 @@
+"""``paperfeed demo``: a working installation from nothing, on the bundled sample corpus."""
+
+from __future__ import annotations
+
+import typer
+
+from paperfeed.cli.app import app, console, settings_of, shown_url
+from paperfeed.cli.ingest import run_import
+from paperfeed.cli.store import init
+from paperfeed.data import SAMPLE_FILES
+
+
+@app.command()
+def demo(ctx: typer.Context) -> None:
+    """Initialise the store and import the bundled sample corpus (re-running changes nothing)."""
+    settings = settings_of(ctx)
+    init(ctx)
+    for source, path in SAMPLE_FILES:
+        run_import(settings, source, path, resume=True)
+    console.print(f"Demo store ready: {shown_url(settings)}")

@@ -1,0 +1,141 @@
+"""``paperfeed ingest SOURCE FILE``: import a file with a progress bar, a report and a summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from paperfeed.cli.app import app, console, errors, fail, open_store, settings_of
+from paperfeed.config import Settings
+from paperfeed.ingest import IngestReport, ingest_file
+from paperfeed.sources import arxiv_snapshot, jsonl
+from paperfeed.sources.record import BadRecord
+
+ingest_app = typer.Typer(help="Import papers from a file.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+
+FileArg = Annotated[Path, typer.Argument(help="The file to import (.gz is read as gzip).")]
+ResumeOpt = Annotated[
+    bool, typer.Option("--resume", help="Continue the last unfinished import of this file.")
+]
+SHOWN_BAD_LINES = 10
+
+
+@ingest_app.command("jsonl")
+def ingest_jsonl(ctx: typer.Context, file: FileArg, resume: ResumeOpt = False) -> None:
+    """Our generic JSONL format: {"id", "title", "abstract", "authors", "categories", "published", ...}."""
+    run_import(settings_of(ctx), jsonl.NAME, file, resume)
+
+
+@ingest_app.command("arxiv-snapshot")
+def ingest_arxiv_snapshot(ctx: typer.Context, file: FileArg, resume: ResumeOpt = False) -> None:
+    """The arXiv metadata snapshot (Kaggle arxiv-metadata-oai-snapshot.json), plain or .gz."""
+    run_import(settings_of(ctx), arxiv_snapshot.NAME, file, resume)
+
+
+def run_import(settings: Settings, source: str, file: Path, resume: bool) -> IngestReport:
+    """Import one file, showing progress; exit non-zero only if nothing at all could be read."""
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    engine = open_store(settings)
+    bad_lines = BadLineReport(settings.reports_dir, file)
+    with _progress() as progress:
+        task = progress.add_task(file.name, total=file.stat().st_size, papers="")
+
+        def show(done: int, total: int, report: IngestReport) -> None:
+            rate = report.papers_this_attempt / report.seconds if report.seconds else 0.0
+            progress.update(
+                task,
+                completed=done,
+                total=total,
+                papers=f"{report.readable:,} papers · {rate:,.0f}/s",
+            )
+
+        try:
+            report = ingest_file(
+                engine, source, file, resume=resume, on_progress=show, on_bad=bad_lines.add
+            )
+        finally:
+            bad_lines.close()
+    _print_summary(report, bad_lines)
+    if report.readable == 0 and not report.resumed:
+        fail(
+            f"{file}: nothing could be read"
+            + (" (the file is empty)" if report.state.bad == 0 else "")
+        )
+    return report
+
+
+class BadLineReport:
+    """Prints the first bad lines as they come and writes all of them to a report file."""
+
+    def __init__(self, folder: Path, file: Path) -> None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.path = folder / f"ingest-{stamp}-{file.name}.bad.tsv"
+        self.count = 0
+        self._out: TextIO | None = None
+
+    def add(self, bad: BadRecord) -> None:
+        self.count += 1
+        if self.count <= SHOWN_BAD_LINES:
+            shown_id = f" ({bad.record_id})" if bad.record_id else ""
+            errors.print(
+                f"[yellow]skipped[/] line {bad.line}{shown_id}: {bad.reason}", highlight=False
+            )
+        if self._out is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._out = self.path.open("w", encoding="utf-8")
+            self._out.write("line\tid\treason\n")
+        self._out.write(f"{bad.line}\t{bad.record_id or ''}\t{bad.reason}\n")
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[papers]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=not console.is_terminal,
+    )
+
+
+def _print_summary(report: IngestReport, bad_lines: BadLineReport) -> None:
+    state = report.state
+    rate = report.papers_this_attempt / report.seconds if report.seconds else 0.0
+    if report.resumed:
+        console.print(f"Resumed run {state.id} after line {report.resumed_from_line:,}.")
+    console.print(
+        f"[bold]{report.path.name}[/]: {state.new:,} new, {state.updated:,} updated, "
+        f"{state.unchanged:,} unchanged, {state.bad:,} bad"
+        + (
+            f", {report.duplicates:,} duplicate ids (the later line kept)"
+            if report.duplicates
+            else ""
+        )
+        + f" — {report.papers_this_attempt:,} papers in {report.seconds:.1f} s ({rate:,.0f}/s)",
+        highlight=False,
+    )
+    if bad_lines.count > SHOWN_BAD_LINES:
+        console.print(f"… and {bad_lines.count - SHOWN_BAD_LINES:,} more bad lines.")
+    if bad_lines.count:
+        console.print(f"Every skipped line, with its reason: {bad_lines.path}")

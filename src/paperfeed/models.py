@@ -1,0 +1,177 @@
+"""The store's tables.
+
+One schema serves SQLite and PostgreSQL. Every change to it is an Alembic migration in
+``store/migrations/versions``; a test checks that the migrations and these models agree.
+Constraint names follow a naming convention so that migrations can refer to them on both
+databases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Timestamp = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Organization(Base):
+    """A lab or company that papers are linked to (shown on cards, has its own page later)."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+
+
+class Author(Base):
+    """An author name as written on papers; claims by members come in a later migration."""
+
+    __tablename__ = "authors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(500), unique=True)
+
+
+class Paper(Base):
+    """One paper, under its canonical id (bare arXiv id, or ``source:id`` for other sources).
+
+    ``updated_at`` changes only when an import actually changed the paper, so ``(updated_at, id)``
+    is the change cursor the search indexer follows.
+    """
+
+    __tablename__ = "papers"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str] = mapped_column(Text, default="")
+    primary_category: Mapped[str | None] = mapped_column(String(40), index=True)
+    published: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    updated: Mapped[dt.date | None] = mapped_column(Date)
+    listed_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    doi: Mapped[str | None] = mapped_column(String(300))
+    journal_ref: Mapped[str | None] = mapped_column(Text)
+    comments: Mapped[str | None] = mapped_column(Text)
+    submitter: Mapped[str | None] = mapped_column(String(500))
+    abs_url: Mapped[str | None] = mapped_column(Text)
+    pdf_url: Mapped[str | None] = mapped_column(Text)
+    code_url: Mapped[str | None] = mapped_column(Text)
+    project_url: Mapped[str | None] = mapped_column(Text)
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+    organization: Mapped[Organization | None] = relationship()
+    author_links: Mapped[list[PaperAuthor]] = relationship(
+        order_by="PaperAuthor.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+    category_links: Mapped[list[PaperCategory]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (Index("ix_papers_change_cursor", "updated_at", "id"),)
+
+    @property
+    def authors(self) -> list[str]:
+        """Author names in the order the paper lists them."""
+        return [link.author.name for link in self.author_links]
+
+    @property
+    def categories(self) -> list[str]:
+        """Categories with the primary one first, as arXiv lists them."""
+        rest = sorted(
+            c.category for c in self.category_links if c.category != self.primary_category
+        )
+        return ([self.primary_category] if self.primary_category else []) + rest
+
+
+class PaperAuthor(Base):
+    """Authorship, keeping the order of the author list."""
+
+    __tablename__ = "paper_authors"
+
+    paper_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"), index=True)
+
+    author: Mapped[Author] = relationship(lazy="joined")
+
+
+class PaperCategory(Base):
+    """A paper's arXiv categories (primary and cross-lists), for per-category feeds and counts."""
+
+    __tablename__ = "paper_categories"
+
+    paper_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+    __table_args__ = (Index("ix_paper_categories_category_paper", "category", "paper_id"),)
+
+
+class PaperSource(Base):
+    """Which sources gave us a paper, and a digest of what each last said about it.
+
+    Kept per source so that re-importing any one file is recognised as "unchanged" even when
+    another source (say, a daily-papers list after the arXiv snapshot) added to the same paper.
+    """
+
+    __tablename__ = "paper_sources"
+
+    paper_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(32))
+    seen_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class IngestRun(Base):
+    """One import of one file: what it did, and how far it got, so a killed run can resume."""
+
+    __tablename__ = "ingest_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    path: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    lines_done: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    bad: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_ingest_runs_source_path", "source", "path"),)

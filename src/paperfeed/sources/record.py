@@ -1,0 +1,48 @@
+"""The typed record every source yields and ``ingest`` takes.
+
+Sources map their format's fields onto :class:`PaperRecord` and nothing more: ids, whitespace
+and links are normalised in one place, by ``ingest``, so that every source agrees. A line a
+source cannot read becomes a :class:`BadRecord` with its line number and the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class PaperRecord:
+    """One paper as a source gives it. ``None`` means the source does not know the field."""
+
+    id: str
+    title: str
+    abstract: str = ""
+    authors: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    version: int | None = None
+    published: dt.date | None = None
+    updated: dt.date | None = None
+    listed_on: dt.date | None = None
+    doi: str | None = None
+    journal_ref: str | None = None
+    comments: str | None = None
+    submitter: str | None = None
+    abs_url: str | None = None
+    pdf_url: str | None = None
+    code_url: str | None = None
+    project_url: str | None = None
+    organization: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BadRecord:
+    """A line that could not become a paper, and why (shown to the user, so say it plainly)."""
+
+    line: int
+    reason: str
+    record_id: str | None = None
+
+
+SourceItem = PaperRecord | BadRecord

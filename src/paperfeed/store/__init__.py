@@ -1,0 +1,1 @@
+"""The store: engines, migrations and the queries that write and read papers."""
