@@ -124,6 +124,9 @@ class PaperAuthor(Base):
 
     author: Mapped[Author] = relationship(lazy="joined")
 
+    # Small rows keyed by their primary key: without a rowid SQLite keeps one B-tree, not two.
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
+
 
 class PaperCategory(Base):
     """A paper's arXiv categories (primary and cross-lists), for per-category feeds and counts."""
@@ -135,7 +138,10 @@ class PaperCategory(Base):
     )
     category: Mapped[str] = mapped_column(String(40), primary_key=True)
 
-    __table_args__ = (Index("ix_paper_categories_category_paper", "category", "paper_id"),)
+    __table_args__ = (
+        Index("ix_paper_categories_category_paper", "category", "paper_id"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class PaperSource(Base):
@@ -153,6 +159,8 @@ class PaperSource(Base):
     source: Mapped[str] = mapped_column(String(40), primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(32))
     seen_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
 
 
 class IngestRun(Base):

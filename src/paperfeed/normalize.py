@@ -26,7 +26,10 @@ MAX_DOI = 300
 
 _OTHER_ID = re.compile(r"[a-z][a-z0-9_.-]{0,30}:[^\s\x00-\x1f]{1,60}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_URL = re.compile(r"(?:https?://|(?<![\w/.])(?=(?:www\.)?github\.com/))[^\s<>\"'{}|\\^`]+", re.I)
+# Literal starts (a scheme, a bare code-host name) keep this fast: it runs on every abstract.
+_URL = re.compile(
+    r"https?://[^\s<>\"'{}|\\^`]+|(?:www\.)?(?:github|gitlab)\.com/[^\s<>\"'{}|\\^`]+"
+)
 _CODE_HOSTS = re.compile(
     r"^(?:https?://)?(?:www\.)?(?:github\.com|gitlab\.com|codeberg\.org|bitbucket\.org)/[^/]+/[^/]+",
     re.I,
@@ -53,6 +56,7 @@ def normalise(record: PaperRecord) -> PaperRecord:
         )
     comments = _text(record.comments) or None
     doi = _text(record.doi) or None
+    code_url, project_url = _links(abstract, comments)
     if doi is not None and len(doi) > MAX_DOI:
         raise InvalidRecord(f"doi is {len(doi):,} characters; the limit is {MAX_DOI}")
     return replace(
@@ -69,8 +73,8 @@ def normalise(record: PaperRecord) -> PaperRecord:
         submitter=_text(record.submitter)[:MAX_NAME] or None,
         abs_url=record.abs_url or (f"https://arxiv.org/abs/{paper_id}" if is_arxiv else None),
         pdf_url=record.pdf_url or (f"https://arxiv.org/pdf/{paper_id}" if is_arxiv else None),
-        code_url=record.code_url or _first_link(_CODE_HOSTS, abstract, comments),
-        project_url=record.project_url or _first_link(_PROJECT_HOSTS, abstract, comments),
+        code_url=record.code_url or code_url,
+        project_url=record.project_url or project_url,
         organization=_text(record.organization)[:MAX_NAME] or None,
     )
 
@@ -133,12 +137,16 @@ def _categories(categories: list[str]) -> list[str]:
     return list(seen)
 
 
-def _first_link(host: re.Pattern[str], *texts: str | None) -> str | None:
+def _links(*texts: str | None) -> tuple[str | None, str | None]:
+    """The first code repository and the first project page linked in ``texts``."""
+    code = project = None
     for text in texts:
-        if not text or ("github" not in text and "gitlab" not in text and "://" not in text):
+        if not text or ("://" not in text and ".com/" not in text):
             continue
         for url in _URL.findall(text):
             url = url.rstrip(".,;:)]")
-            if host.match(url):
-                return url if "://" in url else f"https://{url}"
-    return None
+            if code is None and _CODE_HOSTS.match(url):
+                code = url if "://" in url else f"https://{url}"
+            elif project is None and _PROJECT_HOSTS.match(url):
+                project = url
+    return code, project

@@ -13,23 +13,40 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Connection, Insert, and_, delete, func, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, and_, delete, select, tuple_
 
 from paperfeed.models import Author, Organization, Paper, PaperAuthor, PaperCategory, PaperSource
 from paperfeed.normalize import content_hash
 from paperfeed.sources.record import PaperRecord
+from paperfeed.store.bulk import DO_NOTHING, chunks, insert_rows, lookup
 
-_T = TypeVar("_T")
-_CHUNK = 5_000
+PAPER_COLUMNS = (
+    "id", "version", "title", "abstract", "primary_category", "published", "updated",
+    "listed_on", "doi", "journal_ref", "comments", "submitter", "abs_url", "pdf_url",
+    "code_url", "project_url", "organization_id", "created_at", "updated_at",
+)  # fmt: skip
 _KEEP_WHEN_MISSING = (
     "version", "primary_category", "published", "updated", "listed_on", "doi", "journal_ref",
     "comments", "submitter", "abs_url", "pdf_url", "code_url", "project_url", "organization_id",
 )  # fmt: skip
+
+# On a second import, what the new record lacks is kept, and created_at never changes.
+_PAPER_CONFLICT = "ON CONFLICT (id) DO UPDATE SET " + ", ".join(
+    [f"{name} = COALESCE(excluded.{name}, papers.{name})" for name in _KEEP_WHEN_MISSING]
+    + [
+        "abstract = COALESCE(NULLIF(excluded.abstract, ''), papers.abstract)",
+        "title = excluded.title",
+        "updated_at = excluded.updated_at",
+    ]
+)
+_SOURCE_CONFLICT = (
+    "ON CONFLICT (paper_id, source) DO UPDATE "
+    "SET content_hash = excluded.content_hash, seen_at = excluded.seen_at"
+)
 
 papers = Paper.__table__
 paper_authors = PaperAuthor.__table__
@@ -57,7 +74,8 @@ def upsert_papers(
     writes = fresh + changed
     if writes:
         org_ids = _organization_ids(conn, {r.organization for r in writes if r.organization})
-        conn.execute(_upsert_statement(conn), [_paper_row(r, org_ids, now) for r in writes])
+        rows = [_paper_row(r, org_ids, now) for r in writes]
+        insert_rows(conn, papers, PAPER_COLUMNS, rows, on_conflict=_PAPER_CONFLICT)
         _record_sources(conn, [(r.id, hashes[r.id]) for r in writes], source, now)
         _delete_links(conn, [r.id for r in changed if r.authors], paper_authors)
         _delete_links(conn, [r.id for r in changed if r.categories], paper_categories)
@@ -86,7 +104,7 @@ def _stored_hashes(conn: Connection, ids: list[str], source: str) -> dict[str, s
     """For papers already stored: the hash of what ``source`` last said (None if it never did)."""
     stored: dict[str, str | None] = {}
     said = and_(paper_sources.c.paper_id == papers.c.id, paper_sources.c.source == source)
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         query = (
             select(papers.c.id, paper_sources.c.content_hash)
             .outerjoin(paper_sources, said)
@@ -99,113 +117,57 @@ def _stored_hashes(conn: Connection, ids: list[str], source: str) -> dict[str, s
 def _record_sources(
     conn: Connection, hashes: list[tuple[str, str]], source: str, now: dt.datetime
 ) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(paper_sources)
-    statement = statement.on_conflict_do_update(
-        index_elements=[paper_sources.c.paper_id, paper_sources.c.source],
-        set_={"content_hash": statement.excluded.content_hash, "seen_at": now},
-    )
-    rows = [{"paper_id": i, "source": source, "content_hash": h, "seen_at": now} for i, h in hashes]
-    conn.execute(statement, rows)
+    rows = [(paper_id, source, digest, now) for paper_id, digest in hashes]
+    columns = ("paper_id", "source", "content_hash", "seen_at")
+    insert_rows(conn, paper_sources, columns, rows, on_conflict=_SOURCE_CONFLICT)
 
 
-def _paper_row(record: PaperRecord, org_ids: dict[str, int], now: dt.datetime) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "version": record.version,
-        "title": record.title,
-        "abstract": record.abstract,
-        "primary_category": record.categories[0] if record.categories else None,
-        "published": record.published,
-        "updated": record.updated,
-        "listed_on": record.listed_on,
-        "doi": record.doi,
-        "journal_ref": record.journal_ref,
-        "comments": record.comments,
-        "submitter": record.submitter,
-        "abs_url": record.abs_url,
-        "pdf_url": record.pdf_url,
-        "code_url": record.code_url,
-        "project_url": record.project_url,
-        "organization_id": org_ids.get(record.organization) if record.organization else None,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def _upsert_statement(conn: Connection) -> Insert:
-    """INSERT … ON CONFLICT (id) DO UPDATE, keeping stored values the new record lacks."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(papers)
-    new = statement.excluded
-    updates: dict[str, Any] = {
-        name: func.coalesce(new[name], papers.c[name]) for name in _KEEP_WHEN_MISSING
-    }
-    updates["abstract"] = func.coalesce(func.nullif(new.abstract, ""), papers.c.abstract)
-    for name in ("title", "updated_at"):
-        updates[name] = new[name]
-    return statement.on_conflict_do_update(index_elements=[papers.c.id], set_=updates)
+def _paper_row(record: PaperRecord, org_ids: dict[str, int], now: dt.datetime) -> tuple[Any, ...]:
+    """The paper's values in ``PAPER_COLUMNS`` order."""
+    return (
+        record.id, record.version, record.title, record.abstract,
+        record.categories[0] if record.categories else None,
+        record.published, record.updated, record.listed_on, record.doi, record.journal_ref,
+        record.comments, record.submitter, record.abs_url, record.pdf_url, record.code_url,
+        record.project_url, org_ids.get(record.organization) if record.organization else None,
+        now, now,
+    )  # fmt: skip
 
 
 def _organization_ids(conn: Connection, names: set[str | None]) -> dict[str, int]:
     by_slug = {slugify(name): name for name in names if name}
     if not by_slug:
         return {}
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    rows = [{"slug": slug, "name": name} for slug, name in by_slug.items()]
-    conn.execute(
-        dialect.insert(organizations).on_conflict_do_nothing(index_elements=["slug"]), rows
-    )
-    found = _lookup(conn, organizations.c.slug, organizations.c.id, list(by_slug))
+    rows = list(by_slug.items())
+    insert_rows(conn, organizations, ("slug", "name"), rows, on_conflict=DO_NOTHING)
+    found = lookup(conn, organizations.c.slug, organizations.c.id, list(by_slug))
     return {by_slug[slug]: org_id for slug, org_id in found.items()}
 
 
 def _author_ids(conn: Connection, names: set[str]) -> dict[str, int]:
     """Ids of author names, creating the names the store has not seen."""
-    ids = _lookup(conn, authors.c.name, authors.c.id, sorted(names))
-    missing = [{"name": name} for name in names if name not in ids]
+    ids = lookup(conn, authors.c.name, authors.c.id, sorted(names))
+    missing = [(name,) for name in names if name not in ids]
     if missing:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        conn.execute(
-            dialect.insert(authors).on_conflict_do_nothing(index_elements=["name"]), missing
-        )
-        ids.update(_lookup(conn, authors.c.name, authors.c.id, [row["name"] for row in missing]))
+        insert_rows(conn, authors, ("name",), missing, on_conflict=DO_NOTHING)
+        ids.update(lookup(conn, authors.c.name, authors.c.id, [row[0] for row in missing]))
     return ids
-
-
-def _lookup(conn: Connection, key: Any, value: Any, keys: Sequence[str]) -> dict[str, Any]:
-    """``{key: value}`` for the rows whose ``key`` is in ``keys``, in chunks the drivers accept."""
-    found: dict[str, Any] = {}
-    for chunk in _chunks(keys):
-        found.update((row[0], row[1]) for row in conn.execute(select(key, value).where(key.in_(chunk))))
-    return found
 
 
 def _insert_authors(conn: Connection, records: list[PaperRecord]) -> None:
     if not records:
         return
     ids = _author_ids(conn, {name for r in records for name in r.authors})
-    rows = [
-        {"paper_id": r.id, "position": position, "author_id": ids[name]}
-        for r in records
-        for position, name in enumerate(r.authors)
-    ]
-    conn.execute(paper_authors.insert(), rows)
+    rows = [(r.id, position, ids[name]) for r in records for position, name in enumerate(r.authors)]
+    insert_rows(conn, paper_authors, ("paper_id", "position", "author_id"), rows)
 
 
 def _insert_categories(conn: Connection, records: list[PaperRecord]) -> None:
-    if not records:
-        return
-    rows = [{"paper_id": r.id, "category": c} for r in records for c in r.categories]
-    conn.execute(paper_categories.insert(), rows)
+    rows = [(r.id, category) for r in records for category in r.categories]
+    insert_rows(conn, paper_categories, ("paper_id", "category"), rows)
 
 
 def _delete_links(conn: Connection, paper_ids: list[str], table: Any) -> None:
     """Drop a changed paper's author or category links before the new list is written."""
-    for chunk in _chunks(paper_ids):
+    for chunk in chunks(paper_ids):
         conn.execute(delete(table).where(table.c.paper_id.in_(chunk)))
-
-
-def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]

@@ -110,6 +110,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("paper_id", "position", name=op.f("pk_paper_authors")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("paper_authors", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_paper_authors_author_id"), ["author_id"], unique=False)
@@ -125,6 +126,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("paper_id", "category", name=op.f("pk_paper_categories")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("paper_categories", schema=None) as batch_op:
         batch_op.create_index(
@@ -144,6 +146,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("paper_id", "source", name=op.f("pk_paper_sources")),
+        sqlite_with_rowid=False,
     )
 
 
