@@ -8,7 +8,18 @@ from hypothesis import strategies as st
 
 from paperfeed.arxiv_ids import ArxivId, is_arxiv_id, parse_arxiv_id
 
-ARCHIVES = ["hep-th", "hep-ph", "quant-ph", "gr-qc", "math", "cond-mat", "astro-ph", "cs", "q-bio", "nlin"]
+ARCHIVES = [
+    "hep-th",
+    "hep-ph",
+    "quant-ph",
+    "gr-qc",
+    "math",
+    "cond-mat",
+    "astro-ph",
+    "cs",
+    "q-bio",
+    "nlin",
+]
 
 
 @st.composite
@@ -42,8 +53,14 @@ DECORATIONS = [
 ]
 
 
-@given(st.one_of(new_style(), old_style()), st.sampled_from(DECORATIONS), st.none() | st.integers(1, 30))
-def test_every_decoration_gives_the_canonical_id(paper_id: str, decoration: str, version: int | None) -> None:
+@given(
+    st.one_of(new_style(), old_style()),
+    st.sampled_from(DECORATIONS),
+    st.none() | st.integers(1, 30),
+)
+def test_every_decoration_gives_the_canonical_id(
+    paper_id: str, decoration: str, version: int | None
+) -> None:
     text = paper_id if version is None else f"{paper_id}v{version}"
     assert parse_arxiv_id(decoration.format(text)) == ArxivId(paper_id, version)
 

@@ -82,7 +82,9 @@ def test_listing_records_keep_their_listing_day_and_code_link(engine: Engine) ->
         assert paper.primary_category == "cs.CV"
 
 
-def test_changed_record_is_updated_and_moves_the_change_cursor(engine: Engine, tmp_path: Path) -> None:
+def test_changed_record_is_updated_and_moves_the_change_cursor(
+    engine: Engine, tmp_path: Path
+) -> None:
     records = real_lines(SNAPSHOT, 3)
     ingest_file(engine, "arxiv-snapshot", write_lines(tmp_path / "a.jsonl", records))
     with engine.connect() as conn:
@@ -98,12 +100,25 @@ def test_changed_record_is_updated_and_moves_the_change_cursor(engine: Engine, t
         assert paper.title.endswith("(revised)")
         assert paper.authors == ["Ileana Streinu"]
         assert paper.updated_at > before
-        assert session.scalar(select(func.count()).select_from(PaperAuthor).where(PaperAuthor.paper_id == "0704.0002")) == 1
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(PaperAuthor)
+                .where(PaperAuthor.paper_id == "0704.0002")
+            )
+            == 1
+        )
 
 
-def test_a_thinner_source_does_not_erase_what_another_stored(engine: Engine, tmp_path: Path) -> None:
+def test_a_thinner_source_does_not_erase_what_another_stored(
+    engine: Engine, tmp_path: Path
+) -> None:
     ingest_file(engine, "arxiv-snapshot", SNAPSHOT)
-    thin = {"id": "0704.0001", "title": "Calculation of prompt diphoton production", "organization": "ANL"}
+    thin = {
+        "id": "0704.0001",
+        "title": "Calculation of prompt diphoton production",
+        "organization": "ANL",
+    }
     ingest_file(engine, "jsonl", write_lines(tmp_path / "thin.jsonl", [thin]))
     again = ingest_file(engine, "arxiv-snapshot", SNAPSHOT)
 
@@ -122,17 +137,31 @@ def test_gzip_file_is_read(engine: Engine, tmp_path: Path) -> None:
     assert ingest_file(engine, "arxiv-snapshot", packed).state.new == 200
 
 
-def test_bad_lines_are_reported_with_line_numbers_and_skipped(engine: Engine, tmp_path: Path) -> None:
+def test_bad_lines_are_reported_with_line_numbers_and_skipped(
+    engine: Engine, tmp_path: Path
+) -> None:
     good = real_lines(SNAPSHOT, 6)
     missing_title = dict(good[1], title="   ")
     wrong_types = dict(good[2], categories=["hep-ph"], authors_parsed="Streinu")
     huge_abstract = dict(good[3], abstract="x" * 10_000_000)
     truncated = json.dumps(good[4])[:150]
     invalid_utf8 = json.dumps(good[5]).encode().replace(b'"title": "', b'"title": "\xff\xfe', 1)
-    lines = [good[0], missing_title, wrong_types, huge_abstract, truncated, invalid_utf8, b"[1, 2]", "", good[5]]
+    lines = [
+        good[0],
+        missing_title,
+        wrong_types,
+        huge_abstract,
+        truncated,
+        invalid_utf8,
+        b"[1, 2]",
+        "",
+        good[5],
+    ]
     bad: list[BadRecord] = []
 
-    report = ingest_file(engine, "arxiv-snapshot", write_lines(tmp_path / "bad.jsonl", lines), on_bad=bad.append)
+    report = ingest_file(
+        engine, "arxiv-snapshot", write_lines(tmp_path / "bad.jsonl", lines), on_bad=bad.append
+    )
 
     assert report.state.new == 2 and paper_count(engine) == 2
     reasons = {record.line: record.reason for record in bad}
@@ -149,7 +178,12 @@ def test_bad_lines_are_reported_with_line_numbers_and_skipped(engine: Engine, tm
 
 def test_generic_jsonl_wrong_types_and_bad_ids(engine: Engine, tmp_path: Path) -> None:
     lines: list[bytes | str | dict[str, object]] = [
-        {"id": "2401.00001", "title": "Good", "authors": ["A. One", "B. Two"], "published": "2024-01-01"},
+        {
+            "id": "2401.00001",
+            "title": "Good",
+            "authors": ["A. One", "B. Two"],
+            "published": "2024-01-01",
+        },
         {"id": 2401.00002, "title": "Number id"},
         {"id": "2401.00003", "title": "Authors as text", "authors": "A. One, B. Two"},
         {"id": "2401.00004", "title": "Bad date", "published": "yesterday"},
@@ -158,7 +192,9 @@ def test_generic_jsonl_wrong_types_and_bad_ids(engine: Engine, tmp_path: Path) -
         {"title": "No id at all"},
     ]
     bad: list[BadRecord] = []
-    report = ingest_file(engine, "jsonl", write_lines(tmp_path / "g.jsonl", lines), on_bad=bad.append)
+    report = ingest_file(
+        engine, "jsonl", write_lines(tmp_path / "g.jsonl", lines), on_bad=bad.append
+    )
 
     assert report.state.new == 2
     assert [(b.line, b.reason.split(";")[0]) for b in bad] == [
@@ -175,7 +211,9 @@ def test_duplicate_ids_in_one_file_keep_the_later_line(engine: Engine, tmp_path:
     later = dict(first, title="A later title for the same paper", id="arXiv:0704.0001v3")
     lines: list[bytes | str | dict[str, object]] = [first, second, later]
 
-    report = ingest_file(engine, "arxiv-snapshot", write_lines(tmp_path / "dup.jsonl", lines), batch_size=2)
+    report = ingest_file(
+        engine, "arxiv-snapshot", write_lines(tmp_path / "dup.jsonl", lines), batch_size=2
+    )
 
     assert report.duplicates == 1
     assert paper_count(engine) == 2

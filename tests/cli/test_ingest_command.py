@@ -21,7 +21,16 @@ SNAPSHOT = FIXTURES / "arxiv-snapshot-sample.jsonl"
 
 
 def paperfeed(*args: str | Path, db: str, home: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "paperfeed", "--data-dir", str(home), "--db", db, *map(str, args)]
+    command = [
+        sys.executable,
+        "-m",
+        "paperfeed",
+        "--data-dir",
+        str(home),
+        "--db",
+        db,
+        *map(str, args),
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env=_env())
 
 
@@ -57,12 +66,18 @@ def test_bad_lines_are_printed_and_listed_in_a_report(tmp_path: Path) -> None:
     assert "skipped line 3 (0704.0003): missing title" in result.stderr
     assert "2 new, 0 updated, 0 unchanged, 2 bad" in result.stdout
     report = next((tmp_path / "reports").glob("ingest-*-some-bad.jsonl.bad.tsv"))
-    assert report.read_text().splitlines()[1:] == ["2\t\ttruncated JSON (the line ends before the object does)", "3\t0704.0003\tmissing title"]
+    assert report.read_text().splitlines()[1:] == [
+        "2\t\ttruncated JSON (the line ends before the object does)",
+        "3\t0704.0003\tmissing title",
+    ]
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "nothing could be read (the file is empty)"), (b"not json\n{]\n", "nothing could be read")],
+    [
+        (b"", "nothing could be read (the file is empty)"),
+        (b"not json\n{]\n", "nothing could be read"),
+    ],
 )
 def test_nothing_readable_exits_non_zero(tmp_path: Path, content: bytes, message: str) -> None:
     db = f"sqlite:///{tmp_path / 'p.db'}"
@@ -86,7 +101,10 @@ def test_clear_errors_for_missing_file_store_and_server(tmp_path: Path) -> None:
 
     unreachable = paperfeed("init", db="postgresql://nobody:secret@127.0.0.1:1/none", home=tmp_path)
     assert unreachable.returncode == 1
-    assert "cannot open the store at postgresql://nobody:***@127.0.0.1:1/none: connection failed" in unreachable.stderr
+    assert (
+        "cannot open the store at postgresql://nobody:***@127.0.0.1:1/none: connection failed"
+        in unreachable.stderr
+    )
     assert "secret" not in unreachable.stderr and "Traceback" not in unreachable.stderr
 
 
@@ -94,8 +112,19 @@ def test_killed_import_resumes_without_duplicates(db_url: str, tmp_path: Path) -
     data = _many_real_records(tmp_path / "big.jsonl", 40_000)
     paperfeed("init", db=db_url, home=tmp_path)
     engine = make_engine(db_url)
-    command = [sys.executable, "-m", "paperfeed", "--db", db_url, "ingest", "arxiv-snapshot", str(data)]
-    process = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [
+        sys.executable,
+        "-m",
+        "paperfeed",
+        "--db",
+        db_url,
+        "ingest",
+        "arxiv-snapshot",
+        str(data),
+    ]
+    process = subprocess.Popen(
+        command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         done = _wait_for_progress(engine, process)
         process.send_signal(signal.SIGKILL)
@@ -135,7 +164,10 @@ def _wait_for_progress(engine: object, process: subprocess.Popen[bytes]) -> int:
 
 def _many_real_records(path: Path, count: int) -> Path:
     """``count`` lines of real records, each given a distinct (valid) arXiv id."""
-    records = [json.loads(line) for line in (FIXTURES / "arxiv-more-1-head300.jsonl").read_text().splitlines()]
+    records = [
+        json.loads(line)
+        for line in (FIXTURES / "arxiv-more-1-head300.jsonl").read_text().splitlines()
+    ]
     with path.open("w") as out:
         for n in range(count):
             out.write(json.dumps(dict(records[n % len(records)], id=f"2501.{n:05d}")) + "\n")

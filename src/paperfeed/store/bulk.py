@@ -42,7 +42,10 @@ def insert_rows(
     mark = _placeholder(conn)
     # Names come from the model (checked above); values are bound parameters.
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608
-    processors = [table.c[name].type.bind_processor(conn.dialect) for name in columns]
+    dialect = conn.dialect
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
     if any(processors):
         rows = [
             tuple(

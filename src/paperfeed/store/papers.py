@@ -11,13 +11,14 @@ stored: importing a paper's upvote list after its full arXiv record keeps the ab
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, select, tuple_
+from sqlalchemy import Connection, and_, delete, literal, select, tuple_
 
 from paperfeed.models import Author, Organization, Paper, PaperAuthor, PaperCategory, PaperSource
 from paperfeed.normalize import content_hash
@@ -90,14 +91,25 @@ def changed_since(
     """Ids of papers changed after ``cursor`` (``(updated_at, id)``), oldest change first."""
     query = select(papers.c.id, papers.c.updated_at).order_by(papers.c.updated_at, papers.c.id)
     if cursor is not None:
-        query = query.where(tuple_(papers.c.updated_at, papers.c.id) > tuple_(*cursor))
+        # Bind with the columns' own types: SQLite compares the stored text, so the cursor
+        # must be written exactly as the column writes it.
+        after = tuple_(
+            literal(cursor[0], papers.c.updated_at.type), literal(cursor[1], papers.c.id.type)
+        )
+        query = query.where(tuple_(papers.c.updated_at, papers.c.id) > after)
     return [(row.id, row.updated_at) for row in conn.execute(query.limit(limit))]
 
 
 def slugify(name: str) -> str:
-    """A URL-safe slug for an organization name (``NAVER AI Lab`` → ``naver-ai-lab``)."""
+    """A URL-safe slug for an organization name (``NAVER AI Lab`` → ``naver-ai-lab``).
+
+    The slug is the organization's identity: names that differ only in case or punctuation
+    are the same organization.
+    """
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:200] or "org"
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:200]
+    # Names with no Latin letters (北京大学) still need distinct slugs.
+    return slug or "org-" + hashlib.blake2b(name.encode(), digest_size=5).hexdigest()
 
 
 def _stored_hashes(conn: Connection, ids: list[str], source: str) -> dict[str, str | None]:

@@ -1,0 +1,32 @@
+"""``paperfeed demo`` on a fresh data directory: the bundled sample, imported once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def demo(home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PAPERFEED_HOME": str(home), "COLUMNS": "200"}
+    env.pop("PAPERFEED_DB", None)
+    return subprocess.run(
+        [sys.executable, "-m", "paperfeed", "demo"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_demo_imports_the_sample_once(tmp_path: Path) -> None:
+    first = demo(tmp_path / "home")
+    assert first.returncode == 0, first.stderr
+    assert "arxiv-sample.jsonl.gz: 3,257 new, 0 updated, 0 unchanged, 0 bad" in first.stdout
+    assert "daily-papers.jsonl: 52 new, 23 updated, 0 unchanged, 0 bad" in first.stdout
+    assert (tmp_path / "home" / "paperfeed.db").exists()
+
+    again = demo(tmp_path / "home")
+    assert "0 new, 0 updated, 3,257 unchanged, 0 bad" in again.stdout
+    assert "0 new, 0 updated, 75 unchanged, 0 bad" in again.stdout

@@ -1,0 +1,108 @@
+"""Normalisation: one canonical form for every source, and clear reasons for what is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from paperfeed.normalize import InvalidRecord, content_hash, normalise
+from paperfeed.sources.record import PaperRecord
+
+
+def test_whitespace_collapses_and_latex_stays() -> None:
+    record = normalise(
+        PaperRecord(
+            id="arXiv:hep-th/9901001v2",
+            title="  The $\\mathcal{N}=4$\n  Super Yang--Mills\ttheory ",
+            abstract="  We study \\emph{this}.\n  Second line.\n",
+            authors=["  C. Bal\\'azs ", "", "E.\nBerger"],
+            categories=["hep-th", " hep-th", "gr-qc"],
+        )
+    )
+    assert (record.id, record.version) == ("hep-th/9901001", 2)
+    assert record.title == "The $\\mathcal{N}=4$ Super Yang--Mills theory"
+    assert record.abstract == "We study \\emph{this}. Second line."
+    assert record.authors == ["C. Bal\\'azs", "E. Berger"]
+    assert record.categories == ["hep-th", "gr-qc"]
+    assert record.abs_url == "https://arxiv.org/abs/hep-th/9901001"
+
+
+def test_links_are_found_in_abstract_and_comments() -> None:
+    record = normalise(
+        PaperRecord(
+            id="2606.12345",
+            title="T",
+            abstract="Code: github.com/org/repo. Data at https://zenodo.org/x.",
+            comments="Project page: https://someone.github.io/proj/ (CVPR)",
+        )
+    )
+    assert record.code_url == "https://github.com/org/repo"
+    assert record.project_url == "https://someone.github.io/proj/"
+
+
+def test_a_link_given_by_the_source_wins() -> None:
+    record = normalise(
+        PaperRecord(
+            id="2606.12345",
+            title="T",
+            abstract="see github.com/a/b",
+            code_url="https://gitlab.com/c/d",
+        )
+    )
+    assert record.code_url == "https://gitlab.com/c/d"
+
+
+def test_control_characters_are_removed() -> None:
+    record = normalise(
+        PaperRecord(id="2606.12345", title="Nul\x00 in\x07 title", abstract="a\x00b")
+    )
+    assert record.title == "Nul in title" and record.abstract == "a b"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"title": " \n "}, "missing title"),
+        (
+            {"id": "just-a-name"},
+            "is not an arXiv id; papers from other sources need an id written source:id",
+        ),
+        ({"abstract": "x" * 100_001}, "abstract is 100,001 characters; the limit is 100,000"),
+        ({"authors": ["y" * 501]}, "an author name is 501 characters"),
+        ({"doi": "10." + "1" * 400}, "doi is 403 characters"),
+    ],
+)
+def test_refusals_say_why(change: dict[str, object], reason: str) -> None:
+    fields: dict[str, object] = {"id": "2606.12345", "title": "T"} | change
+    with pytest.raises(InvalidRecord, match=reason):
+        normalise(PaperRecord(**fields))  # type: ignore[arg-type]
+
+
+def test_other_sources_keep_their_ids() -> None:
+    record = normalise(PaperRecord(id="dailypapers:re-thinking-model-inversion", title="T"))
+    assert record.id == "dailypapers:re-thinking-model-inversion"
+    assert record.abs_url is None and record.pdf_url is None
+
+
+records = st.builds(
+    PaperRecord,
+    id=st.sampled_from(["2606.12345", "arXiv:1501.00001v2", "hep-th/9901001", "lab:x-1"]),
+    title=st.text(min_size=1, max_size=80).filter(lambda t: t.strip() and "\x00" not in t),
+    abstract=st.text(max_size=200),
+    authors=st.lists(st.text(max_size=30), max_size=5),
+    categories=st.lists(st.sampled_from(["cs.LG", "cs.AI", "hep-th", " stat.ML "]), max_size=4),
+    published=st.none() | st.dates(min_value=dt.date(1991, 1, 1), max_value=dt.date(2030, 1, 1)),
+)
+
+
+@given(records)
+def test_normalising_twice_changes_nothing(record: PaperRecord) -> None:
+    try:
+        once = normalise(record)
+    except InvalidRecord:
+        return
+    assert normalise(once) == once
+    assert content_hash(normalise(once)) == content_hash(once)
