@@ -27,7 +27,10 @@ SEED_YEAR = 2025  # the capture shows dates without a year for the current year
 def main(shared: Path) -> None:
     daily = json.loads((shared / "fixtures" / "hf_daily_papers" / DAILY_FIXTURE).read_text())
     daily_ids = {entry["paper"]["id"] for entry in daily}
-    seeds = [json.loads(line) for line in (shared / "seed" / "seed-papers.jsonl").read_text().splitlines()]
+    seeds = [
+        json.loads(line)
+        for line in (shared / "seed" / "seed-papers.jsonl").read_text().splitlines()
+    ]
     seed_ids: dict[str, str] = {_title_key(seed["title"]): "" for seed in seeds}
     lines = _snapshot_lines(shared / "data", daily_ids, seed_ids)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -36,7 +39,9 @@ def main(shared: Path) -> None:
     generic = [_daily_record(entry) for entry in daily] + [_seed_record(s, seed_ids) for s in seeds]
     with (OUT / "daily-papers.jsonl").open("w", encoding="utf-8") as out:
         out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in generic)
-    (OUT / DAILY_FIXTURE).write_bytes((shared / "fixtures" / "hf_daily_papers" / DAILY_FIXTURE).read_bytes())
+    (OUT / DAILY_FIXTURE).write_bytes(
+        (shared / "fixtures" / "hf_daily_papers" / DAILY_FIXTURE).read_bytes()
+    )
     print(f"{len(lines)} snapshot records, {len(generic)} generic records → {OUT}")
 
 
@@ -48,7 +53,7 @@ def _snapshot_lines(data: Path, daily_ids: set[str], seed_ids: dict[str, str]) -
     rng = random.Random(20261125)
     picked = list((data / "arxiv-snapshot-sample.jsonl").read_bytes().splitlines(keepends=True))
     week, rest = [], []
-    for line in gzip.open(data / "arxiv-more-1.jsonl.gz"):
+    for line in _gz_lines(data / "arxiv-more-1.jsonl.gz"):
         record = json.loads(line)
         day = _listing_day(record)
         if _title_key(record["title"]) in seed_ids:
@@ -59,9 +64,14 @@ def _snapshot_lines(data: Path, daily_ids: set[str], seed_ids: dict[str, str]) -
         else:
             rest.append(line)
     picked += week + rng.sample(rest, RANDOM_CS)
-    picked += rng.sample(list(gzip.open(data / "arxiv-more-3.jsonl.gz")), RANDOM_ASTRO)
-    picked += rng.sample(list(gzip.open(data / "arxiv-more-2.jsonl.gz")), RANDOM_QUANT)
+    picked += rng.sample(_gz_lines(data / "arxiv-more-3.jsonl.gz"), RANDOM_ASTRO)
+    picked += rng.sample(_gz_lines(data / "arxiv-more-2.jsonl.gz"), RANDOM_QUANT)
     return picked
+
+
+def _gz_lines(path: Path) -> list[bytes]:
+    with gzip.open(path) as lines:
+        return list(lines)
 
 
 def _listing_day(record: dict[str, str]) -> str:
@@ -89,7 +99,9 @@ def _seed_record(seed: dict, seed_ids: dict[str, str]) -> dict:  # type: ignore[
 
     Papers found in the arXiv data keep their arXiv id; the others get ``dailypapers:<slug>``.
     """
-    shown = seed["date_shown"] if "," in seed["date_shown"] else f"{seed['date_shown']}, {SEED_YEAR}"
+    shown = (
+        seed["date_shown"] if "," in seed["date_shown"] else f"{seed['date_shown']}, {SEED_YEAR}"
+    )
     slug = re.sub(r"[^a-z0-9]+", "-", seed["title"].lower()).strip("-")[:60].strip("-")
     code = next((u for u in seed["urls"] if "github.com/" in u), None)
     organization = seed["organization"]

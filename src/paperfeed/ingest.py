@@ -107,7 +107,7 @@ def read_batches(source: str, path: Path, skip: int, size: int) -> Iterator[Batc
     """
     lines = LineFile(path)
     seen: set[str] = set()
-    batch, pending = Batch([], skip), {}
+    batch, pending = Batch([], skip), dict[str, PaperRecord]()
     for item in SOURCES[source](lines, skip):
         batch.last_line = item.line
         record = _valid(item)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -183,3 +184,10 @@ class IngestRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_ingest_runs_source_path", "source", "path"),)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a model, typed as one, for bulk statements."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

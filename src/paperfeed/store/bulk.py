@@ -53,7 +53,7 @@ def insert_rows(
             )
             for row in rows
         ]
-    conn.exec_driver_sql(f"{sql} {on_conflict}", rows)  # type: ignore[arg-type]
+    conn.exec_driver_sql(f"{sql} {on_conflict}", rows)
 
 
 def lookup(
@@ -64,7 +64,7 @@ def lookup(
     mark = _placeholder(conn)
     for chunk in chunks(keys):
         marks = ", ".join([mark] * len(chunk))
-        sql = f"SELECT {key.name}, {value.name} FROM {key.table.name} WHERE {key.name} IN ({marks})"  # type: ignore[attr-defined]  # noqa: S608
+        sql = f"SELECT {key.name}, {value.name} FROM {key.table.name} WHERE {key.name} IN ({marks})"  # noqa: S608
         found.update((row[0], row[1]) for row in conn.exec_driver_sql(sql, tuple(chunk)))
     return found
 

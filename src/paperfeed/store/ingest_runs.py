@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.orm import Session
 
-from paperfeed.models import IngestRun
+from paperfeed.models import IngestRun, table_of
 from paperfeed.store.engine import write_transaction
 
-runs = IngestRun.__table__
+runs = table_of(IngestRun)
 UNFINISHED = ("running", "interrupted", "failed")
 
 

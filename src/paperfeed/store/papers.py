@@ -20,7 +20,15 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, literal, select, tuple_
 
-from paperfeed.models import Author, Organization, Paper, PaperAuthor, PaperCategory, PaperSource
+from paperfeed.models import (
+    Author,
+    Organization,
+    Paper,
+    PaperAuthor,
+    PaperCategory,
+    PaperSource,
+    table_of,
+)
 from paperfeed.normalize import content_hash
 from paperfeed.sources.record import PaperRecord
 from paperfeed.store.bulk import DO_NOTHING, chunks, insert_rows, lookup
@@ -49,12 +57,12 @@ _SOURCE_CONFLICT = (
     "SET content_hash = excluded.content_hash, seen_at = excluded.seen_at"
 )
 
-papers = Paper.__table__
-paper_authors = PaperAuthor.__table__
-paper_categories = PaperCategory.__table__
-paper_sources = PaperSource.__table__
-authors = Author.__table__
-organizations = Organization.__table__
+papers = table_of(Paper)
+paper_authors = table_of(PaperAuthor)
+paper_categories = table_of(PaperCategory)
+paper_sources = table_of(PaperSource)
+authors = table_of(Author)
+organizations = table_of(Organization)
 
 
 @dataclass(slots=True)
