@@ -20,8 +20,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)  # summaries stay one line in logs and pipes
+errors = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
