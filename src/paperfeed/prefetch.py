@@ -12,6 +12,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -64,6 +66,9 @@ def prefetch(make_items: Callable[..., Iterable[_T]], *args: Any, depth: int = 2
 def _produce(
     make_items: Callable[..., Iterable[Any]], args: tuple[Any, ...], buffer: Any, parent: int
 ) -> None:
+    # Without this, a child whose consumer was killed would wait forever at exit for its
+    # queue to drain into a pipe nobody reads.
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     try:
         for item in make_items(*args):
             if not _put(buffer, ("item", item), parent):
@@ -74,6 +79,12 @@ def _produce(
             _put(buffer, ("error", error), parent)
         except Exception:  # the error itself does not pickle: send its text
             _put(buffer, ("error", ProducerFailed(f"{type(error).__name__}: {error}")), parent)
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(0)
 
 
 def _put(buffer: Any, item: object, parent: int) -> bool:

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from sqlalchemy import func, select
 
@@ -127,11 +128,14 @@ def test_killed_import_resumes_without_duplicates(db_url: str, tmp_path: Path) -
     )
     try:
         done = _wait_for_progress(engine, process)
+        reader = psutil.Process(process.pid).children()
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:
         process.kill()
     assert 0 < done < 40_000, "the import finished before it could be killed"
+    _gone, alive = psutil.wait_procs(reader, timeout=10)
+    assert alive == [], "the reader process outlived the killed import"
 
     resumed = paperfeed("ingest", "arxiv-snapshot", data, "--resume", db=db_url, home=tmp_path)
 
