@@ -1,4 +1,4 @@
-"""``paperfeed demo`` on a fresh data directory: the bundled sample, imported once."""
+"""``paperfeed demo`` on a fresh data directory: the bundled sample, imported and indexed once."""
 
 from __future__ import annotations
 
@@ -26,7 +26,12 @@ def test_demo_imports_the_sample_once(tmp_path: Path) -> None:
     assert "arxiv-sample.jsonl.gz: 3,257 new, 0 updated, 0 unchanged, 0 bad" in first.stdout
     assert "daily-papers.jsonl: 52 new, 23 updated, 0 unchanged, 0 bad" in first.stdout
     assert (tmp_path / "home" / "paperfeed.db").exists()
+    assert (
+        "Indexed 3,309 papers for keyword search" in first.stdout
+        and "embedded 3,309" in first.stdout
+    )
 
     again = demo(tmp_path / "home")
     assert "0 new, 0 updated, 3,257 unchanged, 0 bad" in again.stdout
     assert "0 new, 0 updated, 75 unchanged, 0 bad" in again.stdout
+    assert "The search index is up to date" in again.stdout

@@ -30,7 +30,7 @@ def main(
     data_dir: Annotated[
         Path | None,
         typer.Option(
-            "--data-dir", envvar="PAPERFEED_HOME", help="Data directory [default: ./.paperfeed]."
+            "--data-dir", envvar="PAPERFEED_HOME", help="Data directory (default: ./.paperfeed)."
         ),
     ] = None,
     db: Annotated[
@@ -38,7 +38,7 @@ def main(
         typer.Option(
             "--db",
             envvar="PAPERFEED_DB",
-            help="SQLAlchemy URL of the store [default: SQLite in the data directory].",
+            help="SQLAlchemy URL of the store (default: SQLite in the data directory).",
         ),
     ] = None,
 ) -> None:

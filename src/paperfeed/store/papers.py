@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, literal, select, tuple_
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, literal, select, tuple_
 
 from paperfeed.models import (
     Author,
@@ -99,13 +99,25 @@ def changed_since(
     """Ids of papers changed after ``cursor`` (``(updated_at, id)``), oldest change first."""
     query = select(papers.c.id, papers.c.updated_at).order_by(papers.c.updated_at, papers.c.id)
     if cursor is not None:
-        # Bind with the columns' own types: SQLite compares the stored text, so the cursor
-        # must be written exactly as the column writes it.
-        after = tuple_(
-            literal(cursor[0], papers.c.updated_at.type), literal(cursor[1], papers.c.id.type)
-        )
-        query = query.where(tuple_(papers.c.updated_at, papers.c.id) > after)
+        query = query.where(_after(cursor))
     return [(row.id, row.updated_at) for row in conn.execute(query.limit(limit))]
+
+
+def count_changed_since(conn: Connection, cursor: tuple[dt.datetime, str] | None) -> int:
+    """How many papers changed after ``cursor`` (for progress bars)."""
+    query = select(func.count()).select_from(papers)
+    if cursor is not None:
+        query = query.where(_after(cursor))
+    return int(conn.scalar(query) or 0)
+
+
+def _after(cursor: tuple[dt.datetime, str]) -> ColumnElement[bool]:
+    # Bind with the columns' own types: SQLite compares the stored text, so the cursor
+    # must be written exactly as the column writes it.
+    after = tuple_(
+        literal(cursor[0], papers.c.updated_at.type), literal(cursor[1], papers.c.id.type)
+    )
+    return tuple_(papers.c.updated_at, papers.c.id) > after
 
 
 def slugify(name: str) -> str:

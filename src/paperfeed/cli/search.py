@@ -1,0 +1,171 @@
+"""``paperfeed index`` and ``paperfeed search``: build the search indexes, and query them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from paperfeed.cli.app import app, console, fail, open_store, settings_of
+from paperfeed.config import Settings
+from paperfeed.search import indexer
+from paperfeed.search.embedder import Embedder, MiniLMEmbedder
+from paperfeed.search.hybrid import MODES, IndexMissing, Mode, PaperSearch, SearchResults
+from paperfeed.search.model_files import ModelMissing
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """The bundled model (exported to ONNX in the data directory on first use)."""
+    try:
+        with console.status("Loading the embedding model (the first time: exporting it to ONNX)…"):
+            return MiniLMEmbedder(settings.home / "models")
+    except ModelMissing as error:
+        fail(str(error))
+
+
+@app.command()
+def index(
+    ctx: typer.Context,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Build new indexes from scratch and switch to them.")
+    ] = False,
+) -> None:
+    """Bring the keyword and vector indexes up to date with the store (new and changed papers)."""
+    settings = settings_of(ctx)
+    engine = open_store(settings)
+    embedder = load_embedder(settings)
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=console, transient=not console.is_terminal,
+    ) as progress:  # fmt: skip
+        tasks: dict[str, int] = {}
+
+        def show(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total, rate="")
+            task = progress.tasks[tasks[stage]]
+            rate = done / task.elapsed if task.elapsed else 0.0
+            progress.update(
+                tasks[stage], completed=done, total=max(total, done), rate=f"{rate:,.0f} papers/s"
+            )
+
+        build = indexer.rebuild if rebuild else indexer.update
+        report = build(engine, settings.home, embedder, show)
+    if report.keyword_papers == 0 and report.vector_papers == 0:
+        console.print("The search index is up to date: no new or changed papers.")
+        return
+    console.print(
+        f"Indexed {report.keyword_papers:,} papers for keyword search in {report.seconds_keyword:.1f} s "
+        f"and embedded {report.vector_papers:,} in {report.seconds_vectors:.1f} s "
+        f"({report.vector_papers / max(report.seconds_vectors, 1e-9):,.0f} papers/s, {embedder.name})."
+    )
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[
+        str | None,
+        typer.Argument(help='What to look for; author:, cat:, year: and "phrases" work.'),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000)] = 10,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, keyword or semantic.")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    queries: Annotated[
+        Path | None, typer.Option("--queries", help='Batch: a JSONL file of {"query_id", "text"}.')
+    ] = None,
+) -> None:
+    """Search every paper in the store: by words, by meaning, or both (the default)."""
+    if mode not in MODES:
+        fail(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if (query is None) == (queries is None):
+        fail("give a QUERY or --queries FILE (not both)")
+    settings = settings_of(ctx)
+    embedder = load_embedder(settings) if mode != "keyword" else None
+    try:
+        searcher = PaperSearch(settings.home, embedder)
+    except IndexMissing as error:
+        fail(str(error))
+    if queries is not None:
+        _batch(searcher, queries, limit, mode)  # type: ignore[arg-type]
+        return
+    assert query is not None
+    results = searcher.search(query, limit=limit, mode=mode)  # type: ignore[arg-type]
+    if as_json:
+        sys.stdout.write(json.dumps(_as_json(results)) + "\n")
+    else:
+        _show(results)
+
+
+def _batch(searcher: PaperSearch, path: Path, limit: int, mode: Mode) -> None:
+    """Evaluation's format: one ``{"query_id", "results": [ids]}`` line per input line."""
+    if not path.is_file():
+        fail(f"{path}: no such file")
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            query_id, text = item["query_id"], item["text"]
+        except (ValueError, KeyError, TypeError):
+            fail(f'{path}:{number}: expected {{"query_id": ..., "text": ...}}')
+        results = searcher.search(str(text), limit=limit, mode=mode)
+        sys.stdout.write(
+            json.dumps({"query_id": query_id, "results": [hit.id for hit in results.hits]}) + "\n"
+        )
+
+
+def _as_json(results: SearchResults) -> dict[str, object]:
+    return {
+        "query": results.query.text,
+        "mode": results.mode,
+        "notes": results.notes,
+        "results": [
+            {"id": h.id, "score": round(h.score, 4), "title": h.title, "authors": list(h.authors),
+             "categories": list(h.categories), "year": h.year, "snippet": h.snippet}
+            for h in results.hits
+        ],
+    }  # fmt: skip
+
+
+def _show(results: SearchResults) -> None:
+    for note in results.notes:
+        console.print(f"[yellow]{escape(note)}[/]")
+    if not results.hits:
+        console.print("No papers match. Try fewer words, or drop a filter (author:, cat:, year:).")
+        return
+    for rank, hit in enumerate(results.hits, start=1):
+        authors = ", ".join(hit.authors[:3]) + (
+            f" + {len(hit.authors) - 3} more" if len(hit.authors) > 3 else ""
+        )
+        console.print(
+            f"[bold]{rank:>2}. {escape(hit.title)}[/]  [dim]{hit.id} · {hit.year or ''} · {' '.join(hit.categories[:3])}[/]"
+        )
+        if authors:
+            console.print(f"    {escape(authors)}")
+        if hit.snippet:
+            console.print("    " + _highlighted(hit.snippet))
+
+
+def _highlighted(snippet_html: str) -> str:
+    """tantivy's HTML snippet (escaped text, <b> around matches) as Rich markup."""
+    import html
+
+    parts = snippet_html.replace("</b>", "<b>").split("<b>")
+    return "".join(
+        f"[bold yellow]{escape(html.unescape(p))}[/]" if i % 2 else escape(html.unescape(p))
+        for i, p in enumerate(parts)
+    )

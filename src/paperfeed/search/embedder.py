@@ -1,0 +1,120 @@
+"""Turning text into vectors: the bundled all-MiniLM-L6-v2 through ONNX Runtime, or a tiny
+deterministic stand-in that unit tests of the plumbing use (never search quality).
+
+all-MiniLM-L6-v2 is symmetric: queries and documents are embedded the same way (no prefix),
+mean-pooled over tokens and L2-normalised, exactly as sentence-transformers does. Documents are
+title + abstract cut at 256 word pieces, the length the model was trained with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from paperfeed.search.model_files import MODEL_NAME, onnx_model, tokenizer_file
+
+DIMENSIONS = 384
+MAX_TOKENS = 256
+BATCH = 32
+QUERY_CACHE = 2_048
+
+Vectors = NDArray[np.float32]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    name: str
+    dimensions: int
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors: ...
+
+    def embed_query(self, text: str) -> Vectors: ...
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 on ONNX Runtime (int8 weights by default), both cores."""
+
+    dimensions = DIMENSIONS
+
+    def __init__(self, models_dir: Path, *, quantized: bool = True, threads: int = 2) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.name = f"{MODEL_NAME}{'-int8' if quantized else ''}"
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file()))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        path = onnx_model(models_dir, quantized=quantized)
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._cache: OrderedDict[str, Vectors] = OrderedDict()
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Vectors of ``texts``; batches hold texts of similar length so little is padded."""
+        encodings = self.tokenizer.encode_batch(list(texts))
+        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
+        out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(order), BATCH):
+            rows = order[start : start + BATCH]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for r, i in enumerate(rows):
+                ids[r, : len(encodings[i].ids)] = encodings[i].ids
+                mask[r, : len(encodings[i].ids)] = 1
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self.session.run(None, feed)[0]
+            out[rows] = _mean_pooled(hidden, mask)
+        return out
+
+    def embed_query(self, text: str) -> Vectors:
+        """The query's vector, from a small LRU cache when the same query comes again."""
+        if (cached := self._cache.get(text)) is not None:
+            self._cache.move_to_end(text)
+            return cached
+        vector = self.embed_documents([text])[0]
+        vector.flags.writeable = False
+        self._cache[text] = vector
+        if len(self._cache) > QUERY_CACHE:
+            self._cache.popitem(last=False)
+        return vector
+
+
+class HashingEmbedder:
+    """Words hashed into a fixed number of dimensions: deterministic and instant, for tests of
+    indexing and fusion plumbing. It knows nothing of meaning."""
+
+    name = "hashing"
+
+    def __init__(self, dimensions: int = DIMENSIONS) -> None:
+        self.dimensions = dimensions
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                digest = int.from_bytes(
+                    hashlib.blake2b(word.encode(), digest_size=4).digest(), "big"
+                )
+                out[row, digest % self.dimensions] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+    def embed_query(self, text: str) -> Vectors:
+        return self.embed_documents([text])[0]
+
+
+def _mean_pooled(hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> Vectors:
+    weights = mask[..., None].astype(np.float32)
+    summed = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    norms = np.linalg.norm(summed, axis=1, keepdims=True)
+    return (summed / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -1,0 +1,164 @@
+"""Search over the current index generation: keyword, semantic, or both fused (the default).
+
+Both retrievers honour the filters before fusion, so a filtered search still fills its page:
+the keyword side filters inside tantivy; the semantic side asks HNSW for more neighbours until
+enough pass the filters, and for filters too narrow for that it ranks the matching papers
+exactly. Papers whose vectors are not built yet are still found by their words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from paperfeed.search import fusion
+from paperfeed.search.documents import paper_key
+from paperfeed.search.embedder import Embedder
+from paperfeed.search.indexer import VECTOR_DTYPE, current_generation
+from paperfeed.search.lexical import KeywordIndex
+from paperfeed.search.query import Filters, SearchQuery, parse_query
+from paperfeed.search.vectors import VectorHit, VectorIndex
+
+Mode = Literal["hybrid", "keyword", "semantic"]
+MODES: tuple[Mode, ...] = ("hybrid", "keyword", "semantic")
+CANDIDATES = 100
+#: Chosen by bench/eval_search.py on SciFact's training judgements (see README).
+FUSION = "convex"
+KEYWORD_WEIGHT = 0.5
+EXACT_BELOW = 20_000
+
+
+class IndexMissing(RuntimeError):
+    """No index has been built in this data directory yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    id: str
+    score: float
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    year: int | None = None
+    snippet: str = ""
+
+
+@dataclass(slots=True)
+class SearchResults:
+    query: SearchQuery
+    mode: Mode
+    hits: list[SearchHit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class PaperSearch:
+    """Opens the current generation read-only; one per process, shared by its requests."""
+
+    def __init__(self, home: Path, embedder: Embedder | None) -> None:
+        folder = current_generation(home)
+        if folder is None:
+            raise IndexMissing("there is no search index yet: run `paperfeed index`")
+        self.keyword = KeywordIndex(folder / "keyword")
+        self.embedder = embedder
+        self.vectors = (
+            VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE, view=True) if embedder else None
+        )
+
+    def search(
+        self,
+        text: str,
+        *,
+        limit: int = 10,
+        mode: Mode = "hybrid",
+        filters: Filters | None = None,
+        offset: int = 0,
+    ) -> SearchResults:
+        """The page of results ``offset:offset+limit`` for what the user typed."""
+        query = parse_query(text, filters)
+        results = SearchResults(query, mode)
+        depth = max(CANDIDATES, offset + limit)
+        semantic_ok = self.vectors is not None and len(self.vectors) > 0 and bool(query.text)
+        if mode != "keyword" and not semantic_ok:
+            results.notes.append(
+                "semantic search is not available yet (no vectors): keyword results"
+            )
+            mode = "keyword"
+        keyword = self._keyword(query, depth) if mode != "semantic" else []
+        semantic = self._semantic(query, depth) if mode != "keyword" else []
+        ranked = _fused(mode, keyword, semantic)[offset : offset + limit]
+        results.hits = self._hits(query, ranked)
+        return results
+
+    def similar(
+        self, paper_id: str, limit: int = 10, filters: Filters | None = None
+    ) -> list[SearchHit]:
+        """Nearest papers to ``paper_id`` by meaning, never the paper itself."""
+        if self.vectors is None:
+            return []
+        vector = self.vectors.vectors([paper_key(paper_id)])[0]
+        if np.isnan(vector).any():
+            return []
+        hits = self._nearest(vector, limit + 1, filters or Filters())
+        ranked = [(hit.key, hit.similarity) for hit in hits if hit.key != paper_key(paper_id)][
+            :limit
+        ]
+        return self._hits(SearchQuery(""), ranked)
+
+    def _keyword(self, query: SearchQuery, depth: int) -> list[tuple[int, float]]:
+        return [(hit.key, hit.score) for hit in self.keyword.search(query, depth)]
+
+    def _semantic(self, query: SearchQuery, depth: int) -> list[tuple[int, float]]:
+        assert self.embedder is not None
+        vector = self.embedder.embed_query(query.text)
+        return [(hit.key, hit.similarity) for hit in self._nearest(vector, depth, query.filters)]
+
+    def _nearest(self, vector: Any, depth: int, filters: Filters) -> list[VectorHit]:
+        assert self.vectors is not None
+        if not filters:
+            return self.vectors.search(vector, depth)
+        fetch = depth * 4
+        while True:
+            hits = self.vectors.search(vector, fetch)
+            allowed = self.keyword.allowed_keys(filters, [hit.key for hit in hits])
+            kept = [hit for hit in hits if hit.key in allowed]
+            if len(kept) >= depth or fetch >= len(self.vectors):
+                return kept[:depth]
+            if fetch >= EXACT_BELOW:
+                keys = self.keyword.matching_keys(filters, EXACT_BELOW)
+                return self.vectors.exact_search(vector, keys, depth)
+            fetch *= 4
+
+    def _hits(self, query: SearchQuery, ranked: Sequence[tuple[int, float]]) -> list[SearchHit]:
+        papers = self.keyword.papers([key for key, _ in ranked])
+        found = [(papers[key], score) for key, score in ranked if key in papers]
+        snippets = (
+            self.keyword.snippets(query, [doc["id"][0] for doc, _ in found]) if query.text else {}
+        )
+        return [
+            SearchHit(
+                id=doc["id"][0],
+                score=score,
+                title=doc["title"][0],
+                authors=tuple(doc.get("authors", ())),
+                categories=tuple(doc.get("categories", ())),
+                year=doc["year"][0] if doc.get("year") else None,
+                snippet=snippets.get(doc["id"][0], ""),
+            )
+            for doc, score in found
+        ]
+
+
+def _fused(
+    mode: Mode, keyword: list[tuple[int, float]], semantic: list[tuple[int, float]]
+) -> list[tuple[int, float]]:
+    if mode == "keyword":
+        return keyword
+    if mode == "semantic":
+        return semantic
+    if FUSION == "rrf":
+        return fusion.reciprocal_rank([[k for k, _ in keyword], [k for k, _ in semantic]])
+    return fusion.convex(keyword, semantic, KEYWORD_WEIGHT)

@@ -1,0 +1,254 @@
+"""Keep the search indexes up to date with the store, from its change cursor.
+
+An index lives in a *generation* folder under ``<data dir>/search/``; the ``current`` link
+names the one in use. ``update`` brings the current generation up to date: first the keyword
+index (fast, so new papers are findable by their words at once), then the vectors (slow:
+embedding), each with its own cursor saved after the work it covers. ``rebuild`` builds a new
+generation from nothing and switches the link atomically: searches keep using the old one
+until then, and a killed rebuild leaves it untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, select
+
+from paperfeed.models import Author, Paper, PaperAuthor, PaperCategory
+from paperfeed.search.documents import IndexedPaper
+from paperfeed.search.embedder import Embedder
+from paperfeed.search.lexical import KeywordIndex
+from paperfeed.search.vectors import VectorIndex
+from paperfeed.store.papers import changed_since, count_changed_since
+
+KEYWORD_PAGE = 5_000
+VECTOR_PAGE = 512
+SAVE_VECTORS_EVERY = 120.0  # seconds: a crash loses at most this much embedding work
+VECTOR_DTYPE = "f16"
+
+Progress = Callable[[str, int, int], None]
+Cursor = tuple[dt.datetime, str]
+
+
+@dataclass(slots=True)
+class IndexState:
+    """How far each index has followed the store's change cursor, and what built the vectors."""
+
+    keyword_cursor: Cursor | None = None
+    vector_cursor: Cursor | None = None
+    embedder: str | None = None
+
+    @classmethod
+    def load(cls, folder: Path) -> IndexState:
+        path = folder / "state.json"
+        if not path.exists():
+            return cls()
+        raw = json.loads(path.read_text())
+        return cls(
+            _cursor(raw.get("keyword_cursor")),
+            _cursor(raw.get("vector_cursor")),
+            raw.get("embedder"),
+        )
+
+    def save(self, folder: Path) -> None:
+        raw = {
+            "keyword_cursor": _raw_cursor(self.keyword_cursor),
+            "vector_cursor": _raw_cursor(self.vector_cursor),
+            "embedder": self.embedder,
+        }
+        partial = folder / "state.json.partial"
+        partial.write_text(json.dumps(raw, indent=1))
+        os.replace(partial, folder / "state.json")
+
+
+@dataclass(slots=True)
+class UpdateReport:
+    keyword_papers: int = 0
+    vector_papers: int = 0
+    seconds_keyword: float = 0.0
+    seconds_vectors: float = 0.0
+
+
+def search_root(home: Path) -> Path:
+    return home / "search"
+
+
+def current_generation(home: Path) -> Path | None:
+    link = search_root(home) / "current"
+    return link.resolve() if link.exists() else None
+
+
+def update(
+    engine: Engine, home: Path, embedder: Embedder, on_progress: Progress | None = None
+) -> UpdateReport:
+    """Bring the current generation (created if there is none) up to date with the store."""
+    folder = current_generation(home)
+    if folder is None:
+        folder = _new_generation(home)
+        _switch(home, folder)
+    return _follow(engine, folder, embedder, on_progress)
+
+
+def rebuild(
+    engine: Engine, home: Path, embedder: Embedder, on_progress: Progress | None = None
+) -> UpdateReport:
+    """Build a new generation from scratch, then switch to it and remove the old one."""
+    old = current_generation(home)
+    folder = _new_generation(home)
+    try:
+        report = _follow(engine, folder, embedder, on_progress)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _switch(home, folder)
+    if old is not None and old != folder:
+        shutil.rmtree(old, ignore_errors=True)  # open readers keep their mapped files until closed
+    return report
+
+
+def _follow(
+    engine: Engine, folder: Path, embedder: Embedder, on_progress: Progress | None
+) -> UpdateReport:
+    state = IndexState.load(folder)
+    if state.embedder not in (None, embedder.name):
+        raise RuntimeError(
+            f"this index's vectors were made by {state.embedder}, not {embedder.name}: "
+            "run `paperfeed index --rebuild`"
+        )
+    state.embedder = embedder.name
+    report = UpdateReport()
+    started = time.perf_counter()
+    report.keyword_papers = _follow_keywords(engine, folder, state, on_progress)
+    report.seconds_keyword = time.perf_counter() - started
+    started = time.perf_counter()
+    report.vector_papers = _follow_vectors(engine, folder, state, embedder, on_progress)
+    report.seconds_vectors = time.perf_counter() - started
+    return report
+
+
+def _follow_keywords(
+    engine: Engine, folder: Path, state: IndexState, on_progress: Progress | None
+) -> int:
+    keyword = KeywordIndex(folder / "keyword")
+    total, done = _pending(engine, state.keyword_cursor), 0
+    while True:
+        with engine.connect() as conn:
+            page = changed_since(conn, state.keyword_cursor, KEYWORD_PAGE)
+            papers = load_papers(conn, [paper_id for paper_id, _ in page])
+        if not page:
+            return done
+        keyword.add(papers)
+        state.keyword_cursor = (page[-1][1], page[-1][0])
+        state.save(folder)
+        done += len(page)
+        if on_progress:
+            on_progress("keyword index", done, total)
+
+
+def _follow_vectors(
+    engine: Engine,
+    folder: Path,
+    state: IndexState,
+    embedder: Embedder,
+    on_progress: Progress | None,
+) -> int:
+    vectors = VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE)
+    total, done = _pending(engine, state.vector_cursor), 0
+    position, saved_at = state.vector_cursor, time.monotonic()
+    while True:
+        with engine.connect() as conn:
+            page = changed_since(conn, position, VECTOR_PAGE)
+            papers = load_papers(conn, [paper_id for paper_id, _ in page])
+        if page:
+            vectors.add([p.key for p in papers], embedder.embed_documents([p.text for p in papers]))
+            position = (page[-1][1], page[-1][0])
+            done += len(page)
+            if on_progress:
+                on_progress("embeddings", done, total)
+        if position != state.vector_cursor and (
+            not page or time.monotonic() - saved_at > SAVE_VECTORS_EVERY
+        ):
+            vectors.save()  # the cursor is saved only after the vectors it covers
+            state.vector_cursor = position
+            state.save(folder)
+            saved_at = time.monotonic()
+        if not page:
+            return done
+
+
+def load_papers(conn: Connection, paper_ids: Sequence[str]) -> list[IndexedPaper]:
+    """The indexed fields of ``paper_ids``, in that order (ids missing from the store are left out)."""
+    if not paper_ids:
+        return []
+    rows = conn.execute(
+        select(
+            Paper.id, Paper.title, Paper.abstract, Paper.published, Paper.listed_on, Paper.code_url
+        ).where(Paper.id.in_(paper_ids))
+    ).all()
+    authors: dict[str, list[str]] = {}
+    for paper_id, name in conn.execute(
+        select(PaperAuthor.paper_id, Author.name)
+        .join(Author, Author.id == PaperAuthor.author_id)
+        .where(PaperAuthor.paper_id.in_(paper_ids))
+        .order_by(PaperAuthor.paper_id, PaperAuthor.position)
+    ):
+        authors.setdefault(paper_id, []).append(name)
+    categories: dict[str, list[str]] = {}
+    for paper_id, category in conn.execute(
+        select(PaperCategory.paper_id, PaperCategory.category).where(
+            PaperCategory.paper_id.in_(paper_ids)
+        )
+    ):
+        categories.setdefault(paper_id, []).append(category)
+    by_id = {
+        row.id: IndexedPaper(
+            id=row.id,
+            title=row.title,
+            abstract=row.abstract,
+            authors=tuple(authors.get(row.id, ())),
+            categories=tuple(categories.get(row.id, ())),
+            year=(row.published or row.listed_on).year
+            if (row.published or row.listed_on)
+            else None,
+            has_code=row.code_url is not None,
+        )
+        for row in rows
+    }
+    return [by_id[paper_id] for paper_id in paper_ids if paper_id in by_id]
+
+
+def _pending(engine: Engine, cursor: Cursor | None) -> int:
+    with engine.connect() as conn:
+        return count_changed_since(conn, cursor)
+
+
+def _new_generation(home: Path) -> Path:
+    root = search_root(home)
+    root.mkdir(parents=True, exist_ok=True)
+    folder = root / f"generation-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S-%f}"
+    folder.mkdir()
+    return folder
+
+
+def _switch(home: Path, folder: Path) -> None:
+    """Point ``current`` at ``folder`` in one rename, so readers see the old or the new, never none."""
+    root = search_root(home)
+    partial = root / "current.partial"
+    partial.unlink(missing_ok=True)
+    partial.symlink_to(folder.name)
+    os.replace(partial, root / "current")
+
+
+def _cursor(raw: list[str] | None) -> Cursor | None:
+    return (dt.datetime.fromisoformat(raw[0]), raw[1]) if raw else None
+
+
+def _raw_cursor(cursor: Cursor | None) -> list[str] | None:
+    return [cursor[0].isoformat(), cursor[1]] if cursor else None

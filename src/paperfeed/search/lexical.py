@@ -1,0 +1,188 @@
+"""The keyword index: tantivy (BM25) on local disk, one document per paper.
+
+Title and abstract are stemmed English text, the title boosted; authors are plain words;
+categories and the id are exact terms; the year and "has code" are numeric fields for filters.
+The index also holds each paper's vector key, so semantic hits are turned back into papers and
+checked against filters with one term-set query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from paperfeed.search.documents import IndexedPaper, paper_key
+from paperfeed.search.query import Filters, SearchQuery
+
+TEXT_FIELDS = ["title", "abstract", "authors"]
+TITLE_BOOST = 2.0
+WRITER_HEAP = 128 * 2**20
+SNIPPET_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordHit:
+    id: str
+    key: int
+    score: float
+
+
+def build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("title", stored=True, tokenizer_name="en_stem")
+    builder.add_text_field("abstract", stored=True, tokenizer_name="en_stem")
+    builder.add_text_field("authors", stored=True)
+    builder.add_text_field("categories", stored=True, tokenizer_name="raw")
+    builder.add_integer_field("key", stored=True, indexed=True, fast=True)
+    builder.add_integer_field("year", stored=True, indexed=True, fast=True)
+    builder.add_integer_field("has_code", indexed=True, fast=True)
+    return builder.build()
+
+
+class KeywordIndex:
+    """A tantivy index in ``path``; opened read-only unless :meth:`writer` is asked for."""
+
+    def __init__(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.schema = build_schema()
+        self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
+
+    def add(self, papers: Iterable[IndexedPaper]) -> int:
+        """Add or replace ``papers``; returns how many. One commit for the whole lot."""
+        writer = self.index.writer(WRITER_HEAP, 1)
+        count = 0
+        for paper in papers:
+            writer.delete_documents_by_term("id", paper.id)
+            writer.add_document(_document(paper))
+            count += 1
+        writer.commit()
+        writer.wait_merging_threads()
+        self.index.reload()
+        return count
+
+    def delete(self, paper_ids: Sequence[str]) -> None:
+        writer = self.index.writer(WRITER_HEAP, 1)
+        for paper_id in paper_ids:
+            writer.delete_documents_by_term("id", paper_id)
+        writer.commit()
+        writer.wait_merging_threads()
+        self.index.reload()
+
+    def count(self) -> int:
+        self.index.reload()
+        return int(self.index.searcher().num_docs)
+
+    def search(self, query: SearchQuery, limit: int) -> list[KeywordHit]:
+        """BM25 top ``limit`` for the query's text, restricted by its filters."""
+        searcher = self.index.searcher()
+        text_query = self._text_query(query.text)
+        if text_query is None:
+            return []
+        result = searcher.search(self._restricted(text_query, query.filters), limit)
+        return [_hit(searcher.doc(address), score) for score, address in result.hits]
+
+    def allowed_keys(self, filters: Filters, keys: Sequence[int]) -> set[int]:
+        """Which of ``keys`` belong to papers that pass ``filters``."""
+        if not keys:
+            return set()
+        searcher = self.index.searcher()
+        by_key = tantivy.Query.term_set_query(self.schema, "key", list(keys))
+        result = searcher.search(self._restricted(by_key, filters), len(keys))
+        return {int(searcher.doc(address)["key"][0]) for _, address in result.hits}
+
+    def matching_keys(self, filters: Filters, limit: int) -> list[int]:
+        """Keys of up to ``limit`` papers that pass ``filters`` (for exact semantic ranking)."""
+        searcher = self.index.searcher()
+        result = searcher.search(self._restricted(tantivy.Query.all_query(), filters), limit)
+        return [int(searcher.doc(address)["key"][0]) for _, address in result.hits]
+
+    def papers(self, keys: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Stored fields of the papers with ``keys``, by key."""
+        if not keys:
+            return {}
+        searcher = self.index.searcher()
+        query = tantivy.Query.term_set_query(self.schema, "key", list(keys))
+        result = searcher.search(query, len(keys))
+        docs = (searcher.doc(address).to_dict() for _, address in result.hits)
+        return {int(doc["key"][0]): doc for doc in docs}
+
+    def snippets(self, query: SearchQuery, paper_ids: Sequence[str]) -> dict[str, str]:
+        """Abstract excerpts with the matching words in ``<b>`` (HTML-escaped), by paper id."""
+        text_query = self._text_query(query.text)
+        if text_query is None or not paper_ids:
+            return {}
+        searcher = self.index.searcher()
+        generator = tantivy.SnippetGenerator.create(searcher, text_query, self.schema, "abstract")
+        generator.set_max_num_chars(SNIPPET_CHARS)
+        ids = tantivy.Query.term_set_query(self.schema, "id", list(paper_ids))
+        found = searcher.search(ids, len(paper_ids))
+        snippets = {}
+        for _, address in found.hits:
+            doc = searcher.doc(address)
+            snippets[doc["id"][0]] = generator.snippet_from_doc(doc).to_html()
+        return snippets
+
+    def _text_query(self, text: str) -> tantivy.Query | None:
+        if not text.strip():
+            return tantivy.Query.all_query()
+        query, _errors = self.index.parse_query_lenient(
+            text, TEXT_FIELDS, field_boosts={"title": TITLE_BOOST}
+        )
+        return query  # type: ignore[no-any-return]
+
+    def _restricted(self, query: tantivy.Query, filters: Filters) -> tantivy.Query:
+        if not filters:
+            return query
+        must = tantivy.Occur.Must
+        clauses = [(must, query)]
+        if filters.categories:
+            clauses.append((must, self._any_term("categories", filters.categories)))
+        for author in filters.authors:
+            clauses.append((must, self._author(author)))
+        if filters.year_from is not None or filters.year_to is not None:
+            years = tantivy.Query.range_query(
+                self.schema, "year", tantivy.FieldType.Integer,
+                filters.year_from if filters.year_from is not None else 0,
+                filters.year_to if filters.year_to is not None else 9999,
+            )  # fmt: skip
+            clauses.append((must, years))
+        if filters.has_code:
+            clauses.append((must, tantivy.Query.term_query(self.schema, "has_code", 1)))
+        return tantivy.Query.boolean_query(clauses)
+
+    def _any_term(self, field: str, values: Sequence[str]) -> tantivy.Query:
+        return tantivy.Query.term_set_query(self.schema, field, list(values))
+
+    def _author(self, name: str) -> tantivy.Query:
+        words = [w for w in "".join(c if c.isalnum() else " " for c in name.lower()).split()]
+        if len(words) == 1:
+            return tantivy.Query.term_query(self.schema, "authors", words[0])
+        if not words:
+            return tantivy.Query.all_query()
+        return tantivy.Query.phrase_query(self.schema, "authors", words)
+
+
+def _document(paper: IndexedPaper) -> tantivy.Document:
+    fields: dict[str, Any] = {
+        "id": paper.id,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "authors": list(paper.authors),
+        "categories": list(paper.categories),
+        "key": paper.key,
+        "has_code": int(paper.has_code),
+    }
+    if paper.year is not None:
+        fields["year"] = paper.year
+    return tantivy.Document(**fields)
+
+
+def _hit(doc: tantivy.Document, score: float) -> KeywordHit:
+    paper_id = doc["id"][0]
+    return KeywordHit(paper_id, paper_key(paper_id), float(score))

@@ -1,0 +1,56 @@
+"""``paperfeed index`` and ``paperfeed search`` as a user runs them (real model, real files)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import FIXTURES
+
+
+def paperfeed(home: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PAPERFEED_HOME": str(home), "COLUMNS": "200"}
+    env.pop("PAPERFEED_DB", None)
+    command = [sys.executable, "-m", "paperfeed", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_index_then_search_in_every_mode_and_in_batch(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    paperfeed(home, "init")
+    paperfeed(home, "ingest", "arxiv-snapshot", FIXTURES / "arxiv-more-1-head300.jsonl")
+    before = paperfeed(home, "search", "anything")
+    assert (
+        before.returncode == 1
+        and "there is no search index yet: run `paperfeed index`" in before.stderr
+    )
+
+    built = paperfeed(home, "index")
+    assert built.returncode == 0, built.stderr
+    assert (
+        "Indexed 300 papers for keyword search" in built.stdout and "embedded 300" in built.stdout
+    )
+    assert "up to date" in paperfeed(home, "index").stdout
+
+    for mode in ("hybrid", "keyword", "semantic"):
+        found = paperfeed(
+            home, "search", "sparse representation classification", "--mode", mode, "--json"
+        )
+        assert found.returncode == 0, found.stderr
+        ids = [hit["id"] for hit in json.loads(found.stdout)["results"]]
+        assert "1904.11093" in ids[:3], (mode, ids)
+
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        '{"query_id": "q1", "text": "hand gesture recognition"}\n{"query_id": 7, "text": "\\""}\n'
+    )
+    batch = paperfeed(home, "search", "--queries", queries, "--limit", "5", "--json")
+    lines = [json.loads(line) for line in batch.stdout.splitlines()]
+    assert [line["query_id"] for line in lines] == ["q1", 7]
+    assert lines[0]["results"][0] == "1812.06145" and len(lines[0]["results"]) == 5
+
+    text = paperfeed(home, "search", "gesture", "-n", "2")
+    assert text.returncode == 0 and " 1. " in text.stdout

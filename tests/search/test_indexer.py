@@ -1,0 +1,94 @@
+"""The indexer follows the store: new and changed papers only; rebuilds switch atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from paperfeed.ingest import ingest_file
+from paperfeed.search import indexer
+from paperfeed.search.embedder import HashingEmbedder
+from paperfeed.search.hybrid import IndexMissing, PaperSearch
+
+
+def write(path: Path, records: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def test_update_indexes_only_what_changed(engine: Engine, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = [
+        {"id": "2606.00001", "title": "Graph neural networks for molecules"},
+        {"id": "2606.00002", "title": "Sparse attention"},
+    ]
+    ingest_file(engine, "jsonl", write(tmp_path / "a.jsonl", first))
+    assert indexer.update(engine, home, HashingEmbedder()).keyword_papers == 2
+    assert indexer.update(engine, home, HashingEmbedder()).keyword_papers == 0
+
+    changed = [
+        {"id": "2606.00002", "title": "Sparse attention for protein folding"},
+        {"id": "2606.00003", "title": "Protein design"},
+    ]
+    ingest_file(engine, "jsonl", write(tmp_path / "b.jsonl", changed))
+    report = indexer.update(engine, home, HashingEmbedder())
+
+    assert (report.keyword_papers, report.vector_papers) == (2, 2)
+    search = PaperSearch(home, HashingEmbedder())
+    assert {h.id for h in search.search("protein", mode="keyword").hits} == {
+        "2606.00002",
+        "2606.00003",
+    }
+    assert search.keyword.count() == 3
+    assert {h.id for h in search.search("protein folding", mode="semantic", limit=3).hits} >= {
+        "2606.00002"
+    }
+
+
+def test_rebuild_switches_generations_and_a_failed_one_leaves_the_old(
+    engine: Engine, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    ingest_file(
+        engine, "jsonl", write(tmp_path / "a.jsonl", [{"id": "2606.00001", "title": "Old index"}])
+    )
+    indexer.update(engine, home, HashingEmbedder())
+    old = indexer.current_generation(home)
+
+    class Broken(HashingEmbedder):
+        def embed_documents(self, texts):  # type: ignore[no-untyped-def]
+            raise KeyboardInterrupt  # as if the rebuild were killed mid-way
+
+    with pytest.raises(KeyboardInterrupt):
+        indexer.rebuild(engine, home, Broken())
+    assert indexer.current_generation(home) == old
+    assert [p.name for p in (home / "search").iterdir() if p.name.startswith("generation-")] == [
+        old.name
+    ]  # type: ignore[union-attr]
+
+    indexer.rebuild(engine, home, HashingEmbedder())
+    new = indexer.current_generation(home)
+    assert new != old and not old.exists()  # type: ignore[union-attr]
+    assert (
+        PaperSearch(home, HashingEmbedder()).search("old index", mode="keyword").hits[0].id
+        == "2606.00001"
+    )
+
+
+def test_search_without_an_index_says_what_to_run(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissing, match="run `paperfeed index`"):
+        PaperSearch(tmp_path, HashingEmbedder())
+
+
+def test_a_different_embedder_needs_a_rebuild(engine: Engine, tmp_path: Path) -> None:
+    ingest_file(engine, "jsonl", write(tmp_path / "a.jsonl", [{"id": "2606.00001", "title": "T"}]))
+    indexer.update(engine, tmp_path, HashingEmbedder())
+
+    class Other(HashingEmbedder):
+        name = "other"
+
+    with pytest.raises(RuntimeError, match="--rebuild"):
+        indexer.update(engine, tmp_path, Other())

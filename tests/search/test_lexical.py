@@ -1,0 +1,80 @@
+"""Keyword search on real papers: fields, filters, snippets, and hostile input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from paperfeed.search.embedder import HashingEmbedder
+from paperfeed.search.hybrid import PaperSearch
+from paperfeed.search.query import Filters
+
+
+@pytest.fixture
+def searcher(indexed_home: Path) -> PaperSearch:
+    return PaperSearch(indexed_home, HashingEmbedder())
+
+
+def test_title_words_find_the_paper(searcher: PaperSearch) -> None:
+    hits = searcher.search("Deep Sparse Representation-based Classification", mode="keyword").hits
+    assert hits[0].id == "1904.11093"
+    assert "<b>" in hits[0].snippet
+
+
+def test_author_category_and_year_filters(searcher: PaperSearch) -> None:
+    by_author = searcher.search('author:"Vishal M. Patel"', mode="keyword", limit=50).hits
+    assert by_author and all("Vishal M. Patel" in hit.authors for hit in by_author)
+    in_category = searcher.search("learning cat:stat.ML", mode="keyword", limit=50).hits
+    assert in_category and all("stat.ML" in hit.categories for hit in in_category)
+    assert searcher.search("learning year:1990", mode="keyword").hits == []
+
+
+def test_filters_hold_on_the_semantic_side_and_still_fill_the_page(searcher: PaperSearch) -> None:
+    # 17 of the 300 papers are cs.RO, 3 are stat.ML
+    robots = searcher.search(
+        "image segmentation", mode="semantic", filters=Filters(categories=("cs.RO",))
+    ).hits
+    assert len(robots) == 10 and all("cs.RO" in hit.categories for hit in robots)
+    rare = searcher.search(
+        "image segmentation", mode="hybrid", filters=Filters(categories=("stat.ML",))
+    ).hits
+    assert len(rare) == 3 and all("stat.ML" in hit.categories for hit in rare)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"unbalanced',
+        "AND OR NOT",
+        "((((",
+        "a:b:c",
+        "-",
+        "\x00\x07\x1b[31m",
+        "x" * 10_000,
+        "机器学习 графы",
+        "title:",
+        "year:",
+        '""',
+        "*",
+        "~2^3",
+    ],
+)
+def test_hostile_queries_never_raise(searcher: PaperSearch, text: str) -> None:
+    for mode in ("keyword", "semantic", "hybrid"):
+        results = searcher.search(text, mode=mode)  # type: ignore[arg-type]
+        assert isinstance(results.hits, list)
+
+
+def test_narrow_filters_fall_back_to_exact_ranking(
+    searcher: PaperSearch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paperfeed.search import hybrid
+
+    monkeypatch.setattr(hybrid, "CANDIDATES", 5)
+    monkeypatch.setattr(hybrid, "EXACT_BELOW", 20)
+    hits = searcher.search(
+        "sparse codes", mode="semantic", limit=5, filters=Filters(categories=("stat.ML",))
+    ).hits
+    assert len(hits) == 3 and all("stat.ML" in hit.categories for hit in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
