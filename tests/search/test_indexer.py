@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine
 
@@ -92,3 +93,12 @@ def test_a_different_embedder_needs_a_rebuild(engine: Engine, tmp_path: Path) ->
 
     with pytest.raises(RuntimeError, match="--rebuild"):
         indexer.update(engine, tmp_path, Other())
+
+
+def test_similar_papers_exclude_the_paper_and_handle_unknown_ids(indexed_home: Path) -> None:
+    search = PaperSearch(indexed_home, HashingEmbedder())
+    similar = search.similar("1904.11093", limit=5)
+    assert len(similar) == 5 and "1904.11093" not in {hit.id for hit in similar}
+    assert search.similar("2999.99999") == []
+    keys = [0, 1]  # keys no paper has
+    assert search.vectors is not None and np.isnan(search.vectors.vectors(keys)).all()

@@ -13,6 +13,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -51,7 +52,7 @@ def index(
         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
         console=console, transient=not console.is_terminal,
     ) as progress:  # fmt: skip
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def show(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -100,10 +101,10 @@ def search(
     except IndexMissing as error:
         fail(str(error))
     if queries is not None:
-        _batch(searcher, queries, limit, mode)  # type: ignore[arg-type]
+        _batch(searcher, queries, limit, mode)
         return
     assert query is not None
-    results = searcher.search(query, limit=limit, mode=mode)  # type: ignore[arg-type]
+    results = searcher.search(query, limit=limit, mode=mode)
     if as_json:
         sys.stdout.write(json.dumps(_as_json(results)) + "\n")
     else:

@@ -81,7 +81,7 @@ class MiniLMEmbedder:
         if (cached := self._cache.get(text)) is not None:
             self._cache.move_to_end(text)
             return cached
-        vector = self.embed_documents([text])[0]
+        vector: Vectors = self.embed_documents([text])[0]
         vector.flags.writeable = False
         self._cache[text] = vector
         if len(self._cache) > QUERY_CACHE:
@@ -107,14 +107,14 @@ class HashingEmbedder:
                 )
                 out[row, digest % self.dimensions] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        return np.asarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
 
     def embed_query(self, text: str) -> Vectors:
-        return self.embed_documents([text])[0]
+        return np.asarray(self.embed_documents([text])[0], dtype=np.float32)
 
 
 def _mean_pooled(hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> Vectors:
     weights = mask[..., None].astype(np.float32)
     summed = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
     norms = np.linalg.norm(summed, axis=1, keepdims=True)
-    return (summed / np.maximum(norms, 1e-12)).astype(np.float32)
+    return np.asarray(summed / np.maximum(norms, 1e-12), dtype=np.float32)

@@ -134,7 +134,7 @@ class KeywordIndex:
         query, _errors = self.index.parse_query_lenient(
             text, TEXT_FIELDS, field_boosts={"title": TITLE_BOOST}
         )
-        return query  # type: ignore[no-any-return]
+        return query
 
     def _restricted(self, query: tantivy.Query, filters: Filters) -> tantivy.Query:
         if not filters:
@@ -165,7 +165,9 @@ class KeywordIndex:
             return tantivy.Query.term_query(self.schema, "authors", words[0])
         if not words:
             return tantivy.Query.all_query()
-        return tantivy.Query.phrase_query(self.schema, "authors", words)
+        return tantivy.Query.phrase_query(
+            self.schema, "authors", list[str | tuple[int, str]](words)
+        )
 
 
 def _document(paper: IndexedPaper) -> tantivy.Document:

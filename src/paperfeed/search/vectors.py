@@ -67,8 +67,14 @@ class VectorIndex:
 
     def vectors(self, keys: Sequence[int]) -> NDArray[np.float32]:
         """The stored vectors of ``keys`` (rows of NaN for keys not in the index)."""
-        found = self.index.get(np.asarray(keys, dtype=np.uint64), dtype=np.float32)
-        return np.asarray(found, dtype=np.float32).reshape(len(keys), self.ndim)
+        out = np.full((len(keys), self.ndim), np.nan, dtype=np.float32)
+        if not keys:
+            return out
+        found = self.index.get(np.asarray(keys, dtype=np.uint64), dtype="f32")
+        for row, vector in enumerate(found):  # one array per key, None for a key not stored
+            if vector is not None:
+                out[row] = np.asarray(vector, dtype=np.float32).reshape(self.ndim)
+        return out
 
     def exact_search(
         self, vector: NDArray[np.float32], keys: Sequence[int], limit: int
