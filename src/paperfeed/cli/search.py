@@ -123,7 +123,7 @@ def _batch(searcher: PaperSearch, path: Path, limit: int, mode: Mode) -> None:
             query_id, text = item["query_id"], item["text"]
         except (ValueError, KeyError, TypeError):
             fail(f'{path}:{number}: expected {{"query_id": ..., "text": ...}}')
-        results = searcher.search(str(text), limit=limit, mode=mode)
+        results = searcher.search(str(text), limit=limit, mode=mode, snippets=False)
         sys.stdout.write(
             json.dumps({"query_id": query_id, "results": [hit.id for hit in results.hits]}) + "\n"
         )

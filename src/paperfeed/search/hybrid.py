@@ -28,7 +28,7 @@ MODES: tuple[Mode, ...] = ("hybrid", "keyword", "semantic")
 CANDIDATES = 100
 #: Chosen by bench/eval_search.py on SciFact's training judgements (see README).
 FUSION = "convex"
-KEYWORD_WEIGHT = 0.5
+KEYWORD_WEIGHT = 0.4
 EXACT_BELOW = 20_000
 
 
@@ -76,6 +76,7 @@ class PaperSearch:
         mode: Mode = "hybrid",
         filters: Filters | None = None,
         offset: int = 0,
+        snippets: bool = True,
     ) -> SearchResults:
         """The page of results ``offset:offset+limit`` for what the user typed."""
         query = parse_query(text, filters)
@@ -90,7 +91,7 @@ class PaperSearch:
         keyword = self._keyword(query, depth) if mode != "semantic" else []
         semantic = self._semantic(query, depth) if mode != "keyword" else []
         ranked = _fused(mode, keyword, semantic)[offset : offset + limit]
-        results.hits = self._hits(query, ranked)
+        results.hits = self._hits(query, ranked, snippets)
         return results
 
     def similar(
@@ -132,11 +133,15 @@ class PaperSearch:
                 return self.vectors.exact_search(vector, keys, depth)
             fetch *= 4
 
-    def _hits(self, query: SearchQuery, ranked: Sequence[tuple[int, float]]) -> list[SearchHit]:
+    def _hits(
+        self, query: SearchQuery, ranked: Sequence[tuple[int, float]], snippets: bool = True
+    ) -> list[SearchHit]:
         papers = self.keyword.papers([key for key, _ in ranked])
         found = [(papers[key], score) for key, score in ranked if key in papers]
-        snippets = (
-            self.keyword.snippets(query, [doc["id"][0] for doc, _ in found]) if query.text else {}
+        excerpts = (
+            self.keyword.snippets(query, [doc["id"][0] for doc, _ in found])
+            if query.text and snippets
+            else {}
         )
         return [
             SearchHit(
@@ -146,7 +151,7 @@ class PaperSearch:
                 authors=tuple(doc.get("authors", ())),
                 categories=tuple(doc.get("categories", ())),
                 year=doc["year"][0] if doc.get("year") else None,
-                snippet=snippets.get(doc["id"][0], ""),
+                snippet=excerpts.get(doc["id"][0], ""),
             )
             for doc, score in found
         ]

@@ -8,6 +8,7 @@ checked against filters with one term-set query.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,11 @@ from paperfeed.search.documents import IndexedPaper, paper_key
 from paperfeed.search.query import Filters, SearchQuery
 
 TEXT_FIELDS = ["title", "abstract", "authors"]
-TITLE_BOOST = 2.0
+# Measured on SciFact's training judgements (keyword nDCG@10): title boost 2.0 → 0.624,
+# 1.0 → 0.677, 0.8 → 0.687. Claims read like abstracts; people type titles into a paper site,
+# so titles are weighted like abstracts rather than below them.
+TITLE_BOOST = 1.0
+_OPERATORS = re.compile(r'"|(?:^|\s)[+-]\S|\b(?:AND|OR|NOT)\b|\w:\S')
 WRITER_HEAP = 128 * 2**20
 SNIPPET_CHARS = 300
 
@@ -131,6 +136,12 @@ class KeywordIndex:
     def _text_query(self, text: str) -> tantivy.Query | None:
         if not text.strip():
             return tantivy.Query.all_query()
+        if not _OPERATORS.search(text):
+            # Plain words: punctuation would only confuse the query grammar (measured +0.018
+            # nDCG@10 on SciFact), and the tokenizer drops it from the indexed text anyway.
+            text = " ".join(re.findall(r"\w+", text))
+            if not text:
+                return None
         query, _errors = self.index.parse_query_lenient(
             text, TEXT_FIELDS, field_boosts={"title": TITLE_BOOST}
         )

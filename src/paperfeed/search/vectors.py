@@ -71,7 +71,7 @@ class VectorIndex:
         if not keys:
             return out
         found = self.index.get(np.asarray(keys, dtype=np.uint64), dtype="f32")
-        for row, vector in enumerate(found):  # one array per key, None for a key not stored
+        for row, vector in enumerate(found or ()):  # one array per key, None for a key not stored
             if vector is not None:
                 out[row] = np.asarray(vector, dtype=np.float32).reshape(self.ndim)
         return out
