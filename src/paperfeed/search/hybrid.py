@@ -28,7 +28,7 @@ MODES: tuple[Mode, ...] = ("hybrid", "keyword", "semantic")
 CANDIDATES = 100
 #: Chosen by bench/eval_search.py on SciFact's training judgements (see README).
 FUSION = "convex"
-KEYWORD_WEIGHT = 0.4
+KEYWORD_WEIGHT = 0.5
 EXACT_BELOW = 20_000
 
 

@@ -1,0 +1,138 @@
+"""Search latency at scale: p50/p99 per mode over a large index, and the searcher's memory.
+
+How the data is made: the real arXiv records in the shared data folder (about 125,000) are
+indexed for keyword search over and over with new ids until ``--papers`` (default 1,000,000);
+titles, abstracts, authors and categories are real. Embedding a million abstracts here takes
+about four hours, so only ``--embedded`` (default 5,000) real records are embedded with the
+model; every other paper's vector is the vector of the real record its text came from plus
+small Gaussian noise (sigma 0.02 per dimension, then normalised), so the vector index has the
+density and shape of real embeddings. Queries: ``--queries`` (default 1,000) real titles of
+records, cut to their first 3-8 words, as people type them. Each query is embedded for real
+(the LRU cache is bypassed). Usage:
+
+    python bench/search_latency.py [--data ../shared/data] [--papers 1000000] [--queries 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+import paperfeed.search  # noqa: F401  (loads ONNX Runtime before usearch)
+from paperfeed.search import indexer
+from paperfeed.search.documents import IndexedPaper
+from paperfeed.search.embedder import MiniLMEmbedder
+from paperfeed.search.hybrid import MODES, PaperSearch
+from paperfeed.search.lexical import KeywordIndex
+from paperfeed.search.vectors import VectorIndex
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--papers", type=int, default=1_000_000)
+    parser.add_argument("--embedded", type=int, default=5_000)
+    parser.add_argument("--queries", type=int, default=1_000)
+    parser.add_argument(
+        "--work", type=Path, default=None, help="keep the index here (default: a temp dir)"
+    )
+    args = parser.parse_args()
+    from index_build import real_papers  # the same real-record reader
+
+    real = list(real_papers(args.data, 200_000))
+    print(
+        f"data: {len(real):,} real records reused to make {args.papers:,} papers; "
+        f"{args.embedded:,} embedded for real, the rest noisy copies of those vectors"
+    )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    with tempfile.TemporaryDirectory(prefix="paperfeed-latency-") as temp:
+        home = args.work or Path(temp)
+        embedder = MiniLMEmbedder(home / "models")
+        folder = build(home, real, args.papers, args.embedded, embedder)
+        print(
+            f"index on disk: {sum(f.stat().st_size for f in folder.rglob('*') if f.is_file()) / 2**30:.2f} GiB"
+        )
+        measure(home, embedder, real, args.queries)
+
+
+def build(
+    home: Path, real: list[IndexedPaper], total: int, embedded: int, embedder: MiniLMEmbedder
+) -> Path:
+    folder = indexer._new_generation(home)
+    indexer._switch(home, folder)
+    started = time.perf_counter()
+    keyword = KeywordIndex(folder / "keyword")
+    keyword.add(copy(real[n % len(real)], n) for n in range(total))
+    print(f"keyword index: {total:,} papers in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    base = embedder.embed_documents([paper.text for paper in real[:embedded]])
+    print(f"embedded {embedded:,} real papers in {time.perf_counter() - started:.0f} s")
+    rng = np.random.default_rng(20261125)
+    vectors = VectorIndex(folder, embedder.dimensions, indexer.VECTOR_DTYPE)
+    started = time.perf_counter()
+    for start in range(0, total, 50_000):
+        rows = np.arange(start, min(start + 50_000, total))
+        chunk = base[rows % embedded] + rng.normal(
+            0, 0.02, (len(rows), embedder.dimensions)
+        ).astype(np.float32)
+        chunk /= np.linalg.norm(chunk, axis=1, keepdims=True)
+        vectors.index.add(
+            np.asarray([copy(real[n % len(real)], n).key for n in rows], dtype=np.uint64), chunk
+        )
+    vectors.save()
+    print(
+        f"vector index (usearch HNSW, {indexer.VECTOR_DTYPE}): {total:,} vectors in {time.perf_counter() - started:.0f} s"
+    )
+    return folder
+
+
+def copy(paper: IndexedPaper, n: int) -> IndexedPaper:
+    return IndexedPaper(
+        f"bench:{n}",
+        paper.title,
+        paper.abstract,
+        paper.authors,
+        paper.categories,
+        paper.year,
+        paper.has_code,
+    )
+
+
+def measure(home: Path, embedder: MiniLMEmbedder, real: list[IndexedPaper], count: int) -> None:
+    rng = random.Random(7)
+    queries = [" ".join(p.title.split()[: rng.randint(3, 8)]) for p in rng.sample(real, count)]
+    searcher = PaperSearch(home, embedder)
+    for mode in MODES:
+        times = []
+        for text in queries:
+            embedder._cache.clear()
+            started = time.perf_counter()
+            searcher.search(text, limit=10, mode=mode)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        print(
+            f"{mode:9s} p50 {statistics.median(times):6.1f} ms   p99 {times[int(len(times) * 0.99) - 1]:6.1f} ms   "
+            f"(10 results with snippets, query embedding included)"
+        )
+    print(
+        f"searcher RSS with everything open: {psutil.Process().memory_info().rss / 2**30:.2f} GiB"
+    )
+
+
+if __name__ == "__main__":
+    main()
