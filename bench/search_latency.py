@@ -20,6 +20,7 @@ import os
 import platform
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,6 +35,9 @@ from paperfeed.search.embedder import MiniLMEmbedder
 from paperfeed.search.hybrid import MODES, PaperSearch
 from paperfeed.search.lexical import KeywordIndex
 from paperfeed.search.vectors import VectorIndex
+
+sys.path.insert(0, str(Path(__file__).parent))
+from index_build import real_papers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,8 +54,6 @@ def main() -> None:
         "--work", type=Path, default=None, help="keep the index here (default: a temp dir)"
     )
     args = parser.parse_args()
-    from index_build import real_papers  # the same real-record reader
-
     real = list(real_papers(args.data, 200_000))
     print(
         f"data: {len(real):,} real records reused to make {args.papers:,} papers; "
@@ -117,6 +119,7 @@ def measure(home: Path, embedder: MiniLMEmbedder, real: list[IndexedPaper], coun
     rng = random.Random(7)
     queries = [" ".join(p.title.split()[: rng.randint(3, 8)]) for p in rng.sample(real, count)]
     searcher = PaperSearch(home, embedder)
+    del real
     for mode in MODES:
         times = []
         for text in queries:

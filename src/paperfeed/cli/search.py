@@ -153,7 +153,7 @@ def _show(results: SearchResults) -> None:
             f" + {len(hit.authors) - 3} more" if len(hit.authors) > 3 else ""
         )
         console.print(
-            f"[bold]{rank:>2}. {escape(hit.title)}[/]  [dim]{hit.id} · {hit.year or ''} · {' '.join(hit.categories[:3])}[/]"
+            f"[bold]{rank:>2}. {escape(hit.title)}[/]  [dim]{hit.id} · {hit.year or ''} · {' '.join(hit.categories)}[/]"
         )
         if authors:
             console.print(f"    {escape(authors)}")

@@ -81,7 +81,8 @@ class PaperSearch:
         """The page of results ``offset:offset+limit`` for what the user typed."""
         query = parse_query(text, filters)
         results = SearchResults(query, mode)
-        depth = max(CANDIDATES, offset + limit)
+        # Fusion needs deep candidate lists; a single ranking needs only the page.
+        depth = max(CANDIDATES, offset + limit) if mode == "hybrid" else offset + limit
         semantic_ok = self.vectors is not None and len(self.vectors) > 0 and bool(query.text)
         if mode != "keyword" and not semantic_ok:
             results.notes.append(
