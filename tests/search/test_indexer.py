@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 
 from paperfeed.ingest import ingest_file
 from paperfeed.search import indexer
-from paperfeed.search.embedder import HashingEmbedder
+from paperfeed.search.embedder import HashingEmbedder, MiniLMEmbedder
 from paperfeed.search.hybrid import IndexMissing, PaperSearch
+from tests.conftest import FIXTURES
 
 
 def write(path: Path, records: list[dict[str, object]]) -> Path:
@@ -102,3 +103,23 @@ def test_similar_papers_exclude_the_paper_and_handle_unknown_ids(indexed_home: P
     assert search.similar("2999.99999") == []
     keys = [0, 1]  # keys no paper has
     assert search.vectors is not None and np.isnan(search.vectors.vectors(keys)).all()
+
+
+def test_recommend_finds_papers_like_the_positives(
+    engine: Engine, tmp_path: Path, minilm: MiniLMEmbedder
+) -> None:
+    ingest_file(engine, "arxiv-snapshot", FIXTURES / "arxiv-more-1-head300.jsonl")
+    indexer.update(engine, tmp_path, minilm)
+    search = PaperSearch(tmp_path, minilm)
+    gestures = ["1812.06145", "2503.12419"]  # hand-gesture recognition papers
+
+    ids = [hit.id for hit in search.recommend(gestures, limit=10)]
+
+    assert (
+        "2503.12485" in ids[:3]
+    )  # "Cross-Modal Consistency Learning for Sign Language Recognition"
+    assert "2503.12769" in ids  # the third paper of the 300 about gestures
+    assert not set(gestures) & set(ids)
+    unlike = search.recommend(gestures[:1], negative_ids=["2503.12485"], limit=10)
+    assert "2503.12485" not in [hit.id for hit in unlike]
+    assert search.recommend([]) == [] and search.recommend(["2999.99999"]) == []
