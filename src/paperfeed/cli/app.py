@@ -8,6 +8,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from paperfeed.config import Settings, load_settings
@@ -78,6 +79,4 @@ def open_store(settings: Settings, *, require_current: bool = True) -> Engine:
 
 def shown_url(settings: Settings) -> str:
     """The database URL with any password hidden, for messages."""
-    from sqlalchemy.engine import make_url
-
     return make_url(settings.database_url).render_as_string(hide_password=True)

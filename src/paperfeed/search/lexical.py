@@ -211,7 +211,7 @@ class KeywordIndex:
         return tantivy.Query.term_set_query(self.schema, field, list(values))
 
     def _author(self, name: str) -> tantivy.Query:
-        words = [w for w in "".join(c if c.isalnum() else " " for c in name.lower()).split()]
+        words = re.findall(r"\w+", name.lower())
         if len(words) == 1:
             return tantivy.Query.term_query(self.schema, "authors", words[0])
         if not words:
