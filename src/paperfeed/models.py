@@ -164,6 +164,19 @@ class PaperSource(Base):
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
 
 
+class PaperDeletion(Base):
+    """A tombstone: the paper was deleted from the store at ``deleted_at``.
+
+    The search indexes follow changes by cursor; a deleted row leaves nothing to follow, so
+    deletions are recorded here and the indexer drops the papers on its next run.
+    """
+
+    __tablename__ = "paper_deletions"
+
+    paper_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    deleted_at: Mapped[dt.datetime] = mapped_column(Timestamp, index=True)
+
+
 class IngestRun(Base):
     """One import of one file: what it did, and how far it got, so a killed run can resume."""
 

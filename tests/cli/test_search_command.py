@@ -54,3 +54,11 @@ def test_index_then_search_in_every_mode_and_in_batch(tmp_path: Path) -> None:
 
     text = paperfeed(home, "search", "gesture", "-n", "2")
     assert text.returncode == 0 and " 1. " in text.stdout
+
+    deleted = paperfeed(home, "delete", "arXiv:1904.11093v2", "2699.99999")
+    assert deleted.returncode == 0, deleted.stderr
+    assert "Deleted 1 papers" in deleted.stdout and "Not in the store: 2699.99999" in deleted.stderr
+    assert "Removed 1 deleted papers" in paperfeed(home, "index").stdout
+    found = paperfeed(home, "search", "sparse representation classification", "--json")
+    assert "1904.11093" not in [hit["id"] for hit in json.loads(found.stdout)["results"]]
+    assert paperfeed(home, "delete", "2699.99999").returncode == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from paperfeed.ingest import ingest_file
 from paperfeed.search import indexer
 from paperfeed.search.embedder import HashingEmbedder, MiniLMEmbedder
 from paperfeed.search.hybrid import IndexMissing, PaperSearch
+from paperfeed.store.engine import write_transaction
+from paperfeed.store.papers import delete_papers
 from tests.conftest import FIXTURES
 
 
@@ -48,6 +51,38 @@ def test_update_indexes_only_what_changed(engine: Engine, tmp_path: Path) -> Non
     assert {h.id for h in search.search("protein folding", mode="semantic", limit=3).hits} >= {
         "2606.00002"
     }
+
+
+def test_deleted_papers_leave_both_indexes_and_come_back_when_imported_again(
+    engine: Engine, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    papers = [
+        {"id": "2606.00001", "title": "Graph neural networks for molecules"},
+        {"id": "2606.00002", "title": "Graph attention for proteins"},
+    ]
+    ingest_file(engine, "jsonl", write(tmp_path / "a.jsonl", papers))
+    indexer.update(engine, home, HashingEmbedder())
+    with write_transaction(engine) as conn:
+        assert delete_papers(conn, ["2606.00001", "2699.99999"], dt.datetime.now(dt.UTC)) == [
+            "2606.00001"
+        ]
+
+    report = indexer.update(engine, home, HashingEmbedder())
+
+    assert report.deleted_papers == 1
+    search = PaperSearch(home, HashingEmbedder())
+    for mode in ("keyword", "semantic", "hybrid"):
+        assert [h.id for h in search.search("graph", mode=mode).hits] == ["2606.00002"]  # type: ignore[arg-type]
+    assert indexer.update(engine, home, HashingEmbedder()).deleted_papers == 0
+
+    # Deleted, then imported again before the indexer ran: it must end up indexed.
+    with write_transaction(engine) as conn:
+        delete_papers(conn, ["2606.00002"], dt.datetime.now(dt.UTC))
+    ingest_file(engine, "jsonl", write(tmp_path / "b.jsonl", papers[1:]))
+    indexer.update(engine, home, HashingEmbedder())
+    search = PaperSearch(home, HashingEmbedder())
+    assert [h.id for h in search.search("graph", mode="hybrid").hits] == ["2606.00002"]
 
 
 def test_rebuild_switches_generations_and_a_failed_one_leaves_the_old(

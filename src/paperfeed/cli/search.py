@@ -65,6 +65,8 @@ def index(
 
         build = indexer.rebuild if rebuild else indexer.update
         report = build(engine, settings.home, embedder, show)
+    if report.deleted_papers:
+        console.print(f"Removed {report.deleted_papers:,} deleted papers from the indexes.")
     if report.keyword_papers == 0 and report.vector_papers == 0:
         console.print("The search index is up to date: no new or changed papers.")
         return

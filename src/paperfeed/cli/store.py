@@ -1,15 +1,22 @@
-"""``paperfeed init`` and ``paperfeed status``: create or upgrade the store, and look inside it."""
+"""``paperfeed init``, ``status`` and ``delete``: create or upgrade the store, look inside it,
+take papers out of it."""
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
 
 import typer
 from rich.table import Table
 from sqlalchemy import func, select
 
-from paperfeed.cli.app import app, console, open_store, settings_of, shown_url
+from paperfeed.arxiv_ids import parse_arxiv_id
+from paperfeed.cli.app import app, console, errors, open_store, settings_of, shown_url
 from paperfeed.models import Paper, PaperCategory
+from paperfeed.store.engine import write_transaction
 from paperfeed.store.ingest_runs import recent_runs
 from paperfeed.store.migrate import current_revision, head_revision, upgrade
+from paperfeed.store.papers import delete_papers
 
 
 @app.command()
@@ -66,3 +73,32 @@ def status(ctx: typer.Context) -> None:
                 f"{run.new:,}", f"{run.updated:,}", f"{run.unchanged:,}", f"{run.bad:,}",
             )  # fmt: skip
         console.print(table)
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    paper_ids: Annotated[list[str], typer.Argument(help="Paper ids (arXiv ids or source:id).")],
+) -> None:
+    """Delete papers from the store; the next `paperfeed index` drops them from search too."""
+    settings = settings_of(ctx)
+    engine = open_store(settings)
+    wanted = [_stored_id(text) for text in paper_ids]
+    with write_transaction(engine) as conn:
+        deleted = delete_papers(conn, wanted, dt.datetime.now(dt.UTC))
+    missing = [paper_id for paper_id in wanted if paper_id not in set(deleted)]
+    if missing:
+        errors.print(f"Not in the store: {', '.join(missing)}", highlight=False)
+    console.print(
+        f"Deleted {len(deleted):,} papers. Run `paperfeed index` to remove them from search."
+    )
+    if missing and not deleted:
+        raise typer.Exit(1)
+
+
+def _stored_id(text: str) -> str:
+    """An arXiv id in any pasted form becomes its canonical id; other ids are kept as given."""
+    try:
+        return parse_arxiv_id(text).id
+    except ValueError:
+        return text.strip()

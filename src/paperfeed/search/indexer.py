@@ -3,7 +3,9 @@
 An index lives in a *generation* folder under ``<data dir>/search/``; the ``current`` link
 names the one in use. ``update`` brings the current generation up to date: first the keyword
 index (fast, so new papers are findable by their words at once), then the vectors (slow:
-embedding), each with its own cursor saved after the work it covers. ``rebuild`` builds a new
+embedding), each with its own cursor saved after the work it covers. Deletions come first,
+from the store's tombstones with a cursor of their own, so a paper deleted and imported again
+ends up indexed. ``rebuild`` builds a new
 generation from nothing and switches the link atomically: searches keep using the old one
 until then, and a killed rebuild leaves it untouched.
 """
@@ -22,13 +24,14 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, select
 
 from paperfeed.models import Author, Paper, PaperAuthor, PaperCategory
-from paperfeed.search.documents import IndexedPaper
+from paperfeed.search.documents import IndexedPaper, paper_key
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.lexical import KeywordIndex
 from paperfeed.search.vectors import VectorIndex
-from paperfeed.store.papers import changed_since, count_changed_since
+from paperfeed.store.papers import changed_since, count_changed_since, deleted_since
 
 KEYWORD_PAGE = 5_000
+DELETION_PAGE = 5_000
 VECTOR_PAGE = 512
 SAVE_VECTORS_EVERY = 120.0  # seconds: a crash loses at most this much embedding work
 VECTOR_DTYPE = "f16"
@@ -43,6 +46,7 @@ class IndexState:
 
     keyword_cursor: Cursor | None = None
     vector_cursor: Cursor | None = None
+    deletion_cursor: Cursor | None = None
     embedder: str | None = None
 
     @classmethod
@@ -54,6 +58,7 @@ class IndexState:
         return cls(
             _cursor(raw.get("keyword_cursor")),
             _cursor(raw.get("vector_cursor")),
+            _cursor(raw.get("deletion_cursor")),
             raw.get("embedder"),
         )
 
@@ -61,6 +66,7 @@ class IndexState:
         raw = {
             "keyword_cursor": _raw_cursor(self.keyword_cursor),
             "vector_cursor": _raw_cursor(self.vector_cursor),
+            "deletion_cursor": _raw_cursor(self.deletion_cursor),
             "embedder": self.embedder,
         }
         partial = folder / "state.json.partial"
@@ -70,6 +76,7 @@ class IndexState:
 
 @dataclass(slots=True)
 class UpdateReport:
+    deleted_papers: int = 0
     keyword_papers: int = 0
     vector_papers: int = 0
     seconds_keyword: float = 0.0
@@ -124,6 +131,7 @@ def _follow(
         )
     state.embedder = embedder.name
     report = UpdateReport()
+    report.deleted_papers = _follow_deletions(engine, folder, state, embedder)
     started = time.perf_counter()
     report.keyword_papers = _follow_keywords(engine, folder, state, on_progress)
     report.seconds_keyword = time.perf_counter() - started
@@ -131,6 +139,24 @@ def _follow(
     report.vector_papers = _follow_vectors(engine, folder, state, embedder, on_progress)
     report.seconds_vectors = time.perf_counter() - started
     return report
+
+
+def _follow_deletions(engine: Engine, folder: Path, state: IndexState, embedder: Embedder) -> int:
+    """Drop deleted papers from both indexes (dropping twice is harmless, so a crash is too)."""
+    done = 0
+    while True:
+        with engine.connect() as conn:
+            page = deleted_since(conn, state.deletion_cursor, DELETION_PAGE)
+        if not page:
+            return done
+        paper_ids = [paper_id for paper_id, _ in page]
+        KeywordIndex(folder / "keyword").delete(paper_ids)
+        vectors = VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE)
+        if vectors.remove([paper_key(paper_id) for paper_id in paper_ids]):
+            vectors.save()
+        state.deletion_cursor = (page[-1][1], page[-1][0])
+        state.save(folder)
+        done += len(page)
 
 
 def _follow_keywords(

@@ -56,6 +56,13 @@ class VectorIndex:
             self.index.remove(np.asarray(present, dtype=np.uint64))
         self.index.add(key_array, vectors)
 
+    def remove(self, keys: Sequence[int]) -> int:
+        """Remove the vectors of ``keys`` that are stored; returns how many were."""
+        present = [key for key in keys if key in self.index]
+        if present:
+            self.index.remove(np.asarray(present, dtype=np.uint64))
+        return len(present)
+
     def search(self, vector: NDArray[np.float32], limit: int) -> list[VectorHit]:
         if len(self.index) == 0:
             return []

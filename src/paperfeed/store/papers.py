@@ -26,6 +26,7 @@ from paperfeed.models import (
     Paper,
     PaperAuthor,
     PaperCategory,
+    PaperDeletion,
     PaperSource,
     table_of,
 )
@@ -61,6 +62,7 @@ papers = table_of(Paper)
 paper_authors = table_of(PaperAuthor)
 paper_categories = table_of(PaperCategory)
 paper_sources = table_of(PaperSource)
+paper_deletions = table_of(PaperDeletion)
 authors = table_of(Author)
 organizations = table_of(Organization)
 
@@ -90,6 +92,7 @@ def upsert_papers(
         _delete_links(conn, [r.id for r in changed if r.categories], paper_categories)
         _insert_authors(conn, [r for r in writes if r.authors])
         _insert_categories(conn, [r for r in writes if r.categories])
+        _forget_deletions(conn, [r.id for r in fresh])
     return UpsertCounts(len(fresh), len(changed), len(records) - len(writes))
 
 
@@ -118,6 +121,39 @@ def _after(cursor: tuple[dt.datetime, str]) -> ColumnElement[bool]:
         literal(cursor[0], papers.c.updated_at.type), literal(cursor[1], papers.c.id.type)
     )
     return tuple_(papers.c.updated_at, papers.c.id) > after
+
+
+def delete_papers(conn: Connection, paper_ids: Sequence[str], now: dt.datetime) -> list[str]:
+    """Delete the stored papers among ``paper_ids`` (links go with them) and leave a tombstone
+    for each, which the search indexer follows; returns the ids that were deleted."""
+    found = list(lookup(conn, papers.c.id, papers.c.id, list(dict.fromkeys(paper_ids))))
+    for chunk in chunks(found):
+        conn.execute(delete(papers).where(papers.c.id.in_(chunk)))
+    _forget_deletions(conn, found)
+    insert_rows(conn, paper_deletions, ("paper_id", "deleted_at"), [(i, now) for i in found])
+    return found
+
+
+def deleted_since(
+    conn: Connection, cursor: tuple[dt.datetime, str] | None, limit: int
+) -> list[tuple[str, dt.datetime]]:
+    """Ids of papers deleted after ``cursor`` (``(deleted_at, id)``), oldest first."""
+    table = paper_deletions
+    query = select(table.c.paper_id, table.c.deleted_at).order_by(
+        table.c.deleted_at, table.c.paper_id
+    )
+    if cursor is not None:
+        after = tuple_(
+            literal(cursor[0], table.c.deleted_at.type), literal(cursor[1], table.c.paper_id.type)
+        )
+        query = query.where(tuple_(table.c.deleted_at, table.c.paper_id) > after)
+    return [(row.paper_id, row.deleted_at) for row in conn.execute(query.limit(limit))]
+
+
+def _forget_deletions(conn: Connection, paper_ids: list[str]) -> None:
+    """A paper imported again is no longer deleted."""
+    for chunk in chunks(paper_ids):
+        conn.execute(delete(paper_deletions).where(paper_deletions.c.paper_id.in_(chunk)))
 
 
 def slugify(name: str) -> str:
