@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,6 +58,7 @@ class MiniLMEmbedder:
         path = onnx_model(models_dir, quantized=quantized)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
+        self._cache_lock = threading.Lock()  # web requests embed queries from a thread pool
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         """Vectors of ``texts``; batches hold texts of similar length so little is padded."""
@@ -78,14 +80,16 @@ class MiniLMEmbedder:
 
     def embed_query(self, text: str) -> Vectors:
         """The query's vector, from a small LRU cache when the same query comes again."""
-        if (cached := self._cache.get(text)) is not None:
-            self._cache.move_to_end(text)
-            return cached
+        with self._cache_lock:
+            if (cached := self._cache.get(text)) is not None:
+                self._cache.move_to_end(text)
+                return cached
         vector: Vectors = self.embed_documents([text])[0]
         vector.flags.writeable = False
-        self._cache[text] = vector
-        if len(self._cache) > QUERY_CACHE:
-            self._cache.popitem(last=False)
+        with self._cache_lock:
+            self._cache[text] = vector
+            if len(self._cache) > QUERY_CACHE:
+                self._cache.popitem(last=False)
         return vector
 
 
