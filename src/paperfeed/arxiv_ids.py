@@ -91,3 +91,12 @@ def _version(match: re.Match[str]) -> int | None:
     if int(version) == 0:
         raise ValueError("not an arXiv id: versions start at v1")
     return int(version)
+
+
+def canonical_paper_id(text: str) -> str:
+    """A paper id from what someone pasted: an arXiv id in any form (versioned, prefixed, an
+    abs or pdf URL) becomes its canonical id; anything else (``source:id``) is kept as given."""
+    try:
+        return parse_arxiv_id(text).id
+    except ValueError:
+        return text.strip()

@@ -8,6 +8,8 @@ moving an installation is copying one folder.
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 from pydantic import Field
@@ -23,6 +25,14 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=DEFAULT_HOME, description="data directory")
     db: str | None = Field(default=None, description="SQLAlchemy URL of the store")
+    secret_key: str | None = Field(
+        default=None,
+        description="signs CSRF tokens and (later) sessions; every node of a site needs the same",
+    )
+    site_name: str = Field(default="paperfeed", description="shown in titles and feeds")
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", description="public address, for links in feeds and mails"
+    )
 
     @property
     def database_url(self) -> str:
@@ -30,6 +40,27 @@ class Settings(BaseSettings):
         if self.db:
             return self.db
         return f"sqlite:///{(self.home / 'paperfeed.db').resolve()}"
+
+    def signing_key(self) -> str:
+        """``PAPERFEED_SECRET_KEY``, or a random key made once and kept in the data directory
+        (readable by its owner only), so a single machine needs no setup and no key is ever
+        in the repository."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.home / "secret_key"
+        if not path.exists():
+            self.home.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f"secret_key.{os.getpid()}")
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            try:
+                os.link(partial, path)  # atomic; when two processes race, the first one wins
+            except FileExistsError:
+                pass
+            finally:
+                partial.unlink()
+        return path.read_text().strip()
 
     @property
     def reports_dir(self) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -87,6 +89,10 @@ class Paper(Base):
     )
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    # Counters shown on every card; changed by votes and comments, never by imports of metadata,
+    # so they do not move the change cursor (the search index does not hold them).
+    upvotes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    num_comments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organization: Mapped[Organization | None] = relationship()
     author_links: Mapped[list[PaperAuthor]] = relationship(
@@ -175,6 +181,33 @@ class PaperDeletion(Base):
 
     paper_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     deleted_at: Mapped[dt.datetime] = mapped_column(Timestamp, index=True)
+
+
+class FeedEntry(Base):
+    """A paper featured on a day's feed: by whom, when. A paper is featured on one day at most."""
+
+    __tablename__ = "feed_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    paper_id: Mapped[str] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), unique=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    submitter: Mapped[str | None] = mapped_column(String(200))  # handle, as on the public site
+    submitter_name: Mapped[str | None] = mapped_column(String(500))
+    submitted_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    __table_args__ = (Index("ix_feed_entries_day", "day", "id"),)
+
+
+class Subscription(Base):
+    """An e-mail address that asked for digests; ``pending`` until it confirms (digest issue)."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
 
 class IngestRun(Base):

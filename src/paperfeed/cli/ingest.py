@@ -20,6 +20,7 @@ from rich.progress import (
 from paperfeed.cli.app import app, console, errors, fail, open_store, settings_of
 from paperfeed.config import Settings
 from paperfeed.ingest import IngestReport, ingest_file
+from paperfeed.ingest_daily import DailyImportReport, ingest_daily_papers
 from paperfeed.sources import arxiv_snapshot, jsonl
 from paperfeed.sources.record import BadRecord
 
@@ -139,3 +140,35 @@ def _print_summary(report: IngestReport, bad_lines: BadLineReport) -> None:
         console.print(f"… and {bad_lines.count - SHOWN_BAD_LINES:,} more bad lines.")
     if bad_lines.count:
         console.print(f"Every skipped line, with its reason: {bad_lines.path}")
+
+
+@ingest_app.command("daily-papers")
+def ingest_daily(ctx: typer.Context, file: FileArg) -> None:
+    """A saved Daily Papers API response (JSON array): papers, featured days, upvotes, submitters."""
+    settings = settings_of(ctx)
+    import_daily(settings, file)
+
+
+def import_daily(settings: Settings, file: Path) -> DailyImportReport:
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    engine = open_store(settings)
+    try:
+        report = ingest_daily_papers(engine, file)
+    except ValueError as error:
+        fail(str(error))
+    for bad in report.bad[:SHOWN_BAD_LINES]:
+        errors.print(
+            f"skipped entry {bad.line}{f' ({bad.record_id})' if bad.record_id else ''}: {bad.reason}",
+            highlight=False,
+        )
+    days = ", ".join(day.isoformat() for day in sorted(report.days)) or "none"
+    console.print(
+        f"{file.name}: {report.papers.new:,} new, {report.papers.updated:,} updated, "
+        f"{report.papers.unchanged:,} unchanged papers; {report.featured:,} featured, "
+        f"{report.already:,} already featured, {report.moved:,} moved (days: {days}); "
+        f"{len(report.bad):,} bad entries."
+    )
+    if not report.days and report.bad:
+        fail(f"{file}: no entry could be read")
+    return report

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import func, select
 
-from paperfeed.arxiv_ids import parse_arxiv_id
+from paperfeed.arxiv_ids import canonical_paper_id
 from paperfeed.cli.app import app, console, errors, open_store, settings_of, shown_url
 from paperfeed.models import Paper, PaperCategory
 from paperfeed.store.engine import write_transaction
@@ -83,7 +83,7 @@ def delete(
     """Delete papers from the store; the next `paperfeed index` drops them from search too."""
     settings = settings_of(ctx)
     engine = open_store(settings)
-    wanted = [_stored_id(text) for text in paper_ids]
+    wanted = [canonical_paper_id(text) for text in paper_ids]
     with write_transaction(engine) as conn:
         deleted = delete_papers(conn, wanted, dt.datetime.now(dt.UTC))
     missing = [paper_id for paper_id in wanted if paper_id not in set(deleted)]
@@ -94,11 +94,3 @@ def delete(
     )
     if missing and not deleted:
         raise typer.Exit(1)
-
-
-def _stored_id(text: str) -> str:
-    """An arXiv id in any pasted form becomes its canonical id; other ids are kept as given."""
-    try:
-        return parse_arxiv_id(text).id
-    except ValueError:
-        return text.strip()

@@ -1,0 +1,59 @@
+"""Import a saved Daily Papers API response: the papers, then their place on the feed.
+
+The papers go through the same normalisation and upsert as every other import; each entry then
+features its paper on the day the public site featured it, with the submitter, and raises the
+upvote and comment counters to the recorded ones. Re-importing the same file changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from paperfeed.normalize import InvalidRecord, normalise
+from paperfeed.sources import daily_papers
+from paperfeed.sources.record import BadRecord
+from paperfeed.store.engine import write_transaction
+from paperfeed.store.feed import feature, raise_counts
+from paperfeed.store.papers import UpsertCounts, upsert_papers
+
+
+@dataclass(slots=True)
+class DailyImportReport:
+    papers: UpsertCounts = field(default_factory=UpsertCounts)
+    featured: int = 0
+    already: int = 0
+    moved: int = 0
+    days: set[dt.date] = field(default_factory=set)
+    bad: list[BadRecord] = field(default_factory=list)
+
+
+def ingest_daily_papers(engine: Engine, path: Path) -> DailyImportReport:
+    """Import every readable entry of ``path`` in one transaction (a response is small)."""
+    report = DailyImportReport()
+    entries = []
+    for item in daily_papers.read(path):
+        if isinstance(item, BadRecord):
+            report.bad.append(item)
+            continue
+        try:
+            item.record = normalise(item.record)
+        except InvalidRecord as error:
+            report.bad.append(BadRecord(item.record.line, str(error), item.record.id))
+            continue
+        entries.append(item)
+    now = dt.datetime.now(dt.UTC)
+    unique = list({entry.record.id: entry for entry in entries}.values())
+    with write_transaction(engine) as conn:
+        report.papers = upsert_papers(conn, [e.record for e in unique], daily_papers.NAME, now)
+        for entry in unique:
+            done = feature(
+                conn, entry.record.id, entry.day, now, entry.submitter, entry.submitter_name
+            )
+            setattr(report, done.outcome, getattr(report, done.outcome) + 1)
+            report.days.add(entry.day)
+            raise_counts(conn, entry.record.id, entry.upvotes, entry.num_comments)
+    return report

@@ -1,0 +1,1 @@
+"""What the site, the API and the digests ask of the store and the indexes, in one place each."""

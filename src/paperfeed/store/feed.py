@@ -1,0 +1,76 @@
+"""Featuring papers on a day's feed, and the vote and comment counters shown on cards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from paperfeed.models import FeedEntry, Paper, table_of
+
+feed_entries = table_of(FeedEntry)
+papers = table_of(Paper)
+
+Outcome = Literal["featured", "already", "moved"]
+
+
+@dataclass(frozen=True, slots=True)
+class Featured:
+    outcome: Outcome
+    day: dt.date
+    previous_day: dt.date | None = None
+
+
+class PaperNotFound(LookupError):
+    """The paper to feature is not in the store."""
+
+
+def feature(
+    conn: Connection,
+    paper_id: str,
+    day: dt.date,
+    now: dt.datetime,
+    submitter: str | None = None,
+    submitter_name: str | None = None,
+) -> Featured:
+    """Put ``paper_id`` on ``day``'s feed. A paper is on one day at most: featuring it again on
+    the same day changes nothing; on another day moves it there (and says from where)."""
+    if conn.scalar(select(papers.c.id).where(papers.c.id == paper_id)) is None:
+        raise PaperNotFound(f"{paper_id} is not in the store: import it first")
+    current = conn.execute(
+        select(feed_entries.c.id, feed_entries.c.day).where(feed_entries.c.paper_id == paper_id)
+    ).first()
+    if current is None:
+        conn.execute(
+            insert(feed_entries).values(
+                paper_id=paper_id, day=day, submitter=submitter,
+                submitter_name=submitter_name, submitted_at=now, hidden=False,
+            )
+        )  # fmt: skip
+        return Featured("featured", day)
+    if current.day == day:
+        return Featured("already", day)
+    conn.execute(
+        update(feed_entries)
+        .where(feed_entries.c.id == current.id)
+        .values(day=day, submitter=submitter, submitter_name=submitter_name, submitted_at=now)
+    )
+    return Featured("moved", day, current.day)
+
+
+def raise_counts(conn: Connection, paper_id: str, upvotes: int, num_comments: int) -> None:
+    """Counts from another site (a Daily Papers import): kept if ours are already higher."""
+    conn.execute(
+        update(papers)
+        .where(papers.c.id == paper_id)
+        .values(
+            upvotes=func.max(papers.c.upvotes, upvotes)
+            if conn.dialect.name == "sqlite"
+            else func.greatest(papers.c.upvotes, upvotes),
+            num_comments=func.max(papers.c.num_comments, num_comments)
+            if conn.dialect.name == "sqlite"
+            else func.greatest(papers.c.num_comments, num_comments),
+        )
+    )

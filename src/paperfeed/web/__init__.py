@@ -1,0 +1,1 @@
+"""The site: server-rendered pages, the JSON API and RSS/Atom feeds (FastAPI + Jinja2)."""

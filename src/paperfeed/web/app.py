@@ -1,0 +1,88 @@
+"""The ASGI application: ``create_app(settings)`` for tests and embedding, and the factory
+``paperfeed serve`` hands to Uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from paperfeed.config import Settings, load_settings
+from paperfeed.search.embedder import Embedder, MiniLMEmbedder
+from paperfeed.search.model_files import ModelMissing
+from paperfeed.store.engine import make_engine
+from paperfeed.store.migrate import ensure_current
+from paperfeed.web import api, feed_routes, pages
+from paperfeed.web.rendering import render
+from paperfeed.web.site import Site
+
+STATIC = Path(__file__).parent / "static"
+
+
+class CachedStatic(StaticFiles):
+    """Static files with long cache lifetimes: their URLs carry a version (``?v=``)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+def bundled_embedder(settings: Settings) -> Callable[[], Embedder | None]:
+    def load() -> Embedder | None:
+        try:
+            return MiniLMEmbedder(settings.home / "models")
+        except ModelMissing:
+            return None  # keyword search still works; the search page says so
+
+    return load
+
+
+def create_app(
+    settings: Settings, embedder_factory: Callable[[], Embedder | None] | None = None
+) -> FastAPI:
+    engine = make_engine(settings.database_url)
+    ensure_current(engine)
+    app = FastAPI(
+        title=settings.site_name,
+        summary="Daily papers, trending, search over every paper, and feeds.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.site = Site(settings, engine, embedder_factory or bundled_embedder(settings))
+    app.mount("/static", CachedStatic(directory=STATIC), name="static")
+    app.include_router(api.router)
+    app.include_router(feed_routes.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'][1:]) or e['loc'][0]}: {e['msg']}"
+            for e in error.errors()
+        )
+        if request.url.path.startswith("/api/") or "." in request.url.path.rsplit("/", 1)[-1]:
+            return JSONResponse({"detail": problems}, status_code=422)
+        return render(request, "error.html", {"message": problems}, status_code=422)
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, error: Exception) -> Response:
+        detail = getattr(error, "detail", "not found")
+        if request.url.path.startswith(("/api/", "/static/")):
+            return JSONResponse({"detail": detail}, status_code=404)
+        return render(
+            request, "not_found.html", {"wanted": request.url.path, "q": ""}, status_code=404
+        )
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """For ``uvicorn --factory``: settings from ``PAPERFEED_*`` (``paperfeed serve`` sets them)."""
+    return create_app(load_settings())

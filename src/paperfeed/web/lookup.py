@@ -1,0 +1,24 @@
+"""Finding a paper from what is in a URL: an arXiv id in any form, or a ``source:id``."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException
+from sqlalchemy import Connection, select
+
+from paperfeed.arxiv_ids import canonical_paper_id
+from paperfeed.models import Paper
+
+
+def find_paper_id(conn: Connection, raw: str) -> str | None:
+    """The stored paper's id for ``raw``, or None."""
+    if len(raw) > 300:
+        return None
+    wanted = canonical_paper_id(raw)
+    return conn.scalar(select(Paper.id).where(Paper.id == wanted))
+
+
+def paper_id_or_404(conn: Connection, raw: str) -> str:
+    found = find_paper_id(conn, raw)
+    if found is None:
+        raise HTTPException(404, f"no paper {raw[:100]!r} here")
+    return found

@@ -1,0 +1,217 @@
+"""The HTML pages: the daily feed, trending, search, paper pages, about, and the subscribe form."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import insert, select
+
+from paperfeed.arxiv_ids import canonical_paper_id
+from paperfeed.models import Subscription
+from paperfeed.search.hybrid import MODES, SearchResults
+from paperfeed.search.query import Filters, parse_query
+from paperfeed.services import trending as trending_module
+from paperfeed.services.cards import Card, load_cards
+from paperfeed.services.feeds import PAGE_SIZE, SORTS, Sort, feed_page, trending_page
+from paperfeed.services.periods import BadPeriod, Kind, parse_period
+from paperfeed.web.csrf import COOKIE
+from paperfeed.web.lookup import find_paper_id
+from paperfeed.web.rendering import render
+from paperfeed.web.site import SearchUnavailable, Site
+
+router = APIRouter(include_in_schema=False)
+SEARCH_PAGE = 20
+SIMILAR = 6
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
+
+
+def site_of(request: Request) -> Site:
+    site = request.app.state.site
+    assert isinstance(site, Site)
+    return site
+
+
+@router.get("/", response_class=HTMLResponse)
+def feed(
+    request: Request,
+    date: str | None = None,
+    week: str | None = None,
+    month: str | None = None,
+    sort: str = "trending",
+    p: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    subscribed: str | None = None,
+) -> Response:
+    site = site_of(request)
+    try:
+        period = parse_period(date, week, month)
+    except BadPeriod as error:
+        return render(request, "error.html", {"message": str(error)}, status_code=400)
+    chosen: Sort = sort if sort in SORTS else "trending"
+    with site.engine.connect() as conn:
+        page = feed_page(conn, period, chosen, (p - 1) * PAGE_SIZE, PAGE_SIZE)
+    tabs: dict[Kind, str] = {
+        kind: page.period.containing(kind).key for kind in ("day", "week", "month")
+    }
+    return render(
+        request,
+        "feed.html",
+        {
+            "page": page,
+            "tabs": tabs,
+            "sorts": SORTS,
+            "page_number": p,
+            "pages": max(1, -(-page.total // PAGE_SIZE)),
+            "subscribed": subscribed,
+            "earlier": page.period.shifted(-1),
+            "later": page.period.shifted(1),
+        },
+    )
+
+
+@router.get("/trending", response_class=HTMLResponse)
+def trending(request: Request, p: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
+    site = site_of(request)
+    with site.engine.connect() as conn:
+        cards, total = trending_page(conn, (p - 1) * PAGE_SIZE, PAGE_SIZE)
+    return render(
+        request,
+        "trending.html",
+        {"cards": cards, "total": total, "page_number": p, "pages": max(1, -(-total // PAGE_SIZE))},
+    )
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(
+    request: Request,
+    q: Annotated[str, Query(max_length=10_000)] = "",
+    mode: str = "hybrid",
+    cat: Annotated[str, Query(max_length=40)] = "",
+    year_from: str = "",
+    year_to: str = "",
+    has_code: str = "",
+    p: Annotated[int, Query(ge=1, le=50)] = 1,
+) -> Response:
+    site = site_of(request)
+    chosen = mode if mode in MODES else "hybrid"
+    filters = Filters(
+        categories=(cat.strip(),) if cat.strip() else (),
+        year_from=_year(year_from),
+        year_to=_year(year_to),
+        has_code=bool(has_code),
+    )
+    context: dict[str, Any] = {
+        "q": q, "mode": chosen, "modes": MODES, "cat": cat.strip(),
+        "year_from": filters.year_from or "", "year_to": filters.year_to or "",
+        "has_code": filters.has_code, "page_number": p, "results": None, "cards": [],
+        "unavailable": None, "broader": None,
+    }  # fmt: skip
+    if q.strip() or filters:
+        try:
+            searcher = site.search()
+        except SearchUnavailable as error:
+            context["unavailable"] = str(error)
+            return render(request, "search.html", context, status_code=503)
+        results: SearchResults = searcher.search(
+            q,
+            limit=SEARCH_PAGE,
+            mode=chosen,
+            filters=filters,
+            offset=(p - 1) * SEARCH_PAGE,
+        )
+        with site.engine.connect() as conn:
+            cards = {c.id: c for c in load_cards(conn, [hit.id for hit in results.hits])}
+        context["results"] = results
+        context["cards"] = [(cards[h.id], h) for h in results.hits if h.id in cards]
+        if not context["cards"]:
+            context["broader"] = broader_query(q, filters)
+    return render(request, "search.html", context)
+
+
+@router.get("/papers/{paper_id:path}", response_class=HTMLResponse)
+def paper(request: Request, paper_id: str) -> Response:
+    site = site_of(request)
+    with site.engine.connect() as conn:
+        found = find_paper_id(conn, paper_id)
+        cards = load_cards(conn, [found]) if found else []
+    if not cards:
+        return render(
+            request, "not_found.html", {"wanted": paper_id[:200], "q": canonical_paper_id(paper_id)[:200]},
+            status_code=404,
+        )  # fmt: skip
+    card = cards[0]
+    if paper_id != card.id:  # versioned, prefixed or URL forms: one address per paper
+        return RedirectResponse(f"/papers/{card.id}", status_code=301)
+    similar: list[Card] = []
+    similar_note = None
+    try:
+        hits = site.search().similar(card.id, SIMILAR)
+        with site.engine.connect() as conn:
+            similar = load_cards(conn, [hit.id for hit in hits])
+        if not hits:
+            similar_note = (
+                "Similar papers appear once this paper's vector is built (`paperfeed index`)."
+            )
+    except SearchUnavailable as error:
+        similar_note = str(error)
+    return render(
+        request, "paper.html", {"card": card, "similar": similar, "similar_note": similar_note}
+    )
+
+
+@router.get("/about", response_class=HTMLResponse)
+def about(request: Request) -> Response:
+    return render(request, "about.html", {"trending_doc": trending_module.__doc__})
+
+
+@router.post("/subscribe", response_class=HTMLResponse)
+def subscribe(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)],
+    csrf_token: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    """Store the address as pending; the digest issue sends the confirmation link."""
+    site = site_of(request)
+    if not site.csrf.valid(csrf_token, request.cookies.get(COOKIE)):
+        return render(
+            request, "error.html",
+            {"message": "This form has expired or did not come from this site. Reload the page and try again."},
+            status_code=403,
+        )  # fmt: skip
+    address = email.strip().lower()
+    if not _EMAIL.fullmatch(address):
+        return render(
+            request, "error.html", {"message": f"{email[:100]!r} is not an e-mail address."},
+            status_code=400,
+        )  # fmt: skip
+    with site.engine.begin() as conn:
+        known = conn.scalar(select(Subscription.id).where(Subscription.email == address))
+        if known is None:
+            conn.execute(
+                insert(Subscription).values(
+                    email=address, status="pending", created_at=dt.datetime.now(dt.UTC)
+                )
+            )
+    return RedirectResponse("/?subscribed=1", status_code=303)
+
+
+def broader_query(q: str, filters: Filters) -> str | None:
+    """A query likelier to match: without filters, then without quotes and operators, then
+    with fewer words."""
+    parsed = parse_query(q)
+    if filters or parsed.filters:
+        return parsed.text or None
+    words = re.findall(r"\w+", parsed.text)
+    if '"' in q or re.search(r"\b(AND|OR|NOT)\b|(^|\s)[-+]", q):
+        return " ".join(words) or None
+    if len(words) > 2:
+        return " ".join(words[:2])
+    return None
+
+
+def _year(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdigit() and 1000 <= int(text) <= 2999 else None

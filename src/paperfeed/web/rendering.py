@@ -1,0 +1,87 @@
+"""Jinja2 templates (autoescaped), the filters they use, and the CSRF cookie every page sets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from paperfeed.services.cards import Card
+from paperfeed.web.csrf import COOKIE, MAX_AGE, Csrf
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STATIC_VERSION = "1"  # bump when static files change: their URLs carry it, caches keep them a year
+
+
+def authors_line(card: Card, shown: int = 3) -> str:
+    """ "A, B, C" for short lists, "N authors" for long ones (as the public site shows)."""
+    if not card.authors:
+        return ""
+    if len(card.authors) <= shown:
+        return ", ".join(card.authors)
+    return f"{len(card.authors)} authors"
+
+
+def excerpt(text: str, limit: int = 320) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:.") + "…"
+
+
+def short_date(day: dt.date | None) -> str:
+    return f"{day:%b} {day.day}, {day.year}" if day else ""
+
+
+def query_url(request: Request, **changes: Any) -> str:
+    """This page's URL with some parameters changed (``None`` removes one)."""
+    params = dict(request.query_params)
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return f"{request.url.path}?{urlencode(params)}" if params else request.url.path
+
+
+def snippet_html(snippet: str) -> Markup:
+    """Tantivy's snippet HTML: every character of the text escaped, matches in ``<b>``; only
+    ``<b>`` and ``</b>`` are let through as markup, as ``<mark>``."""
+    return Markup(snippet.replace("<b>", "<mark>").replace("</b>", "</mark>"))  # noqa: S704
+
+
+TEMPLATES.env.filters.update(
+    authors_line=authors_line, excerpt=excerpt, short_date=short_date, snippet_html=snippet_html
+)
+TEMPLATES.env.globals.update(static_version=STATIC_VERSION, query_url=query_url)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """The page, with a CSRF token for its forms (and the cookie it is bound to)."""
+    site = request.app.state.site
+    csrf: Csrf = site.csrf
+    cookie = request.cookies.get(COOKIE)
+    fresh = cookie is None or len(cookie) > 100
+    if fresh:
+        cookie = Csrf.new_cookie_value()
+    assert cookie is not None
+    response = TEMPLATES.TemplateResponse(
+        request,
+        name,
+        {**context, "csrf_token": csrf.token_for(cookie), "site_name": site.settings.site_name},
+        status_code=status_code,
+    )
+    if fresh:
+        response.set_cookie(
+            COOKIE, cookie, max_age=MAX_AGE, httponly=True, samesite="lax",
+            secure=site.settings.base_url.startswith("https://"),
+        )  # fmt: skip
+    return response

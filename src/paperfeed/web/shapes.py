@@ -1,0 +1,138 @@
+"""JSON in the public Daily Papers API's shapes, so its existing clients work unchanged.
+
+Field names and types follow the recorded responses in ``tests/fixtures/hf_daily_papers``.
+What paperfeed does not have is given as an empty value of the right type, never invented:
+``ai_summary`` is ``""`` and ``ai_keywords`` ``[]`` (no summaries are generated), and ids of
+people and discussions are stable digests of their names and the paper id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from paperfeed.services.cards import Card
+
+
+def object_id(*parts: str) -> str:
+    """A 24-hex-digit id like the public API's, stable for the same name."""
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
+
+
+def timestamp(value: dt.date | dt.datetime | None) -> str | None:
+    """``2026-06-12T00:00:00.000Z``, as the public API writes dates."""
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
+    value = value.astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def user(handle: str | None, fullname: str | None, base_url: str) -> dict[str, Any]:
+    name = handle or fullname or "anonymous"
+    return {
+        "_id": object_id("user", name),
+        "avatarUrl": f"{base_url}/static/avatar.svg",
+        "fullname": fullname or name,
+        "name": name,
+        "user": name,
+        "type": "user",
+        "isPro": False,
+    }
+
+
+def submitter(card: Card, base_url: str) -> dict[str, Any]:
+    """``submittedBy``: the user object with the flags the public API adds at the top level."""
+    return {
+        **user(card.submitter, card.submitter_name, base_url),
+        "isHf": False,
+        "isHfAdmin": False,
+        "isMod": False,
+        "isUserFollowing": False,
+    }
+
+
+def organization(card: Card, base_url: str) -> dict[str, Any] | None:
+    if not card.organization:
+        return None
+    return {
+        "_id": object_id("org", card.organization_slug or card.organization),
+        "name": card.organization_slug or card.organization,
+        "fullname": card.organization,
+        "avatar": f"{base_url}/static/organization.svg",
+    }
+
+
+def paper(card: Card, base_url: str) -> dict[str, Any]:
+    """The ``paper`` object (also what ``/api/papers/{id}`` returns)."""
+    shaped: dict[str, Any] = {
+        "id": card.id,
+        "authors": [
+            {"_id": object_id("author", card.id, str(n)), "name": name, "hidden": False}
+            for n, name in enumerate(card.authors)
+        ],
+        "publishedAt": timestamp(card.published or card.day),
+        "title": card.title,
+        "summary": card.abstract,
+        "upvotes": card.upvotes,
+        "discussionId": object_id("discussion", card.id),
+        "ai_summary": "",
+        "ai_keywords": [],
+        "ai_summary_model": "",
+    }
+    if card.day is not None:
+        shaped["submittedOnDailyAt"] = timestamp(card.day)
+        shaped["submittedOnDailyBy"] = user(card.submitter, card.submitter_name, base_url)
+    if card.code_url:
+        shaped["githubRepo"] = card.code_url
+    if card.project_url:
+        shaped["projectPage"] = card.project_url
+    if (org := organization(card, base_url)) is not None:
+        shaped["organization"] = org
+    return shaped
+
+
+def daily_entry(card: Card, base_url: str) -> dict[str, Any]:
+    """One element of ``/api/daily_papers``."""
+    shaped: dict[str, Any] = {
+        "paper": paper(card, base_url),
+        "publishedAt": timestamp(card.day or card.published),
+        "title": card.title,
+        "summary": card.abstract,
+        "thumbnail": f"{base_url}/static/paper.svg",
+        "numComments": card.num_comments,
+        "submittedBy": submitter(card, base_url),
+        "isAuthorParticipating": False,
+    }
+    if (org := organization(card, base_url)) is not None:
+        shaped["organization"] = org
+    return shaped
+
+
+def card_json(card: Card, base_url: str) -> dict[str, Any]:
+    """Our own richer shape for ``/api/v1``: every field of the card, plain names."""
+    return {
+        "id": card.id,
+        "url": f"{base_url}/papers/{card.id}",
+        "title": card.title,
+        "abstract": card.abstract,
+        "authors": card.authors,
+        "categories": card.categories,
+        "published": card.published.isoformat() if card.published else None,
+        "updated": card.updated.isoformat() if card.updated else None,
+        "version": card.version,
+        "doi": card.doi,
+        "journal_ref": card.journal_ref,
+        "comments": card.comments,
+        "abs_url": card.arxiv_abs,
+        "pdf_url": card.arxiv_pdf,
+        "code_url": card.code_url,
+        "project_url": card.project_url,
+        "organization": card.organization,
+        "upvotes": card.upvotes,
+        "num_comments": card.num_comments,
+        "featured_on": card.day.isoformat() if card.day else None,
+        "submitted_by": card.submitter,
+    }

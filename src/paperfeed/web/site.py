@@ -1,0 +1,65 @@
+"""What every request shares: settings, the store's engine, templates, CSRF, and the search
+indexes, reopened when ``paperfeed index`` has moved them on."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from paperfeed.config import Settings
+from paperfeed.search.embedder import Embedder
+from paperfeed.search.hybrid import IndexMissing, PaperSearch
+from paperfeed.search.indexer import current_generation
+from paperfeed.web.csrf import Csrf
+
+RECHECK_SECONDS = 2.0
+
+
+class SearchUnavailable(RuntimeError):
+    """No index has been built yet; the message says what to run."""
+
+
+class Site:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        embedder_factory: Callable[[], Embedder | None],
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.csrf = Csrf(settings.signing_key())
+        self._embedder_factory = embedder_factory
+        self._embedder: Embedder | None = None
+        self._embedder_loaded = False
+        self._search: PaperSearch | None = None
+        self._opened: tuple[Path, float] | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    def search(self) -> PaperSearch:
+        """The searcher on the current index generation, reopened when the index changed."""
+        now = time.monotonic()
+        if self._search is not None and now - self._checked_at < RECHECK_SECONDS:
+            return self._search
+        with self._lock:
+            self._checked_at = now
+            folder = current_generation(self.settings.home)
+            if folder is None:
+                raise SearchUnavailable("there is no search index yet: run `paperfeed index`")
+            state = folder / "state.json"
+            stamp = (folder, state.stat().st_mtime if state.exists() else 0.0)
+            if self._search is None or stamp != self._opened:
+                if not self._embedder_loaded:
+                    self._embedder = self._embedder_factory()
+                    self._embedder_loaded = True
+                try:
+                    self._search = PaperSearch(self.settings.home, self._embedder)
+                except IndexMissing as error:
+                    raise SearchUnavailable(str(error)) from None
+                self._opened = stamp
+            return self._search
