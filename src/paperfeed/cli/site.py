@@ -12,7 +12,7 @@ from paperfeed.arxiv_ids import canonical_paper_id
 from paperfeed.cli.app import app, console, fail, open_store, settings_of
 from paperfeed.config import Settings
 from paperfeed.store.engine import write_transaction
-from paperfeed.store.feed import PaperNotFound
+from paperfeed.store.feed import PaperNotFound, listed_paper_ids
 from paperfeed.store.feed import feature as feature_paper
 
 
@@ -52,34 +52,61 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> No
 @app.command()
 def feature(
     ctx: typer.Context,
-    paper_ids: Annotated[list[str], typer.Argument(help="arXiv ids (any form) or source:id.")],
+    paper_ids: Annotated[
+        list[str] | None, typer.Argument(help="arXiv ids (any form) or source:id.")
+    ] = None,
     date: Annotated[
         str | None, typer.Option("--date", help="The day, YYYY-MM-DD (default: today, UTC).")
     ] = None,
     by: Annotated[
         str | None, typer.Option("--by", help="Submitter name shown on the card.")
     ] = None,
+    listed_on: Annotated[
+        str | None,
+        typer.Option("--listed-on", help="Also feature the papers arXiv listed on this day…"),
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", help="…in this category (repeatable)…")
+    ] = None,
+    with_code: Annotated[
+        bool, typer.Option("--with-code", help="…that link a code repository.")
+    ] = False,
 ) -> None:
-    """Put papers on a day's feed."""
-    try:
-        day = dt.date.fromisoformat(date) if date else dt.datetime.now(dt.UTC).date()
-    except ValueError:
-        fail(f"--date must be written YYYY-MM-DD, not {date!r}")
+    """Put papers on a day's feed: by id, or by an auto-feature rule (--listed-on, --category)."""
+    day = _day(date, "--date") or dt.datetime.now(dt.UTC).date()
+    listed = _day(listed_on, "--listed-on")
+    if listed is not None and not category:
+        fail("--listed-on needs at least one --category (e.g. --category cs.CL)")
+    if not paper_ids and listed is None:
+        fail("name papers to feature, or a rule: --listed-on DAY --category CAT")
     engine = open_store(settings_of(ctx))
-    missing = []
+    missing, counts = [], {"featured": 0, "already": 0, "moved": 0}
     with write_transaction(engine) as conn:
-        for raw in paper_ids:
-            paper_id = canonical_paper_id(raw)
+        named = [canonical_paper_id(raw) for raw in paper_ids or []]
+        by_rule = listed_paper_ids(conn, listed, category or [], with_code) if listed else []
+        now = dt.datetime.now(dt.UTC)
+        for paper_id in dict.fromkeys(named + by_rule):
             try:
-                done = feature_paper(conn, paper_id, day, dt.datetime.now(dt.UTC), by, by)
+                # Named papers move to this day; a rule leaves papers featured elsewhere alone.
+                done = feature_paper(conn, paper_id, day, now, by, by, move=paper_id in named)
             except PaperNotFound:
                 missing.append(paper_id)
                 continue
-            if done.outcome == "featured":
-                console.print(f"{paper_id}: featured on {day}.")
-            elif done.outcome == "already":
-                console.print(f"{paper_id}: already featured on {day}.")
-            else:
+            counts[done.outcome] += 1
+            if done.outcome == "moved":
                 console.print(f"{paper_id}: moved from {done.previous_day} to {day}.")
+    console.print(
+        f"{day}: {counts['featured']:,} papers featured, {counts['already']:,} already featured, "
+        f"{counts['moved']:,} moved."
+    )
     if missing:
         fail(f"not in the store (import them first): {', '.join(missing)}")
+
+
+def _day(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} must be written YYYY-MM-DD, not {text!r}")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from paperfeed.models import FeedEntry, Paper, table_of
+from paperfeed.models import FeedEntry, Paper, PaperCategory, table_of
 
 feed_entries = table_of(FeedEntry)
 papers = table_of(Paper)
+paper_categories = table_of(PaperCategory)
 
 Outcome = Literal["featured", "already", "moved"]
 
@@ -34,9 +36,11 @@ def feature(
     now: dt.datetime,
     submitter: str | None = None,
     submitter_name: str | None = None,
+    move: bool = True,
 ) -> Featured:
     """Put ``paper_id`` on ``day``'s feed. A paper is on one day at most: featuring it again on
-    the same day changes nothing; on another day moves it there (and says from where)."""
+    the same day changes nothing; on another day moves it there (and says from where), unless
+    ``move`` is false (automatic rules never take a paper off the day someone featured it)."""
     if conn.scalar(select(papers.c.id).where(papers.c.id == paper_id)) is None:
         raise PaperNotFound(f"{paper_id} is not in the store: import it first")
     current = conn.execute(
@@ -50,8 +54,8 @@ def feature(
             )
         )  # fmt: skip
         return Featured("featured", day)
-    if current.day == day:
-        return Featured("already", day)
+    if current.day == day or not move:
+        return Featured("already", current.day)
     conn.execute(
         update(feed_entries)
         .where(feed_entries.c.id == current.id)
@@ -74,3 +78,20 @@ def raise_counts(conn: Connection, paper_id: str, upvotes: int, num_comments: in
             else func.greatest(papers.c.num_comments, num_comments),
         )
     )
+
+
+def listed_paper_ids(
+    conn: Connection, day: dt.date, categories: Sequence[str], with_code: bool = False
+) -> list[str]:
+    """Papers arXiv listed on ``day`` in any of ``categories`` (cross-lists included): what an
+    auto-feature rule such as "feature new cs.CL papers that link code" picks."""
+    query = (
+        select(papers.c.id)
+        .distinct()
+        .join(paper_categories, paper_categories.c.paper_id == papers.c.id)
+        .where(papers.c.listed_on == day, paper_categories.c.category.in_(list(categories)))
+        .order_by(papers.c.id)
+    )
+    if with_code:
+        query = query.where(papers.c.code_url.is_not(None))
+    return list(conn.scalars(query))

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -49,7 +50,14 @@ def create_app(
 ) -> FastAPI:
     engine = make_engine(settings.database_url)
     ensure_current(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()  # close pooled connections when the server stops
+
     app = FastAPI(
+        lifespan=lifespan,
         title=settings.site_name,
         summary="Daily papers, trending, search over every paper, and feeds.",
         docs_url="/docs",
