@@ -101,6 +101,14 @@ def test_search_highlights_filters_and_suggests_when_nothing_matches(client: Tes
     nothing = client.get("/search", params={"q": "qqqzzx wwwvvx yyyuuux", "mode": "keyword"})
     assert "No papers match" in nothing.text and "Try a broader search" in nothing.text
 
+    by_id = client.get("/search", params={"q": "arXiv:1904.11093v1"}, follow_redirects=False)
+    assert by_id.status_code == 303 and by_id.headers["location"] == "/papers/1904.11093"
+    unknown = client.get("/search", params={"q": "2412.99999"})
+    assert (
+        "No papers match" in unknown.text
+        and "2412.99999</strong> is not in this store" in unknown.text
+    )
+
     hostile = client.get("/search", params={"q": '"unbalanced AND OR ( \x00 ' + "x" * 9000})
     assert hostile.status_code == 200
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import insert, select
 
-from paperfeed.arxiv_ids import canonical_paper_id
+from paperfeed.arxiv_ids import canonical_paper_id, is_arxiv_id
 from paperfeed.models import Subscription
 from paperfeed.search.hybrid import MODES, SearchResults
 from paperfeed.search.query import Filters, parse_query
@@ -107,8 +107,15 @@ def search(
         "q": q, "mode": chosen, "modes": MODES, "cat": cat.strip(),
         "year_from": filters.year_from or "", "year_to": filters.year_to or "",
         "has_code": filters.has_code, "page_number": p, "results": None, "cards": [],
-        "unavailable": None, "broader": None,
+        "unavailable": None, "broader": None, "missing_id": None,
     }  # fmt: skip
+    if is_arxiv_id(q.strip()):  # an id pasted into the box: go to the paper, or say it is not here
+        with site.engine.connect() as conn:
+            found = find_paper_id(conn, q.strip())
+        if found is not None:
+            return RedirectResponse(f"/papers/{found}", status_code=303)
+        context["missing_id"] = canonical_paper_id(q.strip())
+        return render(request, "search.html", context)
     if q.strip() or filters:
         try:
             searcher = site.search()

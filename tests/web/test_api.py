@@ -1,0 +1,147 @@
+"""The JSON API: the public Daily Papers shapes, checked against a recorded response, and ours."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import DAILY, HAND_FEATURED
+
+RECORDED: list[dict[str, Any]] = json.loads(DAILY.read_text())
+
+
+def shape(value: Any, prefix: str = "") -> dict[str, str]:
+    """``{path: type name}`` for every leaf and container under ``value``."""
+    found: dict[str, str] = {}
+    if isinstance(value, dict):
+        found[prefix or "."] = "dict"
+        for key, item in value.items():
+            found.update(shape(item, f"{prefix}.{key}"))
+    elif isinstance(value, list):
+        found[prefix] = "list"
+        for item in value:
+            found.update(shape(item, f"{prefix}[]"))
+    else:
+        found[prefix] = type(value).__name__
+    return found
+
+
+def test_daily_papers_has_every_field_of_the_public_api_with_the_same_types(
+    client: TestClient,
+) -> None:
+    ours = client.get("/api/daily_papers", params={"date": "2026-06-12", "limit": 100})
+    assert ours.status_code == 200
+    by_id = {entry["paper"]["id"]: entry for entry in ours.json()}
+    assert set(by_id) == {entry["paper"]["id"] for entry in RECORDED}
+    always = set.intersection(*(set(shape(entry)) for entry in RECORDED))
+    for recorded in RECORDED:
+        mine = shape(by_id[recorded["paper"]["id"]])
+        theirs = shape(recorded)
+        missing = {path for path in always if path not in mine and not path.endswith("[]")}
+        assert not missing, f"fields the public API always has and we lack: {sorted(missing)}"
+        for path, kind in mine.items():
+            if path in theirs:
+                assert theirs[path] == kind, (path, kind, theirs[path])
+    for recorded in RECORDED:
+        mine_entry = by_id[recorded["paper"]["id"]]
+        assert mine_entry["paper"]["upvotes"] == recorded["paper"]["upvotes"]
+        assert mine_entry["numComments"] == recorded["numComments"]
+        assert mine_entry["submittedBy"]["name"] == recorded["submittedBy"]["name"]
+        assert mine_entry["paper"]["submittedOnDailyAt"] == recorded["paper"]["submittedOnDailyAt"]
+        if "githubRepo" in recorded["paper"]:  # (we may know a repository the list lacks)
+            assert mine_entry["paper"]["githubRepo"] == recorded["paper"]["githubRepo"]
+        names = [a["name"] for a in recorded["paper"]["authors"] if not a["hidden"]]
+        assert [a["name"] for a in mine_entry["paper"]["authors"]] == names
+
+
+def test_daily_papers_periods_sorting_paging_and_filters(client: TestClient) -> None:
+    latest = client.get("/api/daily_papers", params={"limit": 3}).json()
+    assert [e["paper"]["submittedOnDailyAt"][:10] for e in latest] == ["2026-06-12"] * 3
+
+    trending = client.get("/api/daily_papers", params={"date": "2026-06-12", "sort": "trending"})
+    votes = [e["paper"]["upvotes"] for e in trending.json()]
+    assert votes == sorted(votes, reverse=True)
+
+    week = client.get("/api/daily_papers", params={"week": "2026-W24", "limit": 100}).json()
+    assert len(week) == 30 + len(HAND_FEATURED)
+    month = client.get("/api/daily_papers", params={"month": "2026-06", "limit": 100}).json()
+    assert {e["paper"]["id"] for e in month} == {e["paper"]["id"] for e in week}
+
+    pages = [
+        client.get("/api/daily_papers", params={"week": "2026-W24", "limit": 10, "p": p}).json()
+        for p in range(5)
+    ]
+    assert [len(page) for page in pages] == [10, 10, 10, 5, 0]
+    assert len({e["paper"]["id"] for page in pages for e in page}) == 35
+
+    alice = client.get("/api/daily_papers", params={"submitter": "alice", "limit": 100}).json()
+    assert sorted(e["paper"]["id"] for e in alice) == sorted(HAND_FEATURED)
+
+
+def test_bad_parameters_are_422_with_a_clear_message(client: TestClient) -> None:
+    cases = {
+        "/api/daily_papers?date=yesterday": "YYYY-MM-DD",
+        "/api/daily_papers?week=2026-48": "YYYY-Www",
+        "/api/daily_papers?month=11-2026": "YYYY-MM",
+        "/api/daily_papers?limit=0": "limit",
+        "/api/daily_papers?limit=1000": "limit",
+        "/api/daily_papers?sort=best": "sort",
+        "/api/daily_papers?p=-1": "p",
+        "/api/papers/search": "q",
+        "/api/papers?cursor=%%%": "cursor",
+        "/api/v1/search?q=x&mode=fuzzy": "mode",
+        "/api/v1/search?q=x&year_from=10": "year_from",
+    }
+    for url, word in cases.items():
+        response = client.get(url)
+        assert response.status_code == 422, url
+        assert word in response.json()["detail"], (url, response.json())
+
+
+def test_papers_by_id_search_and_the_full_listing(client: TestClient) -> None:
+    paper = client.get("/api/papers/1904.11093").json()
+    assert paper["title"] == "Deep Sparse Representation-based Classification"
+    assert paper["submittedOnDailyAt"] == "2026-06-09T00:00:00.000Z"
+    assert client.get("/api/papers/arXiv:1904.11093v2").json()["id"] == "1904.11093"
+    missing = client.get("/api/papers/2401.99999")
+    assert missing.status_code == 404 and "2401.99999" in missing.json()["detail"]
+
+    found = client.get("/api/papers/search", params={"q": "hand gesture recognition", "limit": 5})
+    assert found.status_code == 200
+    assert "1812.06145" in [e["paper"]["id"] for e in found.json()]
+
+    seen: list[str] = []
+    url: str | None = "/api/papers?limit=100"
+    while url:
+        response = client.get(url)
+        seen += [p["id"] for p in response.json()]
+        link = response.headers.get("link")
+        url = link[1 : link.index(">")] if link else None
+    assert len(seen) == len(set(seen)) == 330  # 300 listing papers + 30 of the daily list
+
+
+def test_v1_search_modes_filters_and_similar(client: TestClient) -> None:
+    for mode in ("hybrid", "keyword", "semantic"):
+        body = client.get("/api/v1/search", params={"q": "sparse representation", "mode": mode})
+        assert body.status_code == 200
+        assert body.json()["results"], mode
+    filtered = client.get(
+        "/api/v1/search", params={"q": "learning", "cat": "cs.HC", "limit": 50}
+    ).json()
+    assert filtered["results"] and all("cs.HC" in r["categories"] for r in filtered["results"])
+    coded = client.get("/api/v1/search", params={"q": "learning", "has_code": "true"}).json()
+    assert all(r["code_url"] for r in coded["results"])
+
+    similar = client.get("/api/v1/papers/1904.11093/similar", params={"limit": 4}).json()
+    assert len(similar["results"]) == 4
+    assert "1904.11093" not in [r["id"] for r in similar["results"]]
+    full = client.get("/api/v1/papers/1904.11093").json()
+    assert full["featured_on"] == "2026-06-09" and full["submitted_by"] == "alice"
+
+
+def test_openapi_documents_the_api(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/daily_papers", "/api/papers/search", "/api/v1/search"} <= set(paths)

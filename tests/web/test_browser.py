@@ -1,0 +1,176 @@
+"""The site in a real browser: Debian's Chromium driven by Playwright, against a real Uvicorn.
+
+Screenshots of every page go to ``tests/artifacts/`` (git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import Engine
+
+from paperfeed.config import Settings
+from paperfeed.search.embedder import HashingEmbedder
+from paperfeed.store.engine import make_engine
+from paperfeed.store.migrate import upgrade
+from paperfeed.web.app import create_app
+from tests.web.conftest import fill_store
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+# Without the background-networking flags Chromium keeps trying to reach Google's hosts.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real HTTP server on a loopback port, over a SQLite store of the test corpus."""
+    home = tmp_path_factory.mktemp("browser-home")
+    url = f"sqlite:///{home / 'paperfeed.db'}"
+    engine: Engine = make_engine(url)
+    upgrade(engine)
+    fill_store(engine, home)
+    engine.dispose()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = create_app(Settings(home=home, db=url, base_url=base), HashingEmbedder)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    yield base
+    uv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "Debian's Chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_feed_days_tabs_search_paper_and_similar(server: str, browser: Browser) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server + "/")
+    expect(page.locator("h2")).to_have_text("Friday, June 12, 2026")
+    expect(page.locator(".card")).to_have_count(30)
+    shot(page, "feed")
+
+    page.get_by_role("link", name="Previous day").click()
+    expect(page.locator("h2")).to_have_text("Thursday, June 11, 2026")
+    expect(page.get_by_text("No papers were featured on this day")).to_be_visible()
+    page.get_by_role("link", name="Jun 9, 2026").click()
+    expect(page.locator(".card")).to_have_count(5)
+    shot(page, "feed-earlier-day")
+
+    page.get_by_role("link", name="Weekly").click()
+    expect(page.locator("h2")).to_contain_text("Week 24")
+    expect(page.locator(".card")).to_have_count(35)
+    page.get_by_role("link", name="upvotes", exact=True).click()
+    votes = [int(v) for v in page.locator(".card .votes .count").all_inner_texts()]
+    assert votes == sorted(votes, reverse=True) and votes[0] > 0
+
+    page.keyboard.press("/")
+    page.keyboard.type("sparse representation classification")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{server}/search?q=sparse+representation+classification")
+    first = page.locator(".card .title a").first
+    expect(first).to_have_text("Deep Sparse Representation-based Classification")
+    expect(page.locator(".card mark").first).to_be_visible()
+    shot(page, "search")
+
+    page.get_by_label("Mode").select_option("keyword")
+    page.get_by_label("Category").fill("cs.HC")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page).to_have_url(
+        f"{server}/search?q=sparse+representation+classification&mode=keyword&cat=cs.HC&year_from=&year_to="
+    )
+
+    page.goto(server + "/search?q=sparse+representation+classification")
+    page.locator(".card .title a").first.click()
+    expect(page.locator("h1")).to_have_text("Deep Sparse Representation-based Classification")
+    similar = page.locator(".similar .card .title a")
+    expect(similar).to_have_count(6)
+    target = similar.first.inner_text()
+    shot(page, "paper")
+    similar.first.click()
+    expect(page.locator("h1")).to_have_text(target)
+
+    page.goto(server + "/papers/2412.99999")
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    page.get_by_role("button", name="Search").last.click()
+    expect(page).to_have_url(f"{server}/search?q=2412.99999")
+    expect(page.get_by_text("No papers match")).to_be_visible()
+    page.close()
+
+
+def test_dark_theme_and_phone_layout(server: str, browser: Browser) -> None:
+    dark = browser.new_page(color_scheme="dark", viewport={"width": 1280, "height": 900})
+    dark.goto(server + "/")
+    background = dark.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(15, 17, 21)"
+    shot(dark, "feed-dark")
+    dark.close()
+
+    light = browser.new_page(color_scheme="light")
+    light.goto(server + "/")
+    assert light.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
+    light.close()
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    for path, name in (
+        ("/", "phone-feed"),
+        ("/papers/1904.11093", "phone-paper"),
+        ("/search?q=gesture", "phone-search"),
+    ):
+        phone.goto(server + path)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)  # nothing sticks out sideways
+        shot(phone, name)
+    phone.close()
+
+
+def test_keyboard_reaches_every_card(server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    page.goto(server + "/?date=2026-06-09")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == page.locator(".card .title a").nth(1).inner_text()
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text(focused)
+    page.close()
