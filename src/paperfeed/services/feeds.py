@@ -52,7 +52,7 @@ def feed_page(
     if period is None:
         period = day_period(latest_day(conn) or dt.datetime.now(dt.UTC).date())
     page = FeedPage(period, sort, offset=offset)
-    where = [
+    where: list[ColumnElement[bool]] = [
         FeedEntry.day >= period.start,
         FeedEntry.day <= period.end,
         FeedEntry.hidden.is_(False),
@@ -60,21 +60,16 @@ def feed_page(
     if submitter:
         where.append(FeedEntry.submitter == submitter)
     page.total = conn.scalar(select(func.count()).select_from(FeedEntry).where(*where)) or 0
-    query = card_query().where(*where)
     if sort == "trending":
-        rows = conn.execute(query).all()
-        clock = now or dt.datetime.now(dt.UTC)
-        rows = sorted(
-            rows, key=lambda r: (-trending_score(r.upvotes, r.day, clock), -r.day.toordinal(), r.id)
-        )[offset : offset + limit]
+        page.cards = load_cards(conn, _by_trending(conn, where, now)[offset : offset + limit])
     else:
         order = (
             (Paper.upvotes.desc(), FeedEntry.day.desc(), Paper.id)
             if sort == "upvotes"
             else (Paper.published.desc(), FeedEntry.day.desc(), Paper.id)
         )
-        rows = conn.execute(query.order_by(*order).offset(offset).limit(limit)).all()
-    page.cards = cards_from_rows(conn, rows)
+        query = card_query().where(*where).order_by(*order).offset(offset).limit(limit)
+        page.cards = cards_from_rows(conn, conn.execute(query).all())
     page.previous, page.following = neighbour_days(conn, period)
     return page
 
@@ -100,13 +95,33 @@ def trending_page(
     newest = latest_day(conn)
     if newest is None:
         return [], 0
-    where = [FeedEntry.day >= newest - WINDOW, FeedEntry.hidden.is_(False)]
-    rows = conn.execute(card_query().where(*where)).all()
+    where: list[ColumnElement[bool]] = [
+        FeedEntry.day >= newest - WINDOW,
+        FeedEntry.hidden.is_(False),
+    ]
+    ranked = _by_trending(conn, where, now)
+    return load_cards(conn, ranked[offset : offset + limit]), len(ranked)
+
+
+def _by_trending(
+    conn: Connection, where: list[ColumnElement[bool]], now: dt.datetime | None
+) -> list[str]:
+    """Ids of the entries matching ``where``, best trending score first.
+
+    Only the three columns the score needs are read for every entry; cards are loaded for
+    the page alone.
+    """
+    rows = conn.execute(
+        select(FeedEntry.paper_id, Paper.upvotes, FeedEntry.day)
+        .join(Paper, Paper.id == FeedEntry.paper_id)
+        .where(*where)
+    ).all()
     clock = now or dt.datetime.now(dt.UTC)
-    rows = sorted(
-        rows, key=lambda r: (-trending_score(r.upvotes, r.day, clock), -r.day.toordinal(), r.id)
+    ranked = sorted(
+        rows,
+        key=lambda r: (-trending_score(r.upvotes, r.day, clock), -r.day.toordinal(), r.paper_id),
     )
-    return cards_from_rows(conn, rows[offset : offset + limit]), len(rows)
+    return [row.paper_id for row in ranked]
 
 
 def recent_entries(
