@@ -26,7 +26,7 @@ def test_demo_imports_the_sample_once(tmp_path: Path) -> None:
     assert "arxiv-sample.jsonl.gz: 3,257 new, 0 updated, 0 unchanged, 0 bad" in first.stdout
     assert "daily-papers.jsonl: 52 new, 23 updated, 0 unchanged, 0 bad" in first.stdout
     assert (
-        "daily_papers_limit30_2026-06-13.json: 0 new, 0 updated, 30 unchanged papers; 30 featured"
+        "daily_papers_limit30_2026-06-13.json: 0 new, 30 updated, 0 unchanged papers; 30 featured"
         in first.stdout
     )  # the daily list's papers are in the sample already; now they are on 2026-06-12's feed
     assert "2026-06-08: 6 papers featured" in first.stdout
