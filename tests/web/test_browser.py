@@ -162,6 +162,19 @@ def test_dark_theme_and_phone_layout(server: str, browser: Browser) -> None:
     phone.close()
 
 
+def test_the_api_explorer_renders_without_the_internet(server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(server) else None)
+    page.goto(server + "/docs")
+    expect(page.get_by_text("/api/daily_papers", exact=True)).to_be_visible()
+    shot(page, "api-docs")
+    page.goto(server + "/")
+    page.goto(server + "/papers/1904.11093")
+    assert outside == []  # no CDN, no web fonts, nothing fetched from elsewhere
+    page.close()
+
+
 def test_keyboard_reaches_every_card(server: str, browser: Browser) -> None:
     page = browser.new_page()
     page.goto(server + "/?date=2026-06-09")

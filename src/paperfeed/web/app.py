@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -23,6 +25,8 @@ from paperfeed.web.rendering import render
 from paperfeed.web.site import Site
 
 STATIC = Path(__file__).parent / "static"
+#: Swagger UI 5 (OpenAPI 3.1), as files inside the installed fastapi-offline package.
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 
 class CachedStatic(StaticFiles):
@@ -60,11 +64,24 @@ def create_app(
         lifespan=lifespan,
         title=settings.site_name,
         summary="Daily papers, trending, search over every paper, and feeds.",
-        docs_url="/docs",
+        docs_url=None,  # served below from local files: FastAPI's default loads them from a CDN
         redoc_url=None,
     )
     app.state.site = Site(settings, engine, embedder_factory or bundled_embedder(settings))
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
+    app.mount("/docs-assets", CachedStatic(directory=DOCS_ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The OpenAPI explorer, with Swagger UI's files from the installed package."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{settings.site_name} API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
     app.include_router(api.router)
     app.include_router(feed_routes.router)
     app.include_router(pages.router)
