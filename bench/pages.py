@@ -81,6 +81,9 @@ def main() -> None:
     )
     if not (args.reuse and (args.work / "paperfeed.db").exists()):
         build(args, env)
+    else:  # a store kept from an earlier run may predate a migration
+        subprocess.run([sys.executable, "-m", "paperfeed", "init"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
     engine = make_engine(f"sqlite:///{args.work / 'paperfeed.db'}")
     with engine.connect() as conn:
         papers = conn.scalar(select(func.count()).select_from(Paper)) or 0
@@ -103,7 +106,7 @@ def main() -> None:
     )  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_until_up(base)
+        wait_until_up(base, server)
         for paths in routes.values():  # warm up: first requests open the index and the model
             for path in paths[:20]:
                 urllib.request.urlopen(base + path).read()  # noqa: S310  (our own loopback server)
@@ -135,7 +138,7 @@ def build(args: argparse.Namespace, env: dict[str, str]) -> None:
         subprocess.run([sys.executable, "-m", "paperfeed", *command], env=env, check=True,
                        stdout=subprocess.DEVNULL)  # fmt: skip
     snapshot.unlink()
-    print(f"imported {args.papers:,} papers in {time.perf_counter() - started:.0f} s")
+    print(f"imported the {args.papers:,}-line file in {time.perf_counter() - started:.0f} s")
     engine = make_engine(f"sqlite:///{args.work / 'paperfeed.db'}")
     rng = random.Random(20261125)
     with engine.connect() as conn:
@@ -237,9 +240,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until_up(base: str) -> None:
+def wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            assert server.stderr is not None
+            sys.exit(f"the server stopped: {server.stderr.read().decode()}")
         try:
             urllib.request.urlopen(base + "/about", timeout=2).read()  # noqa: S310
             return

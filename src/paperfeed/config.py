@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         description="signs CSRF tokens and (later) sessions; every node of a site needs the same",
     )
     site_name: str = Field(default="paperfeed", description="shown in titles and feeds")
+    sync_every: str | None = Field(
+        default=None, description="run `paperfeed sync` in the background this often (e.g. 1h)"
+    )
     base_url: str = Field(
         default="http://127.0.0.1:8000", description="public address, for links in feeds and mails"
     )

@@ -8,6 +8,7 @@ upvote and comment counters to the recorded ones. Re-importing the same file cha
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,9 +34,17 @@ class DailyImportReport:
 
 def ingest_daily_papers(engine: Engine, path: Path) -> DailyImportReport:
     """Import every readable entry of ``path`` in one transaction (a response is small)."""
+    return import_entries(engine, daily_papers.read(path))
+
+
+def import_entries(
+    engine: Engine, items: Iterable[daily_papers.DailyEntry | BadRecord]
+) -> DailyImportReport:
+    """Store the papers of ``items`` and feature each on its day (what the file import and the
+    sync of the public site's API share)."""
     report = DailyImportReport()
     entries = []
-    for item in daily_papers.read(path):
+    for item in items:
         if isinstance(item, BadRecord):
             report.bad.append(item)
             continue

@@ -102,7 +102,11 @@ class Paper(Base):
         cascade="all, delete-orphan", passive_deletes=True
     )
 
-    __table_args__ = (Index("ix_papers_change_cursor", "updated_at", "id"),)
+    __table_args__ = (
+        Index("ix_papers_change_cursor", "updated_at", "id"),
+        # Trending reads the votes of thousands of featured papers: from this index alone.
+        Index("ix_papers_id_upvotes", "id", "upvotes"),
+    )
 
     @property
     def authors(self) -> list[str]:
@@ -208,6 +212,53 @@ class Subscription(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class SyncRun(Base):
+    """One run of one configured source by ``paperfeed sync``: when, what it did, what failed."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(
+        String(200), index=True
+    )  # the source's name in paperfeed.toml
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))  # running, done, failed
+    started_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    bad: Mapped[int] = mapped_column(Integer, default=0)
+    featured: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SourceState(Base):
+    """Where a source's harvest stands, kept between runs: the date to harvest from next time,
+    and the resumption token of a harvest under way (so a killed one resumes, not restarts)."""
+
+    __tablename__ = "source_states"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    harvested_until: Mapped[dt.date | None] = mapped_column(Date)
+    resumption_token: Mapped[str | None] = mapped_column(Text)
+    harvest_started: Mapped[dt.date | None] = mapped_column(Date)  # responseDate of its first page
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class SourceFailure(Base):
+    """A record a source could not import; the next run tries it again."""
+
+    __tablename__ = "source_failures"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    item: Mapped[str] = mapped_column(String(300), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    last_tried: Mapped[dt.datetime] = mapped_column(Timestamp)
 
 
 class IngestRun(Base):

@@ -98,6 +98,9 @@ def test_search_highlights_filters_and_suggests_when_nothing_matches(client: Tes
     none = client.get("/search", params={"q": "gesture", "mode": "keyword", "cat": "astro-ph.GA"})
     assert "No papers match" in none.text and 'href="/search?q=gesture' in none.text
 
+    category = client.get("/search", params={"cat": "cs.HC"})  # a category link from a paper page
+    assert titles(category.text) and "not available" not in category.text
+
     nothing = client.get("/search", params={"q": "qqqzzx wwwvvx yyyuuux", "mode": "keyword"})
     assert "No papers match" in nothing.text and "Try a broader search" in nothing.text
 

@@ -14,6 +14,8 @@ from paperfeed.config import Settings
 from paperfeed.store.engine import write_transaction
 from paperfeed.store.feed import PaperNotFound, listed_paper_ids
 from paperfeed.store.feed import feature as feature_paper
+from paperfeed.sync.config import CONFIG_NAME, ConfigError, load_config
+from paperfeed.sync.schedule import parse_duration
 
 
 @app.command()
@@ -22,10 +24,24 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    sync_every: Annotated[
+        str | None,
+        typer.Option("--sync-every", help="Also run `paperfeed sync` this often (e.g. 1h)."),
+    ] = None,
 ) -> None:
     """Serve the site, the JSON API and the feeds (Uvicorn)."""
     settings = settings_of(ctx)
     open_store(settings)  # a clear error now rather than a traceback in every worker
+    if sync_every:
+        try:
+            parse_duration(sync_every)
+        except ValueError as error:
+            fail(str(error))
+        try:
+            load_config(settings.home / CONFIG_NAME)
+        except ConfigError as error:
+            fail(f"--sync-every: {error}")
+        os.environ["PAPERFEED_SYNC_EVERY"] = sync_every
     run_server(settings, host, port, workers)
 
 

@@ -17,6 +17,7 @@ from paperfeed.store.engine import write_transaction
 from paperfeed.store.ingest_runs import recent_runs
 from paperfeed.store.migrate import current_revision, head_revision, upgrade
 from paperfeed.store.papers import delete_papers
+from paperfeed.store.sync_state import recent_runs as recent_syncs
 
 
 @app.command()
@@ -36,7 +37,7 @@ def init(ctx: typer.Context) -> None:
 
 @app.command()
 def status(ctx: typer.Context) -> None:
-    """Show where the store is, how many papers it holds per category, and the last imports."""
+    """Show where the store is, how many papers it holds per category, the last imports and syncs."""
     settings = settings_of(ctx)
     engine = open_store(settings)
     with engine.connect() as conn:
@@ -71,6 +72,20 @@ def status(ctx: typer.Context) -> None:
             table.add_row(
                 str(run.id), run.source, run.path.rsplit("/", 1)[-1], run.status,
                 f"{run.new:,}", f"{run.updated:,}", f"{run.unchanged:,}", f"{run.bad:,}",
+            )  # fmt: skip
+        console.print(table)
+    syncs = recent_syncs(engine)
+    if syncs:
+        table = Table(
+            "run", "source", "kind", "status", "started", "new", "updated", "skipped",
+            "featured", "error", title="Last syncs",
+        )  # fmt: skip
+        for sync_run in syncs:
+            table.add_row(
+                str(sync_run.id), sync_run.source, sync_run.kind, sync_run.status,
+                f"{sync_run.started_at:%Y-%m-%d %H:%M}", f"{sync_run.new:,}",
+                f"{sync_run.updated:,}", f"{sync_run.bad:,}", f"{sync_run.featured:,}",
+                (sync_run.error or "")[:60],
             )  # fmt: skip
         console.print(table)
 

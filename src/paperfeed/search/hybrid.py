@@ -86,9 +86,10 @@ class PaperSearch:
         depth = max(CANDIDATES, offset + limit) if mode == "hybrid" else offset + limit
         semantic_ok = self.vectors is not None and len(self.vectors) > 0 and bool(query.text)
         if mode != "keyword" and not semantic_ok:
-            results.notes.append(
-                "semantic search is not available yet (no vectors): keyword results"
-            )
+            if query.text:  # (filters alone are a keyword-side listing, nothing to say)
+                results.notes.append(
+                    "semantic search is not available yet (no vectors): keyword results"
+                )
             mode = "keyword"
         keyword = self._keyword(query, depth) if mode != "semantic" else []
         semantic = self._semantic(query, depth) if mode != "keyword" else []

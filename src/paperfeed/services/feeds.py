@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    Date,
+    bindparam,
+    func,
+    select,
+    text,
+)
 
 from paperfeed.models import FeedEntry, Paper, PaperCategory
 from paperfeed.services.cards import Card, card_query, cards_from_rows, load_cards
@@ -61,7 +70,8 @@ def feed_page(
         where.append(FeedEntry.submitter == submitter)
     page.total = conn.scalar(select(func.count()).select_from(FeedEntry).where(*where)) or 0
     if sort == "trending":
-        page.cards = load_cards(conn, _by_trending(conn, where, now)[offset : offset + limit])
+        ranked = _by_trending(conn, period.start, period.end, submitter, now)
+        page.cards = load_cards(conn, ranked[offset : offset + limit])
     else:
         order = (
             (Paper.upvotes.desc(), FeedEntry.day.desc(), Paper.id)
@@ -95,33 +105,59 @@ def trending_page(
     newest = latest_day(conn)
     if newest is None:
         return [], 0
-    where: list[ColumnElement[bool]] = [
-        FeedEntry.day >= newest - WINDOW,
-        FeedEntry.hidden.is_(False),
-    ]
-    ranked = _by_trending(conn, where, now)
+    ranked = _by_trending(conn, newest - WINDOW, newest, None, now)
     return load_cards(conn, ranked[offset : offset + limit]), len(ranked)
 
 
 def _by_trending(
-    conn: Connection, where: list[ColumnElement[bool]], now: dt.datetime | None
+    conn: Connection,
+    start: dt.date,
+    end: dt.date,
+    submitter: str | None,
+    now: dt.datetime | None,
 ) -> list[str]:
-    """Ids of the entries matching ``where``, best trending score first.
+    """Ids of the visible entries featured from ``start`` to ``end``, best trending score first.
 
-    Only the three columns the score needs are read for every entry; cards are loaded for
-    the page alone.
+    Only the vote count and the day are read for each entry, and on SQLite from the
+    ``(id, upvotes)`` index alone (its planner would otherwise read every paper's row: three
+    times slower at 3,000 entries); cards are loaded for the page only. The decay depends on
+    the day alone, so it is computed once per day, not once per entry.
     """
-    rows = conn.execute(
-        select(FeedEntry.paper_id, Paper.upvotes, FeedEntry.day)
-        .join(Paper, Paper.id == FeedEntry.paper_id)
-        .where(*where)
-    ).all()
-    clock = now or dt.datetime.now(dt.UTC)
-    ranked = sorted(
-        rows,
-        key=lambda r: (-trending_score(r.upvotes, r.day, clock), -r.day.toordinal(), r.paper_id),
+    # Only fixed text is put together here; every value is a bound parameter.
+    join = (
+        "JOIN papers p INDEXED BY ix_papers_id_upvotes"
+        if conn.dialect.name == "sqlite"
+        else "JOIN papers p"
     )
-    return [row.paper_id for row in ranked]
+    by_submitter = " AND f.submitter = :submitter" if submitter else ""
+    sql = " ".join(
+        [
+            "SELECT f.paper_id, p.upvotes, f.day FROM feed_entries f",
+            join,
+            "ON p.id = f.paper_id WHERE f.day >= :start AND f.day <= :end AND f.hidden = :hidden",
+            by_submitter,
+        ]
+    )
+    params: dict[str, Any] = {"start": start, "end": end, "hidden": False}
+    if submitter:
+        params["submitter"] = submitter
+    statement = text(sql).bindparams(
+        bindparam("start", type_=Date), bindparam("end", type_=Date),
+        bindparam("hidden", type_=Boolean),
+    )  # fmt: skip
+    # Rows as plain tuples, days as the database returns them: converting 3,000 dates costs
+    # more than the query. Days are converted once each, for the decay.
+    rows = conn.execute(statement, params).all()
+    clock = now or dt.datetime.now(dt.UTC)
+    days = {day: _as_date(day) for day in {row[2] for row in rows}}
+    decay = {day: trending_score(1, value, clock) for day, value in days.items()}
+    order = {day: -value.toordinal() for day, value in days.items()}
+    ranked = sorted(rows, key=lambda r: (-r[1] * decay[r[2]], order[r[2]], r[0]))
+    return [row[0] for row in ranked]
+
+
+def _as_date(value: object) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def recent_entries(

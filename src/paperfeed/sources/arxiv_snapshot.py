@@ -68,7 +68,12 @@ def _authors(obj: dict[str, Any]) -> list[str]:
     if "authors_list" in obj:
         return str_list(obj, "authors_list")
     written = optional_str(obj, "authors")
-    return [name for name in _AUTHOR_SPLIT.split(written) if name.strip()] if written else []
+    return split_authors(written) if written else []
+
+
+def split_authors(written: str) -> list[str]:
+    """``A, B and C`` → ``[A, B, C]``: arXiv's written author lists (snapshot, arXivRaw)."""
+    return [name.strip() for name in _AUTHOR_SPLIT.split(written) if name.strip()]
 
 
 def _parsed_name(parts: list[Any]) -> str:

@@ -34,12 +34,21 @@ class DailyEntry:
 
 def read(path: Path) -> Iterator[DailyEntry | BadRecord]:
     """Entries of a saved response; a file that is not a JSON array is one clear error."""
+    return parse(path.read_bytes(), str(path))
+
+
+def parse(body: bytes, origin: str = "the response") -> Iterator[DailyEntry | BadRecord]:
+    """Entries of a response body (a JSON array of entries)."""
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(body)
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not JSON: {error}") from None
+        raise ValueError(f"{origin} is not JSON: {error}") from None
     if not isinstance(data, list):
-        raise ValueError(f"{path} is not a Daily Papers response (a JSON array of entries)")
+        raise ValueError(f"{origin} is not a Daily Papers response (a JSON array of entries)")
+    return _entries(data)
+
+
+def _entries(data: list[Any]) -> Iterator[DailyEntry | BadRecord]:
     for number, entry in enumerate(data, start=1):
         try:
             yield to_entry(entry, number)

@@ -215,7 +215,7 @@ def _organization_ids(conn: Connection, names: set[str | None]) -> dict[str, int
 def _author_ids(conn: Connection, names: set[str]) -> dict[str, int]:
     """Ids of author names, creating the names the store has not seen."""
     ids = lookup(conn, authors.c.name, authors.c.id, sorted(names))
-    missing = [(name,) for name in names if name not in ids]
+    missing = [(name,) for name in sorted(names) if name not in ids]  # same ids on every run
     if missing:
         insert_rows(conn, authors, ("name",), missing, on_conflict=DO_NOTHING)
         ids.update(lookup(conn, authors.c.name, authors.c.id, [row[0] for row in missing]))

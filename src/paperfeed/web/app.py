@@ -20,6 +20,8 @@ from paperfeed.search.embedder import Embedder, MiniLMEmbedder
 from paperfeed.search.model_files import ModelMissing
 from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import ensure_current
+from paperfeed.sync.config import CONFIG_NAME
+from paperfeed.sync.schedule import SyncLoop, parse_duration
 from paperfeed.web import api, feed_routes, pages
 from paperfeed.web.rendering import render
 from paperfeed.web.site import Site
@@ -55,9 +57,19 @@ def create_app(
     engine = make_engine(settings.database_url)
     ensure_current(engine)
 
+    loop = (
+        SyncLoop(engine, settings.home / CONFIG_NAME, parse_duration(settings.sync_every))
+        if settings.sync_every
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if loop is not None:
+            loop.start()
         yield
+        if loop is not None:
+            loop.stop()
         engine.dispose()  # close pooled connections when the server stops
 
     app = FastAPI(

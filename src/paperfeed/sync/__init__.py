@@ -1,0 +1,1 @@
+"""Keeping the corpus current: the configured sources, run once by ``paperfeed sync``."""
