@@ -8,6 +8,8 @@ upvotes or newest is done by the database with the page's limit.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +32,9 @@ from paperfeed.services.trending import WINDOW, trending_score
 Sort = Literal["trending", "upvotes", "newest"]
 SORTS: tuple[Sort, ...] = ("trending", "upvotes", "newest")
 PAGE_SIZE = 50
+RANKING_TTL = 5.0  # seconds a node reuses a trending ranking
+_RANKINGS: dict[tuple[object, ...], tuple[float, list[str]]] = {}
+_RANKINGS_LOCK = threading.Lock()
 
 
 @dataclass(slots=True)
@@ -110,6 +115,41 @@ def trending_page(
 
 
 def _by_trending(
+    conn: Connection,
+    start: dt.date,
+    end: dt.date,
+    submitter: str | None,
+    now: dt.datetime | None,
+) -> list[str]:
+    """The ranking, from a cache kept :data:`RANKING_TTL` seconds per process.
+
+    Ranking a month of entries reads thousands of rows; the order moves slowly (votes, aging),
+    so each node reuses its ranking for a few seconds. The cache key holds the newest entry's
+    id, so a newly featured paper shows at once; cards, with their vote counts, are always read
+    fresh. (Hiding a paper, when moderation comes, must call :func:`forget_rankings`.)
+    """
+    newest_entry = conn.scalar(select(func.max(FeedEntry.id)))  # the primary key: no scan
+    key = (str(conn.engine.url), start, end, submitter, newest_entry)
+    clock = time.monotonic()
+    with _RANKINGS_LOCK:
+        cached = _RANKINGS.get(key)
+        if cached is not None and cached[0] > clock and now is None:
+            return cached[1]
+    ranked = _rank(conn, start, end, submitter, now)
+    if now is None:
+        with _RANKINGS_LOCK:
+            if len(_RANKINGS) > 256:
+                _RANKINGS.clear()
+            _RANKINGS[key] = (clock + RANKING_TTL, ranked)
+    return ranked
+
+
+def forget_rankings() -> None:
+    with _RANKINGS_LOCK:
+        _RANKINGS.clear()
+
+
+def _rank(
     conn: Connection,
     start: dt.date,
     end: dt.date,
