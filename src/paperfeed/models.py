@@ -132,6 +132,7 @@ class PaperAuthor(Base):
     )
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"), index=True)
+    affiliation: Mapped[str | None] = mapped_column(String(500))  # as the source gave it
 
     author: Mapped[Author] = relationship(lazy="joined")
 

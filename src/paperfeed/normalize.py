@@ -76,17 +76,24 @@ def normalise(record: PaperRecord) -> PaperRecord:
         code_url=record.code_url or code_url,
         project_url=record.project_url or project_url,
         organization=_text(record.organization)[:MAX_NAME] or None,
+        affiliations={
+            _text(name): _text(place)[:MAX_NAME]
+            for name, place in record.affiliations.items()
+            if _text(name) and _text(place)
+        },
     )
 
 
 def content_hash(record: PaperRecord) -> str:
     """A digest of everything stored about a paper, so re-imports can tell 'unchanged' cheaply."""
-    fields = (
+    fields: tuple[object, ...] = (
         record.id, record.version, record.title, record.abstract, record.authors,
         record.categories, record.published, record.updated, record.listed_on, record.doi,
         record.journal_ref, record.comments, record.submitter, record.abs_url, record.pdf_url,
         record.code_url, record.project_url, record.organization,
     )  # fmt: skip
+    if record.affiliations:  # (added later: records without any keep their earlier digest)
+        fields = (*fields, sorted(record.affiliations.items()))
     return hashlib.blake2b(orjson.dumps(fields), digest_size=16).hexdigest()
 
 

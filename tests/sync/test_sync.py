@@ -123,6 +123,17 @@ def test_a_fresh_sync_imports_every_recorded_record_and_a_second_one_nothing_new
     featured = {(row.paper_id, row.day) for row in contents["featured"]}
     assert {("2609.26811", dt.date(2026, 9, 24)), ("2609.26820", dt.date(2026, 9, 24))} <= featured
     assert ("2205.06398", dt.date(2026, 9, 24)) not in featured  # a cross-list, not new
+    engine = create_engine(f"sqlite:///{home / 'paperfeed.db'}")
+    with engine.connect() as conn:
+        places = dict(
+            conn.execute(
+                select(Author.name, PaperAuthor.affiliation)
+                .join(PaperAuthor, PaperAuthor.author_id == Author.id)
+                .where(PaperAuthor.paper_id == "astro-ph/0601001")
+            ).all()
+        )
+    engine.dispose()
+    assert "Ohio State" in places.values() and "CfA" in places.values()  # from the arXiv API
     states = {row.source: row for row in contents["states"]}
     assert states["physics"].harvested_until == dt.date(2017, 12, 14)  # the harvest's responseDate
     assert states["physics"].resumption_token is None

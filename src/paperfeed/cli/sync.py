@@ -8,6 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from paperfeed.cli.app import app, console, errors, fail, open_store, settings_of
 from paperfeed.store.locks import job_lock
@@ -47,11 +55,19 @@ def sync(
         if not held:
             console.print("Another process is syncing this store; nothing done.")
             return
-        with console.status("Syncing…") as status:
-            reports = run_sync(
-                engine, loaded, source or (),
-                on_progress=lambda name, message: status.update(f"{name}: {message}"),
-            )  # fmt: skip
+        with Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[what]}"), TimeElapsedColumn(),
+            console=console, transient=True,
+        ) as progress:  # fmt: skip
+            tasks: dict[str, TaskID] = {}
+
+            def show(name: str, done: int, total: int | None, what: str) -> None:
+                if name not in tasks:
+                    tasks[name] = progress.add_task(name, total=total, what=what)
+                progress.update(tasks[name], completed=done, total=total, what=what)
+
+            reports = run_sync(engine, loaded, source or (), on_progress=show)
     for report in reports:
         console.print(summary(report), highlight=False)
     if any(report.error for report in reports):

@@ -50,6 +50,7 @@ class Card:
     submitted_at: dt.datetime | None = None
     authors: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    affiliations: dict[str, str] = field(default_factory=dict)  # author name → affiliation
 
     @property
     def is_arxiv(self) -> bool:
@@ -103,13 +104,16 @@ def cards_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Card]:
     if not ids:
         return []
     authors: dict[str, list[str]] = {}
-    for paper_id, name in conn.execute(
-        select(PaperAuthor.paper_id, Author.name)
+    affiliations: dict[str, dict[str, str]] = {}
+    for paper_id, name, affiliation in conn.execute(
+        select(PaperAuthor.paper_id, Author.name, PaperAuthor.affiliation)
         .join(Author, Author.id == PaperAuthor.author_id)
         .where(PaperAuthor.paper_id.in_(ids))
         .order_by(PaperAuthor.paper_id, PaperAuthor.position)
     ):
         authors.setdefault(paper_id, []).append(name)
+        if affiliation:
+            affiliations.setdefault(paper_id, {})[name] = affiliation
     categories: dict[str, list[str]] = {}
     for paper_id, category in conn.execute(
         select(PaperCategory.paper_id, PaperCategory.category).where(
@@ -120,6 +124,7 @@ def cards_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Card]:
     for card in cards:
         card.authors = authors.get(card.id, [])
         card.categories = categories.get(card.id, [])
+        card.affiliations = affiliations.get(card.id, {})
     return cards
 
 

@@ -2,9 +2,9 @@
 
 Responses are parsed with feedparser, which reads the ``arxiv:`` extension elements
 (``arxiv_comment``, ``arxiv_doi``, ``arxiv_journal_ref``, ``arxiv_primary_category``). Author
-affiliations are not kept: the store has no place for them yet. The API reports errors as a
-feed whose one entry is titled "Error" (with HTTP 400): that becomes :class:`ArxivApiError`
-with arXiv's message.
+affiliations (``<arxiv:affiliation>`` inside each ``<author>``) are read from the XML itself,
+because feedparser keeps only one per entry. The API reports errors as a feed whose one entry
+is titled "Error" (with HTTP 400): that becomes :class:`ArxivApiError` with arXiv's message.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import feedparser
+from defusedxml import ElementTree as SafeET
 
 from paperfeed.sources.http import FetchError, PoliteClient
 from paperfeed.sources.record import BadRecord, PaperRecord
 
 NAME = "arxiv-api"
+ATOM = "{http://www.w3.org/2005/Atom}"
+ARXIV = "{http://arxiv.org/schemas/atom}"
 DEFAULT_URL = "https://export.arxiv.org/api/query"
 ID_BATCH = 100  # ids per request
 _ABS_ID = re.compile(r"arxiv\.org/abs/(.+?)(?:v(\d+))?$")
@@ -41,11 +44,14 @@ def parse_feed(body: bytes) -> ApiPage:
     if parsed.bozo and not parsed.entries:
         raise ArxivApiError(f"not an arXiv API response: {parsed.get('bozo_exception')}")
     page = ApiPage(total=int(parsed.feed.get("opensearch_totalresults", 0) or 0))
+    affiliations = _affiliations(body)
     for entry in parsed.entries:
         if entry.get("title") == "Error" and "api/errors" in entry.get("id", ""):
             raise ArxivApiError(" ".join(entry.get("summary", "unknown error").split()))
         try:
-            page.items.append(to_record(entry))
+            record = to_record(entry)
+            record.affiliations = affiliations.get(entry.get("id", ""), {})
+            page.items.append(record)
         except ValueError as error:
             page.items.append(BadRecord(0, str(error), entry.get("id")))
     return page
@@ -83,6 +89,24 @@ def to_record(entry: Any) -> PaperRecord:
         abs_url=links.get("alternate"),
         pdf_url=links.get("pdf"),
     )
+
+
+def _affiliations(body: bytes) -> dict[str, dict[str, str]]:
+    """``{entry id: {author name: affiliations joined by "; "}}``."""
+    try:
+        root = SafeET.fromstring(body)
+    except Exception:  # feedparser already judged the document; affiliations are a bonus
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for entry in root.iter(f"{ATOM}entry"):
+        places: dict[str, str] = {}
+        for author in entry.iter(f"{ATOM}author"):
+            name = " ".join((author.findtext(f"{ATOM}name") or "").split())
+            where = [" ".join((a.text or "").split()) for a in author.iter(f"{ARXIV}affiliation")]
+            if name and any(where):
+                places[name] = "; ".join(w for w in where if w)
+        found[(entry.findtext(f"{ATOM}id") or "").strip()] = places
+    return found
 
 
 def fetch_ids(

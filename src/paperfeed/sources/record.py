@@ -33,6 +33,7 @@ class PaperRecord:
     code_url: str | None = None
     project_url: str | None = None
     organization: str | None = None
+    affiliations: dict[str, str] = field(default_factory=dict)  # author name → affiliation
     line: int = 0
 
 

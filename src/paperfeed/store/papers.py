@@ -226,8 +226,12 @@ def _insert_authors(conn: Connection, records: list[PaperRecord]) -> None:
     if not records:
         return
     ids = _author_ids(conn, {name for r in records for name in r.authors})
-    rows = [(r.id, position, ids[name]) for r in records for position, name in enumerate(r.authors)]
-    insert_rows(conn, paper_authors, ("paper_id", "position", "author_id"), rows)
+    rows = [
+        (r.id, position, ids[name], r.affiliations.get(name))
+        for r in records
+        for position, name in enumerate(r.authors)
+    ]
+    insert_rows(conn, paper_authors, ("paper_id", "position", "author_id", "affiliation"), rows)
 
 
 def _insert_categories(conn: Connection, records: list[PaperRecord]) -> None:

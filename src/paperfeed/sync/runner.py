@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 
@@ -46,7 +47,14 @@ from paperfeed.sync.config import (
 )
 
 log = logging.getLogger("paperfeed.sync")
-Progress = Callable[[str, str], None]  # (source name, what just happened)
+#: (source name, records handled so far, how many there are if known, what just happened)
+Progress = Callable[[str, int, int | None, str], None]
+
+
+class Note(Protocol):
+    def __call__(self, message: str, total: int | None = None) -> None: ...
+
+
 AUTO_FEATURE_BY = "auto-feature"
 
 
@@ -99,9 +107,11 @@ def _run_source(
     engine: Engine, client: PoliteClient, source: Source, report: SourceReport,
     on_progress: Progress | None, today: dt.date,
 ) -> None:  # fmt: skip
-    def note(message: str) -> None:
+    def note(message: str, total: int | None = None) -> None:
         if on_progress:
-            on_progress(source.name, message)
+            counts = report.counts
+            done = counts.new + counts.updated + counts.unchanged + counts.bad
+            on_progress(source.name, done, total, message)
 
     if isinstance(source, OaiSource):
         _oai(engine, client, source, report, note)
@@ -115,7 +125,7 @@ def _run_source(
 
 def _oai(
     engine: Engine, client: PoliteClient, source: OaiSource, report: SourceReport,
-    note: Callable[[str], None],
+    note: Note,
 ) -> None:  # fmt: skip
     _retry_oai_failures(engine, client, source, report)
     with engine.connect() as conn:
@@ -156,10 +166,7 @@ def _oai(
         if not page.token:  # the last page: the next run harvests what changed since this one began
             next_state = State(harvested_until=started or state.harvested_until)
         _import_page(engine, page.items, report, _state_saver(source.name, next_state))
-        size = f" of {page.complete_size:,}" if page.complete_size else ""
-        note(
-            f"{report.counts.new + report.counts.updated + report.counts.unchanged:,}{size} records"
-        )
+        note("records", page.complete_size)
 
 
 def _state_saver(source: str, state: State) -> Callable[[Connection], None]:
@@ -187,7 +194,7 @@ def _retry_oai_failures(
 
 def _api(
     engine: Engine, client: PoliteClient, source: ApiSource, report: SourceReport,
-    note: Callable[[str], None],
+    note: Note,
 ) -> None:  # fmt: skip
     with engine.connect() as conn:
         retry = pending_failures(conn, source.name)
@@ -197,23 +204,21 @@ def _api(
         found = {item.id for item in items if isinstance(item, PaperRecord)}
         missing = [(i, "arXiv does not know this id") for i in source.ids if i not in found]
         _import_page(engine, items, report, None, extra_failures=missing)
-        note(f"{len(found):,} papers by id")
+        note("papers by id", len(ids))
     if source.search_query:
         batch: list[PaperRecord | BadRecord] = []
         for item in arxiv_api.search(client, source.search_query, source.max_results, source.url):
             batch.append(item)
             if len(batch) == 100:
                 _import_page(engine, batch, report, None)
-                note(
-                    f"{report.counts.new + report.counts.updated + report.counts.unchanged:,} papers"
-                )
+                note("papers", source.max_results)
                 batch = []
         _import_page(engine, batch, report, None)
 
 
 def _rss(
     engine: Engine, client: PoliteClient, source: RssSource, report: SourceReport,
-    note: Callable[[str], None],
+    note: Note,
 ) -> None:  # fmt: skip
     day = arxiv_rss.parse_feed(client.get(source.url).content)
     wanted = set(source.auto_feature)
@@ -235,12 +240,12 @@ def _rss(
 
     records = [a.record if isinstance(a, arxiv_rss.Announcement) else a for a in day.items]
     _import_page(engine, records, report, feature_new)
-    note(f"{len(records):,} announcements, {report.counts.featured:,} featured")
+    note(f"announcements, {report.counts.featured:,} featured", len(records))
 
 
 def _daily(
     engine: Engine, client: PoliteClient, source: DailyPapersSource, report: SourceReport,
-    note: Callable[[str], None], today: dt.date,
+    note: Note, today: dt.date,
 ) -> None:  # fmt: skip
     days = source.dates or [today - dt.timedelta(days=back) for back in range(source.days)]
     for day in days:
@@ -256,7 +261,7 @@ def _daily(
             log.warning(
                 "%s: skipped %s: %s", source.name, bad.record_id or f"entry {bad.line}", bad.reason
             )
-        note(f"{day}: {done.featured + done.already + done.moved:,} entries")
+        note(f"entries (day {day})")
 
 
 def _import_page(

@@ -16,7 +16,7 @@ from paperfeed.services.cards import Card
 from paperfeed.web.csrf import COOKIE, MAX_AGE, Csrf
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-STATIC_VERSION = "1"  # bump when static files change: their URLs carry it, caches keep them a year
+STATIC_VERSION = "2"  # bump when static files change: their URLs carry it, caches keep them a year
 
 
 def authors_line(card: Card, shown: int = 3) -> str:

@@ -119,6 +119,7 @@ def card_json(card: Card, base_url: str) -> dict[str, Any]:
         "title": card.title,
         "abstract": card.abstract,
         "authors": card.authors,
+        "affiliations": card.affiliations,
         "categories": card.categories,
         "published": card.published.isoformat() if card.published else None,
         "updated": card.updated.isoformat() if card.updated else None,
