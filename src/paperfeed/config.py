@@ -30,6 +30,14 @@ class Settings(BaseSettings):
         description="signs CSRF tokens and (later) sessions; every node of a site needs the same",
     )
     site_name: str = Field(default="paperfeed", description="shown in titles and feeds")
+    smtp_host: str | None = Field(default=None, description="no host: mails are printed to the log")
+    smtp_port: int = 587
+    smtp_security: str = Field(default="starttls", description="starttls, ssl or none")
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "paperfeed <noreply@localhost>"
+    submissions_per_day: int = Field(default=10, description="papers one member may submit a day")
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
     sync_every: str | None = Field(
         default=None, description="run `paperfeed sync` in the background this often (e.g. 1h)"
     )

@@ -198,6 +198,7 @@ class FeedEntry(Base):
     day: Mapped[dt.date] = mapped_column(Date)
     submitter: Mapped[str | None] = mapped_column(String(200))  # handle, as on the public site
     submitter_name: Mapped[str | None] = mapped_column(String(500))
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     submitted_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
@@ -260,6 +261,63 @@ class SourceFailure(Base):
     reason: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     last_tried: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class User(Base):
+    """A member. ``email_confirmed_at`` is set by the signed link mailed at sign-up."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    handle: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    email_confirmed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class LoginFailure(Base):
+    """A failed log-in, kept a while to slow down password guessing."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class Upvote(Base):
+    """One member's vote for one paper (the counter on papers is kept in the same transaction)."""
+
+    __tablename__ = "upvotes"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    paper_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class Comment(Base):
+    """A comment on a paper, or a reply to one (one level). Markdown as written, and the
+    sanitised HTML made from it once, when written."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    paper_id: Mapped[str] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    edited_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
 class IngestRun(Base):

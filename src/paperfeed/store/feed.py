@@ -37,6 +37,7 @@ def feature(
     submitter: str | None = None,
     submitter_name: str | None = None,
     move: bool = True,
+    submitted_by: int | None = None,
 ) -> Featured:
     """Put ``paper_id`` on ``day``'s feed. A paper is on one day at most: featuring it again on
     the same day changes nothing; on another day moves it there (and says from where), unless
@@ -49,8 +50,8 @@ def feature(
     if current is None:
         conn.execute(
             insert(feed_entries).values(
-                paper_id=paper_id, day=day, submitter=submitter,
-                submitter_name=submitter_name, submitted_at=now, hidden=False,
+                paper_id=paper_id, day=day, submitter=submitter, submitter_name=submitter_name,
+                submitted_by=submitted_by, submitted_at=now, hidden=False,
             )
         )  # fmt: skip
         return Featured("featured", day)

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Scope
 
 from paperfeed.config import Settings, load_settings
@@ -22,7 +23,7 @@ from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import ensure_current
 from paperfeed.sync.config import CONFIG_NAME
 from paperfeed.sync.schedule import SyncLoop, parse_duration
-from paperfeed.web import api, feed_routes, pages
+from paperfeed.web import api, feed_routes, members, pages
 from paperfeed.web.rendering import render
 from paperfeed.web.site import Site
 
@@ -80,6 +81,14 @@ def create_app(
         redoc_url=None,
     )
     app.state.site = Site(settings, engine, embedder_factory or bundled_embedder(settings))
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.signing_key(),
+        session_cookie="paperfeed_session",
+        max_age=30 * 24 * 3600,
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+    )
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.mount("/docs-assets", CachedStatic(directory=DOCS_ASSETS), name="docs-assets")
 
@@ -96,6 +105,7 @@ def create_app(
 
     app.include_router(api.router)
     app.include_router(feed_routes.router)
+    app.include_router(members.router)
     app.include_router(pages.router)
 
     @app.exception_handler(RequestValidationError)

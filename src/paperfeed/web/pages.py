@@ -14,6 +14,7 @@ from paperfeed.arxiv_ids import canonical_paper_id, is_arxiv_id
 from paperfeed.models import Subscription
 from paperfeed.search.hybrid import MODES, SearchResults
 from paperfeed.search.query import Filters, parse_query
+from paperfeed.services import comments, votes
 from paperfeed.services import trending as trending_module
 from paperfeed.services.cards import Card, load_cards
 from paperfeed.services.feeds import PAGE_SIZE, SORTS, Sort, feed_page, trending_page
@@ -21,6 +22,7 @@ from paperfeed.services.periods import BadPeriod, Kind, parse_period
 from paperfeed.web.csrf import COOKIE
 from paperfeed.web.lookup import find_paper_id
 from paperfeed.web.rendering import render
+from paperfeed.web.session import current_member
 from paperfeed.web.site import SearchUnavailable, Site
 
 router = APIRouter(include_in_schema=False)
@@ -68,6 +70,7 @@ def feed(
             "subscribed": subscribed,
             "earlier": page.period.shifted(-1),
             "later": page.period.shifted(1),
+            "voted": voted_by_viewer(request, [c.id for c in page.cards]),
         },
     )
 
@@ -80,7 +83,13 @@ def trending(request: Request, p: Annotated[int, Query(ge=1, le=10_000)] = 1) ->
     return render(
         request,
         "trending.html",
-        {"cards": cards, "total": total, "page_number": p, "pages": max(1, -(-total // PAGE_SIZE))},
+        {
+            "cards": cards,
+            "total": total,
+            "page_number": p,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "voted": voted_by_viewer(request, [c.id for c in cards]),
+        },
     )
 
 
@@ -107,7 +116,7 @@ def search(
         "q": q, "mode": chosen, "modes": MODES, "cat": cat.strip(),
         "year_from": filters.year_from or "", "year_to": filters.year_to or "",
         "has_code": filters.has_code, "page_number": p, "results": None, "cards": [],
-        "unavailable": None, "broader": None, "missing_id": None,
+        "unavailable": None, "broader": None, "missing_id": None, "voted": set(),
     }  # fmt: skip
     if is_arxiv_id(q.strip()):  # an id pasted into the box: go to the paper, or say it is not here
         with site.engine.connect() as conn:
@@ -133,13 +142,14 @@ def search(
             cards = {c.id: c for c in load_cards(conn, [hit.id for hit in results.hits])}
         context["results"] = results
         context["cards"] = [(cards[h.id], h) for h in results.hits if h.id in cards]
+        context["voted"] = voted_by_viewer(request, list(cards))
         if not context["cards"]:
             context["broader"] = broader_query(q, filters)
     return render(request, "search.html", context)
 
 
 @router.get("/papers/{paper_id:path}", response_class=HTMLResponse)
-def paper(request: Request, paper_id: str) -> Response:
+def paper(request: Request, paper_id: str, submitted: str | None = None) -> Response:
     site = site_of(request)
     with site.engine.connect() as conn:
         found = find_paper_id(conn, paper_id)
@@ -164,9 +174,18 @@ def paper(request: Request, paper_id: str) -> Response:
             )
     except SearchUnavailable as error:
         similar_note = str(error)
+    member = current_member(request)
+    with site.engine.connect() as conn:
+        thread = comments.thread(conn, card.id, member, dt.datetime.now(dt.UTC))
     return render(
-        request, "paper.html", {"card": card, "similar": similar, "similar_note": similar_note}
-    )
+        request,
+        "paper.html",
+        {
+            "card": card, "similar": similar, "similar_note": similar_note, "thread": thread,
+            "submitted": submitted if submitted in ("featured", "already") else None,
+            "voted": voted_by_viewer(request, [card.id, *(c.id for c in similar)]),
+        },
+    )  # fmt: skip
 
 
 @router.get("/about", response_class=HTMLResponse)
@@ -203,6 +222,15 @@ def subscribe(
                 )
             )
     return RedirectResponse("/?subscribed=1", status_code=303)
+
+
+def voted_by_viewer(request: Request, paper_ids: list[str]) -> set[str]:
+    """Which of these papers the logged-in member upvoted (nothing for visitors)."""
+    member = current_member(request)
+    if member is None or not paper_ids:
+        return set()
+    with site_of(request).engine.connect() as conn:
+        return votes.voted_for(conn, member.id, paper_ids)
 
 
 def broader_query(q: str, filters: Filters) -> str | None:

@@ -14,9 +14,10 @@ from markupsafe import Markup
 
 from paperfeed.services.cards import Card
 from paperfeed.web.csrf import COOKIE, MAX_AGE, Csrf
+from paperfeed.web.session import current_member
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-STATIC_VERSION = "2"  # bump when static files change: their URLs carry it, caches keep them a year
+STATIC_VERSION = "3"  # bump when static files change: their URLs carry it, caches keep them a year
 
 
 def authors_line(card: Card, shown: int = 3) -> str:
@@ -76,7 +77,12 @@ def render(
     response = TEMPLATES.TemplateResponse(
         request,
         name,
-        {**context, "csrf_token": csrf.token_for(cookie), "site_name": site.settings.site_name},
+        {
+            **context,
+            "csrf_token": csrf.token_for(cookie),
+            "site_name": site.settings.site_name,
+            "member": current_member(request),
+        },
         status_code=status_code,
     )
     if fresh:

@@ -14,6 +14,7 @@ from paperfeed.config import Settings
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.hybrid import IndexMissing, PaperSearch
 from paperfeed.search.indexer import current_generation
+from paperfeed.sources.record import PaperRecord
 from paperfeed.web.csrf import Csrf
 
 RECHECK_SECONDS = 2.0
@@ -40,6 +41,8 @@ class Site:
         self._opened: tuple[Path, float] | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        #: How submissions fetch unknown papers (the arXiv API; tests point it elsewhere).
+        self.fetch_paper: Callable[[str], PaperRecord | None] | None = None
 
     def search(self) -> PaperSearch:
         """The searcher on the current index generation, reopened when the index changed."""

@@ -20,4 +20,23 @@
     links[index].focus();
     links[index].scrollIntoView({ block: "nearest" });
   });
+
+  // Upvote forms work without JavaScript; with it, the count changes in place.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-vote") || !window.fetch) return;
+    event.preventDefault();
+    fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.json().then(function (data) { return [response, data]; }); })
+      .then(function (pair) {
+        var response = pair[0], data = pair[1];
+        if (response.status === 401 && data.login) { window.location = data.login; return; }
+        if (!response.ok) { window.alert(data.detail || "That did not work"); return; }
+        var button = form.querySelector("button");
+        button.classList.toggle("on", data.voted);
+        button.setAttribute("aria-pressed", data.voted ? "true" : "false");
+        form.querySelector(".count").textContent = data.upvotes;
+      })
+      .catch(function () { form.submit(); });
+  });
 })();

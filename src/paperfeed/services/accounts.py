@@ -1,0 +1,180 @@
+"""Members: sign-up, the confirmation link, log-in with throttling.
+
+Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106). Confirmation links are
+itsdangerous tokens signed with the site's key and valid three days; they carry the address
+they confirm, so a link for an address since changed confirms nothing. After
+:data:`MAX_FAILURES` failed log-ins for one address within :data:`FAILURE_WINDOW`, log-in is
+refused for that address until the window has passed, whatever the password.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
+
+from paperfeed.models import LoginFailure, User, table_of
+from paperfeed.store.engine import write_transaction
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+CONFIRM_MAX_AGE = 3 * 24 * 3600
+MIN_PASSWORD = 10
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
+_HANDLE = re.compile(r"[a-z0-9][a-z0-9_-]{1,38}")
+_hasher = PasswordHasher()
+users = table_of(User)
+
+
+class AccountError(ValueError):
+    """Something the person must change (the message says what)."""
+
+
+class TooManyFailures(AccountError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    email: str
+    handle: str
+    name: str
+    confirmed: bool
+    is_admin: bool
+
+    @property
+    def can_write(self) -> bool:
+        return self.confirmed
+
+
+def normal_email(email: str) -> str:
+    address = email.strip().lower()
+    if len(address) > 320 or not _EMAIL.fullmatch(address):
+        raise AccountError(f"{email.strip()[:100]!r} is not an e-mail address")
+    return address
+
+
+def sign_up(
+    conn: Connection, email: str, handle: str, name: str, password: str, now: dt.datetime
+) -> Member:
+    address = normal_email(email)
+    handle = handle.strip().lower()
+    if not _HANDLE.fullmatch(handle):
+        raise AccountError(
+            "a user name is 2-39 lowercase letters, digits, - or _, starting with a letter or digit"
+        )
+    name = " ".join(name.split())[:200] or handle
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
+    if len(password) > 1024:
+        raise AccountError("the password is too long (1,024 characters at most)")
+    if conn.scalar(select(User.id).where(User.email == address)) is not None:
+        raise AccountError(
+            "an account with this e-mail address exists: log in, or reset its password"
+        )
+    if conn.scalar(select(User.id).where(User.handle == handle)) is not None:
+        raise AccountError(f"the user name {handle!r} is taken")
+    user_id = conn.execute(
+        insert(User).values(
+            email=address,
+            handle=handle,
+            name=name,
+            password_hash=_hasher.hash(password),
+            created_at=now,
+            is_admin=False,
+        )
+    ).inserted_primary_key[0]  # type: ignore[index]
+    return Member(int(user_id), address, handle, name, False, False)
+
+
+def confirmation_token(secret: str, member: Member) -> str:
+    return URLSafeTimedSerializer(secret, salt="confirm-email").dumps([member.id, member.email])
+
+
+def confirm(conn: Connection, secret: str, token: str, now: dt.datetime) -> Member:
+    try:
+        user_id, email = URLSafeTimedSerializer(secret, salt="confirm-email").loads(
+            token, max_age=CONFIRM_MAX_AGE
+        )
+    except (BadSignature, ValueError, TypeError):
+        raise AccountError(
+            "this confirmation link is not valid or has expired: log in to get a new one"
+        ) from None
+    changed = conn.execute(
+        update(User)
+        .where(User.id == user_id, User.email == email, User.email_confirmed_at.is_(None))
+        .values(email_confirmed_at=now)
+    )
+    member = member_by_id(conn, int(user_id))
+    if member is None or (changed.rowcount == 0 and not member.confirmed):
+        raise AccountError("this confirmation link is not valid any more")
+    return member
+
+
+def log_in(engine: Engine, email: str, password: str, now: dt.datetime) -> Member:
+    """The member, or :class:`AccountError` (the same message for a wrong address or password).
+
+    A failure is recorded in a transaction of its own, so that raising does not roll it back.
+    """
+    try:
+        address = normal_email(email)
+    except AccountError:
+        raise AccountError("wrong e-mail address or password") from None
+    with write_transaction(engine) as conn:
+        conn.execute(delete(LoginFailure).where(LoginFailure.at < now - FAILURE_WINDOW))
+        failures = (
+            conn.scalar(
+                select(func.count()).select_from(LoginFailure).where(LoginFailure.email == address)
+            )
+            or 0
+        )
+        row = conn.execute(select(users).where(users.c.email == address)).first()
+    if failures >= MAX_FAILURES:
+        minutes = int(FAILURE_WINDOW.total_seconds() // 60)
+        raise TooManyFailures(f"too many failed log-ins for this address: wait {minutes} minutes")
+    try:
+        if row is None:
+            _hasher.hash(password)  # spend the same time whether or not the address exists
+            raise VerificationError
+        _hasher.verify(row.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        with write_transaction(engine) as conn:
+            conn.execute(insert(LoginFailure).values(email=address, at=now))
+        raise AccountError("wrong e-mail address or password") from None
+    if row.suspended_at is not None:
+        raise AccountError("this account is suspended")
+    with write_transaction(engine) as conn:
+        if _hasher.check_needs_rehash(row.password_hash):
+            conn.execute(
+                update(User).where(User.id == row.id).values(password_hash=_hasher.hash(password))
+            )
+        conn.execute(delete(LoginFailure).where(LoginFailure.email == address))
+    return _member(row)
+
+
+def member_by_id(conn: Connection, user_id: int) -> Member | None:
+    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    return _member(row) if row is not None and row.suspended_at is None else None
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _member(row: Row[Any]) -> Member:
+    return Member(
+        row.id,
+        row.email,
+        row.handle,
+        row.name,
+        row.email_confirmed_at is not None,
+        bool(row.is_admin),
+    )

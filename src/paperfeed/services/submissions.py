@@ -1,0 +1,106 @@
+"""A member submits a paper: by any form of arXiv id or URL, fetched from the arXiv API when the
+store does not have it, featured on today's feed with the member's name and vote."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Engine, func, select
+
+from paperfeed.arxiv_ids import parse_arxiv_id
+from paperfeed.models import FeedEntry, Paper
+from paperfeed.normalize import InvalidRecord, normalise
+from paperfeed.services.accounts import AccountError, Member
+from paperfeed.services.votes import vote
+from paperfeed.sources import arxiv_api
+from paperfeed.sources.http import FetchError, PoliteClient, Politeness
+from paperfeed.sources.record import PaperRecord
+from paperfeed.store.engine import write_transaction
+from paperfeed.store.feed import feature
+from paperfeed.store.papers import upsert_papers
+
+Fetch = Callable[[str], PaperRecord | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    paper_id: str
+    outcome: Literal["featured", "already"]
+    day: dt.date
+    fetched: bool  # the paper was new to the store and came from the arXiv API
+
+
+def arxiv_fetcher(api_url: str) -> Fetch:
+    """Fetch one paper from the arXiv API (one request, a few retries)."""
+
+    def fetch(paper_id: str) -> PaperRecord | None:
+        with PoliteClient(Politeness(delay=0, retries=2, backoff=2, timeout=20)) as client:
+            for item in arxiv_api.fetch_ids(client, [paper_id], api_url):
+                if isinstance(item, PaperRecord) and item.id == paper_id:
+                    return item
+        return None
+
+    return fetch
+
+
+def submit(
+    engine: Engine, member: Member, pasted: str, now: dt.datetime, fetch: Fetch, per_day: int
+) -> Submitted:
+    if not member.can_write:
+        raise AccountError("confirm your e-mail address first (see the link we sent)")
+    try:
+        paper_id = parse_arxiv_id(pasted).id
+    except ValueError:
+        raise AccountError(
+            "paste an arXiv id or link, such as 2306.00001 or https://arxiv.org/abs/2306.00001"
+        ) from None
+    today = now.date()
+    with engine.connect() as conn:
+        done_today = (
+            conn.scalar(
+                select(func.count())
+                .select_from(FeedEntry)
+                .where(FeedEntry.submitted_by == member.id, FeedEntry.day == today)
+            )
+            or 0
+        )
+        known = conn.scalar(select(Paper.id).where(Paper.id == paper_id)) is not None
+    if done_today >= per_day:
+        raise AccountError(
+            f"you have submitted {done_today} papers today, the most a member may; try tomorrow"
+        )
+    record = None
+    if not known:
+        try:
+            record = fetch(paper_id)
+        except (FetchError, arxiv_api.ArxivApiError) as error:
+            raise AccountError(
+                f"arXiv could not be asked about {paper_id} just now ({error}); try again later"
+            ) from None
+        if record is None:
+            raise AccountError(f"arXiv has no paper {paper_id}")
+        try:
+            record = normalise(record)
+        except InvalidRecord as error:
+            raise AccountError(f"arXiv's record of {paper_id} cannot be stored: {error}") from None
+    with write_transaction(engine) as conn:
+        if record is not None:
+            upsert_papers(conn, [record], arxiv_api.NAME, now)
+        placed = feature(
+            conn,
+            paper_id,
+            today,
+            now,
+            member.handle,
+            member.name,
+            move=False,
+            submitted_by=member.id,
+        )
+        vote(conn, member.id, paper_id, now)
+    outcome: Literal["featured", "already"] = (
+        "featured" if placed.outcome == "featured" else "already"
+    )
+    return Submitted(paper_id, outcome, placed.day, record is not None)

@@ -1,0 +1,22 @@
+"""Who is asking: the member behind a request's session cookie, looked up once per request."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from paperfeed.services import accounts
+from paperfeed.services.accounts import Member
+
+
+def current_member(request: Request) -> Member | None:
+    """The logged-in member, or None (also for a suspended or deleted account)."""
+    user_id = request.session.get("user_id")
+    if not isinstance(user_id, int) or not request.session.get("sid"):
+        return None
+    cached = request.scope.get("paperfeed.member")
+    if cached is not None:
+        return cached if isinstance(cached, Member) else None
+    with request.app.state.site.engine.connect() as conn:
+        member = accounts.member_by_id(conn, user_id)
+    request.scope["paperfeed.member"] = member or False
+    return member

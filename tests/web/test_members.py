@@ -1,0 +1,372 @@
+"""Members through the site, on SQLite and PostgreSQL: sign-up with the confirmation mail sent to
+a real SMTP server on loopback, log-in, submissions fetched from a replayed arXiv API, votes,
+comments, and the security around them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select, update
+
+from paperfeed.config import Settings
+from paperfeed.models import Comment, FeedEntry, Paper
+from paperfeed.search.embedder import HashingEmbedder
+from paperfeed.services import accounts, votes
+from paperfeed.services.submissions import arxiv_fetcher
+from paperfeed.store.engine import write_transaction
+from paperfeed.web.app import create_app
+from tests.sources.replay import Replay
+from tests.sync.conftest import recorded
+from tests.web.test_browser import free_port
+
+PASSWORD = "correct horse battery"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+        self.arrived = threading.Condition()
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        with self.arrived:
+            self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+            self.arrived.notify_all()
+        return "250 OK"
+
+    def link(self, to: str) -> str:
+        with self.arrived:
+            self.arrived.wait_for(lambda: any(m["To"] == to for m in self.messages), timeout=10)
+        mail = [m for m in self.messages if m["To"] == to][-1]
+        found = re.search(
+            r"http://testserver(/confirm/\S+)", mail.get_payload(decode=True).decode()
+        )
+        assert found is not None
+        return found[1]
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    box = Inbox()
+    box.port = free_port()  # type: ignore[attr-defined]
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)  # type: ignore[attr-defined]
+    controller.start()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def arxiv() -> Iterator[Replay]:
+    server = Replay()
+    server.add(
+        "/api/query", {"id_list": "1707.08567"}, recorded("id_1707.08567_s0_m100_6a1afebfc6a3.json")
+    )
+    server.add(
+        "/api/query",
+        {"id_list": "astro-ph/0601001"},
+        recorded("id_astro-ph_0601001_s0_m100_3150dca9dc76.json"),
+    )
+    server.add(
+        "/api/query", {"id_list": "2412.99999"}, recorded("id_0000.0000_s0_m100_8b51d9633a68.json")
+    )
+    with server.running():
+        yield server
+
+
+@pytest.fixture
+def site(site_home: Path, db_url: str, inbox: Inbox, arxiv: Replay) -> Iterator[TestClient]:
+    settings = Settings(
+        home=site_home, db=db_url, base_url="http://testserver", smtp_host="127.0.0.1",
+        smtp_port=inbox.port, smtp_security="none", submissions_per_day=1,  # type: ignore[attr-defined]
+    )  # fmt: skip
+    app = create_app(settings, HashingEmbedder)
+    app.state.site.fetch_paper = arxiv_fetcher(arxiv.url + "/api/query")
+    with TestClient(app) as client:
+        yield client
+
+
+def token(client: TestClient, path: str = "/") -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert found is not None
+    return found[1]
+
+
+def join(client: TestClient, inbox: Inbox, handle: str, name: str = "") -> None:
+    address = f"{handle}@lab.org"
+    done = client.post("/signup", data={"email": address, "handle": handle, "name": name or handle.title(),
+                                         "password": PASSWORD, "csrf_token": token(client, "/signup")},
+                       follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303, done.text
+    confirmed = client.get(inbox.link(address))
+    assert confirmed.status_code == 200 and "Address confirmed" in confirmed.text
+
+
+def test_sign_up_confirm_log_out_and_in(site: TestClient, inbox: Inbox) -> None:
+    form = site.post("/signup", data={"email": "Ada@Lab.org", "handle": "ada", "name": "Ada L.",
+                                      "password": PASSWORD, "csrf_token": token(site, "/signup")},
+                     follow_redirects=False)  # fmt: skip
+    assert form.status_code == 303
+    assert "Confirm your e-mail address (ada@lab.org)" in site.get("/").text
+    assert (
+        site.post("/submit", data={"arxiv": "1707.08567", "csrf_token": token(site)}).status_code
+        == 400
+    )
+    assert "Address confirmed" in site.get(inbox.link("ada@lab.org")).text
+    assert (
+        "Confirm your e-mail address" not in site.get("/").text and "Ada L." in site.get("/").text
+    )
+
+    taken = site.post("/signup", data={"email": "ada@lab.org", "handle": "ada2", "password": PASSWORD,
+                                       "csrf_token": token(site, "/signup")})  # fmt: skip
+    assert taken.status_code == 400 and "an account with this e-mail address exists" in taken.text
+    short = site.post("/signup", data={"email": "b@lab.org", "handle": "bee", "password": "short",
+                                       "csrf_token": token(site, "/signup")})  # fmt: skip
+    assert short.status_code == 400 and "at least 10 characters" in short.text
+
+    site.post("/logout", data={"csrf_token": token(site)})
+    assert "Log in" in site.get("/").text
+    wrong = site.post(
+        "/login",
+        data={
+            "email": "ada@lab.org",
+            "password": "nope nope nope",
+            "csrf_token": token(site, "/login"),
+        },
+    )
+    assert wrong.status_code == 400 and "wrong e-mail address or password" in wrong.text
+    right = site.post("/login", data={"email": "ADA@lab.org", "password": PASSWORD, "next": "//evil.example/",
+                                      "csrf_token": token(site, "/login")}, follow_redirects=False)  # fmt: skip
+    assert right.status_code == 303 and right.headers["location"] == "/"  # never off-site
+    assert "Ada L." in site.get("/").text
+    assert site.get("/confirm/not-a-token").status_code == 400
+
+
+def test_log_in_is_throttled_and_sessions_are_renewed(site: TestClient, inbox: Inbox) -> None:
+    join(site, inbox, "ada")
+    site.post("/logout", data={"csrf_token": token(site)})
+    before = site.cookies.get("paperfeed_session")
+    for _ in range(accounts.MAX_FAILURES):
+        site.post(
+            "/login",
+            data={
+                "email": "ada@lab.org",
+                "password": "guess guess 1",
+                "csrf_token": token(site, "/login"),
+            },
+        )
+    blocked = site.post(
+        "/login",
+        data={"email": "ada@lab.org", "password": PASSWORD, "csrf_token": token(site, "/login")},
+    )
+    assert blocked.status_code == 429 and "too many failed log-ins" in blocked.text
+    other = TestClient(site.app)
+    assert (
+        other.post(
+            "/login",
+            data={
+                "email": "ada@lab.org",
+                "password": PASSWORD,
+                "csrf_token": token(other, "/login"),
+            },
+        ).status_code
+        == 429
+    )
+    assert site.cookies.get("paperfeed_session") == before or before is None
+
+
+def test_forms_without_the_csrf_token_are_refused(site: TestClient, inbox: Inbox) -> None:
+    join(site, inbox, "ada")
+    for path, data in [
+        ("/logout", {}), ("/submit", {"arxiv": "1707.08567"}), ("/papers/1904.11093/upvote", {}),
+        ("/papers/1904.11093/comments", {"body": "hi"}), ("/login", {"email": "a@b.cd", "password": "x"}),
+        ("/signup", {"email": "x@y.org", "handle": "xy", "password": PASSWORD}),
+    ]:  # fmt: skip
+        assert site.post(path, data={**data, "csrf_token": "forged"}).status_code == 403, path
+    assert "Ada" in site.get("/").text  # still logged in: the forged log-out did nothing
+
+
+def test_submitting_fetches_from_arxiv_features_today_and_votes(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    join(site, inbox, "ada")
+    done = site.post("/submit", data={"arxiv": "https://arxiv.org/abs/1707.08567v1", "csrf_token": token(site)},
+                     follow_redirects=False)  # fmt: skip
+    assert (
+        done.status_code == 303
+        and done.headers["location"] == "/papers/1707.08567?submitted=featured"
+    )
+    page = site.get(done.headers["location"])
+    assert (
+        "Proceedings of Workshop AEW10" in page.text and "the paper is on today's feed" in page.text
+    )
+    today = dt.datetime.now(dt.UTC).date()
+    with engine.connect() as conn:
+        entry = conn.execute(
+            select(FeedEntry.day, FeedEntry.submitter).where(FeedEntry.paper_id == "1707.08567")
+        ).one()
+        assert tuple(entry) == (today, "ada")
+        assert conn.scalar(select(Paper.upvotes).where(Paper.id == "1707.08567")) == 1
+    assert "Proceedings of Workshop AEW10" in site.get(f"/?date={today}").text
+
+    site.post("/logout", data={"csrf_token": token(site)})
+    join(site, inbox, "bob")
+    again = site.post(
+        "/submit",
+        data={"arxiv": "arXiv:1707.08567", "csrf_token": token(site)},
+        follow_redirects=False,
+    )
+    assert again.headers["location"] == "/papers/1707.08567?submitted=already"
+    with engine.connect() as conn:
+        assert conn.scalar(select(Paper.upvotes).where(Paper.id == "1707.08567")) == 2
+    unknown = site.post("/submit", data={"arxiv": "2412.99999", "csrf_token": token(site)})
+    assert unknown.status_code == 400 and "arXiv has no paper 2412.99999" in unknown.text
+    offline = site.post("/submit", data={"arxiv": "2412.88888", "csrf_token": token(site)})
+    assert (
+        offline.status_code == 400 and "arXiv could not be asked about 2412.88888" in offline.text
+    )
+    junk = site.post(
+        "/submit", data={"arxiv": "'; DROP TABLE papers; --", "csrf_token": token(site)}
+    )
+    assert junk.status_code == 400 and "paste an arXiv id or link" in junk.text
+    site.post("/submit", data={"arxiv": "astro-ph/0601001", "csrf_token": token(site)})
+    limit = site.post("/submit", data={"arxiv": "2102.05231", "csrf_token": token(site)})
+    assert limit.status_code == 400 and "the most a member may" in limit.text
+
+
+def test_votes_toggle_and_answer_json(site: TestClient, inbox: Inbox) -> None:
+    anonymous = site.post(
+        "/papers/1904.11093/upvote",
+        data={"csrf_token": token(site)},
+        headers={"Accept": "application/json"},
+    )
+    assert anonymous.status_code == 401 and anonymous.json()["login"].startswith("/login?next=")
+    join(site, inbox, "ada")
+    first = site.post(
+        "/papers/1904.11093/upvote",
+        data={"csrf_token": token(site)},
+        headers={"Accept": "application/json"},
+    )
+    assert first.json() == {"voted": True, "upvotes": 1}
+    assert 'aria-pressed="true"' in site.get("/papers/1904.11093").text
+    second = site.post(
+        "/papers/1904.11093/upvote",
+        data={"csrf_token": token(site)},
+        headers={"Accept": "application/json"},
+    )
+    assert second.json() == {"voted": False, "upvotes": 0}
+    missing = site.post(
+        "/papers/2412.99999/upvote",
+        data={"csrf_token": token(site)},
+        headers={"Accept": "application/json"},
+    )
+    assert missing.status_code == 404
+
+
+def test_concurrent_votes_add_up_exactly(engine: Engine, site_home: Path) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with write_transaction(engine) as conn:
+        members = [
+            accounts.sign_up(conn, f"m{n}@lab.org", f"m{n}", "", PASSWORD, now) for n in range(24)
+        ]
+
+    def toggle(member_id: int) -> None:
+        votes.toggle(engine, member_id, "1904.11093", now)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(toggle, [m.id for m in members]))
+    with engine.connect() as conn:
+        assert conn.scalar(select(Paper.upvotes).where(Paper.id == "1904.11093")) == 24
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(toggle, [m.id for m in members[:10]] * 1))
+    with engine.connect() as conn:
+        assert conn.scalar(select(Paper.upvotes).where(Paper.id == "1904.11093")) == 14
+        assert len(votes.voted_for(conn, members[20].id, ["1904.11093"])) == 1
+
+
+XSS = [
+    "<script>alert('x')</script>",
+    '<img src=x onerror="alert(1)">',
+    "<iframe src='https://evil.example'></iframe>",
+    "[click](javascript:alert(1))",
+    '<a href="#" onclick="alert(1)">hi</a>',
+]
+
+
+def test_comments_are_sanitised_threaded_and_only_their_author_changes_them(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    join(site, inbox, "mallory", name="<script>alert('name')</script>")
+    for payload in [*XSS, "**bold** and [a link](https://example.org)"]:
+        site.post("/papers/1904.11093/comments", data={"body": payload, "csrf_token": token(site)})
+    page = site.get("/papers/1904.11093").text
+    # Written HTML shows as text; no tag, event handler or javascript: link gets through.
+    assert "<script>alert" not in page and "<iframe" not in page and "<img" not in page
+    assert not re.search(r"<[^>]*\son(error|click)=", page)
+    assert not re.search(r"href=[\"']?javascript:", page)
+    assert "&lt;img src=x onerror=" in page  # shown, harmless
+    assert "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;" in page  # the name, escaped
+    assert (
+        "<strong>bold</strong>" in page
+        and 'href="https://example.org" rel="nofollow noopener ugc"' in page
+    )
+    assert "Comments (6)" in page
+    with engine.connect() as conn:
+        first = conn.scalar(select(Comment.id).order_by(Comment.id))
+    reply = site.post("/papers/1904.11093/comments", data={"body": "a reply", "parent_id": str(first), "csrf_token": token(site)},
+                      follow_redirects=False)  # fmt: skip
+    assert reply.status_code == 303
+    edited = site.post(
+        f"/comments/{first}/edit", data={"body": "edited text", "csrf_token": token(site)}
+    )
+    assert edited.status_code == 200 and "edited text" in edited.text and "· edited" in edited.text
+    assert ">edited text</textarea>" in edited.text  # the edit box holds the Markdown
+
+    site.post("/logout", data={"csrf_token": token(site)})
+    join(site, inbox, "bob")
+    assert (
+        site.post(
+            f"/comments/{first}/edit", data={"body": "hijack", "csrf_token": token(site)}
+        ).status_code
+        == 403
+    )
+    assert (
+        site.post(f"/comments/{first}/delete", data={"csrf_token": token(site)}).status_code == 403
+    )
+
+    site.post("/logout", data={"csrf_token": token(site)})
+    site.post(
+        "/login",
+        data={
+            "email": "mallory@lab.org",
+            "password": PASSWORD,
+            "csrf_token": token(site, "/login"),
+        },
+    )
+    with write_transaction(engine) as conn:
+        conn.execute(
+            update(Comment)
+            .where(Comment.id == first)
+            .values(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16))
+        )
+    late = site.post(
+        f"/comments/{first}/edit", data={"body": "too late", "csrf_token": token(site)}
+    )
+    assert late.status_code == 400 and "15 minutes" in late.text
+    assert (
+        site.post(f"/comments/{first}/delete", data={"csrf_token": token(site)}).status_code == 200
+    )
+    assert "Comments (6)" in site.get("/papers/1904.11093").text  # 7 written, 1 deleted
+
+
+def test_hostile_query_parameters_are_harmless(site: TestClient) -> None:
+    for url in ["/search?q=' OR 1=1 --", "/papers/' OR '1'='1", "/?date=2026-06-12' OR 1=1", "/api/papers/1%27%3B--",
+                "/api/daily_papers?submitter=' OR 1=1 --", "/search?q=" + "x" * 9000, "/?sort=%00%01"]:  # fmt: skip
+        assert site.get(url).status_code in (200, 400, 404, 422), url
