@@ -5,7 +5,6 @@ Screenshots of every page go to ``tests/artifacts/`` (git-ignored) for a person 
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,9 +17,13 @@ from sqlalchemy import Engine
 
 from paperfeed.config import Settings
 from paperfeed.search.embedder import HashingEmbedder
+from paperfeed.services.submissions import arxiv_fetcher
 from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import upgrade
 from paperfeed.web.app import create_app
+from tests.servers import Inbox, free_port, smtp_server
+from tests.sources.replay import Replay
+from tests.sync.conftest import recorded
 from tests.web.conftest import fill_store
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,14 +35,26 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@pytest.fixture(scope="module")
+def inbox() -> Iterator[Inbox]:
+    """A real SMTP server on loopback that keeps what it receives."""
+    with smtp_server() as box:
+        yield box
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def arxiv() -> Iterator[Replay]:
+    """The arXiv API, replaying a recorded answer for 1707.08567."""
+    replay = Replay()
+    replay.add(
+        "/api/query", {"id_list": "1707.08567"}, recorded("id_1707.08567_s0_m100_6a1afebfc6a3.json")
+    )
+    with replay.running():
+        yield replay
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox, arxiv: Replay) -> Iterator[str]:
     """A real HTTP server on a loopback port, over a SQLite store of the test corpus."""
     home = tmp_path_factory.mktemp("browser-home")
     url = f"sqlite:///{home / 'paperfeed.db'}"
@@ -49,7 +64,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine.dispose()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    app = create_app(Settings(home=home, db=url, base_url=base), HashingEmbedder)
+    settings = Settings(
+        home=home, db=url, base_url=base, smtp_host="127.0.0.1",
+        smtp_port=inbox.port, smtp_security="none",
+    )  # fmt: skip
+    app = create_app(settings, HashingEmbedder)
+    app.state.site.fetch_paper = arxiv_fetcher(arxiv.url + "/api/query")
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
@@ -186,4 +206,49 @@ def test_keyboard_reaches_every_card(server: str, browser: Browser) -> None:
     assert focused == page.locator(".card .title a").nth(1).inner_text()
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text(focused)
+    page.close()
+
+
+def test_a_visitor_joins_submits_upvotes_and_comments(
+    server: str, browser: Browser, inbox: Inbox
+) -> None:
+    page = browser.new_page()
+    page.goto(server + "/")
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("E-mail address").fill("grace@lab.org")
+    page.get_by_label("User name").fill("grace")
+    page.get_by_label("Name shown on your submissions and comments").fill("Grace H.")
+    page.get_by_label("Password").fill("a long enough password")
+    page.get_by_role("button", name="Create the account").click()
+    expect(page.get_by_text("Confirm your e-mail address (grace@lab.org)")).to_be_visible()
+    page.goto(server + inbox.link("grace@lab.org", server))
+    expect(page.get_by_role("heading", name="Address confirmed")).to_be_visible()
+
+    page.get_by_role("link", name="Submit").click()
+    page.get_by_label("arXiv id or link").fill("https://arxiv.org/pdf/1707.08567v1")
+    page.get_by_role("button", name="Submit").last.click()
+    expect(page.locator("h1")).to_have_text(
+        "Proceedings of Workshop AEW10: Concepts in Information Theory and Communications"
+    )
+    expect(page.get_by_text("the paper is on today's feed")).to_be_visible()
+    votes = page.locator(".actions .vote .count")
+    expect(votes).to_have_text("1")
+    page.locator(".actions .vote").click()  # take the vote back, in place (JavaScript)
+    expect(votes).to_have_text("0")
+    page.locator(".actions .vote").click()
+    expect(votes).to_have_text("1")
+
+    page.get_by_label("Add a comment (Markdown)").fill("Worth reading for **section 3**.")
+    page.get_by_role("button", name="Comment").click()
+    expect(page.locator(".comment .body strong")).to_have_text("section 3")
+    expect(page.get_by_role("heading", name="Comments (1)")).to_be_visible()
+    shot(page, "paper-with-comment")
+
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    page.goto(f"{server}/?date={today}")
+    expect(page.locator(".card .title a")).to_have_text(
+        ["Proceedings of Workshop AEW10: Concepts in Information Theory and Communications"]
+    )
+    expect(page.get_by_text("submitted by Grace H.")).to_be_visible()
+    shot(page, "feed-with-submission")
     page.close()

@@ -5,15 +5,12 @@ comments, and the security around them."""
 from __future__ import annotations
 
 import datetime as dt
-import email
 import re
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
@@ -24,43 +21,17 @@ from paperfeed.services import accounts, votes
 from paperfeed.services.submissions import arxiv_fetcher
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.app import create_app
+from tests.servers import Inbox, smtp_server
 from tests.sources.replay import Replay
 from tests.sync.conftest import recorded
-from tests.web.test_browser import free_port
 
 PASSWORD = "correct horse battery"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-        self.arrived = threading.Condition()
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        with self.arrived:
-            self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[attr-defined]
-            self.arrived.notify_all()
-        return "250 OK"
-
-    def link(self, to: str) -> str:
-        with self.arrived:
-            self.arrived.wait_for(lambda: any(m["To"] == to for m in self.messages), timeout=10)
-        mail = [m for m in self.messages if m["To"] == to][-1]
-        found = re.search(
-            r"http://testserver(/confirm/\S+)", mail.get_payload(decode=True).decode()
-        )
-        assert found is not None
-        return found[1]
-
-
 @pytest.fixture
 def inbox() -> Iterator[Inbox]:
-    box = Inbox()
-    box.port = free_port()  # type: ignore[attr-defined]
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)  # type: ignore[attr-defined]
-    controller.start()
-    yield box
-    controller.stop()
+    with smtp_server() as box:
+        yield box
 
 
 @pytest.fixture
@@ -85,7 +56,7 @@ def arxiv() -> Iterator[Replay]:
 def site(site_home: Path, db_url: str, inbox: Inbox, arxiv: Replay) -> Iterator[TestClient]:
     settings = Settings(
         home=site_home, db=db_url, base_url="http://testserver", smtp_host="127.0.0.1",
-        smtp_port=inbox.port, smtp_security="none", submissions_per_day=1,  # type: ignore[attr-defined]
+        smtp_port=inbox.port, smtp_security="none", submissions_per_day=1,
     )  # fmt: skip
     app = create_app(settings, HashingEmbedder)
     app.state.site.fetch_paper = arxiv_fetcher(arxiv.url + "/api/query")

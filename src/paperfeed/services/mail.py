@@ -1,9 +1,8 @@
-"""Sending mail: through the configured SMTP server, or, when none is configured, to the log
-(so `make demo` shows the confirmation link on the console instead of losing it)."""
+"""Sending mail: through the configured SMTP server, or, when none is configured, printed on the
+console (so `make demo` shows the confirmation link instead of losing it)."""
 
 from __future__ import annotations
 
-import logging
 import smtplib
 import ssl
 import sys
@@ -12,8 +11,6 @@ from email.utils import formatdate, make_msgid
 from typing import Protocol
 
 from paperfeed.config import Settings
-
-log = logging.getLogger("paperfeed.mail")
 
 
 class Mailer(Protocol):
