@@ -36,6 +36,8 @@
         button.classList.toggle("on", data.voted);
         button.setAttribute("aria-pressed", data.voted ? "true" : "false");
         form.querySelector(".count").textContent = data.upvotes;
+        var unit = form.querySelector(".unit");
+        if (unit) unit.textContent = data.upvotes === 1 ? "upvote" : "upvotes";
       })
       .catch(function () { form.submit(); });
   });
