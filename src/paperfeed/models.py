@@ -279,6 +279,35 @@ class User(Base):
     suspended_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
+class ApiToken(Base):
+    """A personal token for the write API. Only a SHA-256 of it is stored: a stolen database
+    reveals no usable token."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    shown: Mapped[str] = mapped_column(String(16))  # the first characters, to recognise it
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class AuditEntry(Base):
+    """What an admin did, to whom, when: hidden papers, deleted comments, suspended members."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(Timestamp, index=True)
+
+
 class LoginFailure(Base):
     """A failed log-in, kept a while to slow down password guessing."""
 

@@ -68,7 +68,11 @@ def submit(
             or 0
         )
         known = conn.scalar(select(Paper.id).where(Paper.id == paper_id)) is not None
-    if done_today >= per_day:
+        featured = (
+            conn.scalar(select(FeedEntry.id).where(FeedEntry.paper_id == paper_id)) is not None
+        )
+    # The limit is on papers put on the feed; one already there only gets the member's vote.
+    if done_today >= per_day and not featured:
         raise AccountError(
             f"you have submitted {done_today} papers today, the most a member may; try tomorrow"
         )

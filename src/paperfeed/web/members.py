@@ -15,7 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from paperfeed.services import accounts, comments, votes
+from paperfeed.services import accounts, comments, tokens, votes
 from paperfeed.services.accounts import AccountError, Member
 from paperfeed.services.mail import mailer_for
 from paperfeed.services.submissions import arxiv_fetcher, submit
@@ -336,3 +336,52 @@ def _change(request: Request, comment_id: int, csrf_token: str, action: Any) -> 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@router.get("/settings")
+def settings_page(request: Request) -> Response:
+    member = current_member(request)
+    if member is None:
+        return RedirectResponse("/login?next=/settings", status_code=303)
+    return _settings(request, member)
+
+
+@router.post("/settings/tokens")
+def create_token(
+    request: Request, name: Annotated[str, Form(max_length=100)] = "", csrf_token: Token = ""
+) -> Response:
+    if not csrf_ok(request, csrf_token):
+        return refused(request)
+    member = current_member(request)
+    if member is None:
+        return RedirectResponse("/login?next=/settings", status_code=303)
+    try:
+        with write_transaction(site_of(request).engine) as conn:
+            made = tokens.create(conn, member, name, _now())
+    except AccountError as error:
+        return _settings(request, member, error=str(error), status_code=400)
+    return _settings(request, member, new_token=made)
+
+
+@router.post("/settings/tokens/{token_id}/revoke")
+def revoke_token(request: Request, token_id: int, csrf_token: Token = "") -> Response:
+    if not csrf_ok(request, csrf_token):
+        return refused(request)
+    member = current_member(request)
+    if member is None:
+        return RedirectResponse("/login?next=/settings", status_code=303)
+    with write_transaction(site_of(request).engine) as conn:
+        tokens.revoke(conn, member, token_id, _now())
+    return RedirectResponse("/settings", status_code=303)
+
+
+def _settings(
+    request: Request, member: Member, new_token: str | None = None, error: str | None = None,
+    status_code: int = 200,
+) -> Response:  # fmt: skip
+    with site_of(request).engine.connect() as conn:
+        listed = tokens.active(conn, member)
+    return render(
+        request, "settings.html", {"tokens": listed, "new_token": new_token, "error": error},
+        status_code=status_code,
+    )  # fmt: skip

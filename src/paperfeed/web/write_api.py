@@ -1,0 +1,138 @@
+"""The write API, for scripts and bots: ``Authorization: Bearer pf_…`` with a personal token.
+
+No cookies are involved, so no CSRF token either. Errors are JSON ``{"detail": …}`` with the
+status that says what happened: 401 (no or bad token), 403 (address not confirmed), 404 (no such
+paper or comment), 409 (already featured: your vote is added), 422 (bad input), 429 (daily
+submission limit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from paperfeed.models import Paper
+from paperfeed.services import comments, tokens, votes
+from paperfeed.services.accounts import AccountError, Member
+from paperfeed.services.submissions import arxiv_fetcher, submit
+from paperfeed.store.engine import write_transaction
+from paperfeed.web.lookup import find_paper_id
+from paperfeed.web.site import Site
+
+router = APIRouter(prefix="/api/v1", tags=["write API (bearer token)"])
+bearer = HTTPBearer(auto_error=False, description="A personal token from the settings page")
+
+
+def _site(request: Request) -> Site:
+    site = request.app.state.site
+    assert isinstance(site, Site)
+    return site
+
+
+def writer(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Member:
+    if credentials is None:
+        raise HTTPException(
+            401, "send a personal token: Authorization: Bearer pf_…", {"WWW-Authenticate": "Bearer"}
+        )
+    with write_transaction(_site(request).engine) as conn:
+        member = tokens.member_for(conn, credentials.credentials, _now())
+    if member is None:
+        raise HTTPException(
+            401,
+            "this token is not valid (revoked, or never issued)",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    if not member.can_write:
+        raise HTTPException(403, "confirm your e-mail address first")
+    return member
+
+
+Writer = Annotated[Member, Depends(writer)]
+
+
+class SubmitBody(BaseModel):
+    arxiv: str = Field(min_length=1, max_length=500, description="an arXiv id or link")
+
+
+class CommentBody(BaseModel):
+    body: str = Field(min_length=1, max_length=10_000, description="Markdown")
+    parent_id: int | None = None
+
+
+def _paper(site: Site, paper_id: str) -> str:
+    with site.engine.connect() as conn:
+        found = find_paper_id(conn, paper_id)
+    if found is None:
+        raise HTTPException(404, f"no paper {paper_id[:100]!r} here")
+    return found
+
+
+@router.post("/papers/{paper_id:path}/upvote")
+def api_upvote(request: Request, paper_id: str, member: Writer) -> dict[str, Any]:
+    site = _site(request)
+    found = _paper(site, paper_id)
+    with write_transaction(site.engine) as conn:
+        votes.vote(conn, member.id, found, _now())
+    return {"id": found, "voted": True, "upvotes": _count(site, found)}
+
+
+@router.delete("/papers/{paper_id:path}/upvote")
+def api_unvote(request: Request, paper_id: str, member: Writer) -> dict[str, Any]:
+    site = _site(request)
+    found = _paper(site, paper_id)
+    with write_transaction(site.engine) as conn:
+        votes.unvote(conn, member.id, found)
+    return {"id": found, "voted": False, "upvotes": _count(site, found)}
+
+
+@router.post("/submit", status_code=201)
+def api_submit(request: Request, body: SubmitBody, member: Writer) -> Any:
+    site = _site(request)
+    try:
+        done = submit(
+            site.engine, member, body.arxiv, _now(),
+            site.fetch_paper or arxiv_fetcher(site.settings.arxiv_api_url),
+            site.settings.submissions_per_day,
+        )  # fmt: skip
+    except AccountError as error:
+        status = 429 if "the most a member may" in str(error) else 422
+        raise HTTPException(status, str(error)) from None
+    shaped = {"id": done.paper_id, "featured_on": done.day.isoformat(), "fetched": done.fetched}
+    if done.outcome == "already":
+        return JSONResponse({**shaped, "detail": "already featured: your upvote is added"}, 409)
+    return shaped
+
+
+@router.post("/papers/{paper_id:path}/comments", status_code=201)
+def api_comment(
+    request: Request, paper_id: str, body: CommentBody, member: Writer
+) -> dict[str, Any]:
+    site = _site(request)
+    found = _paper(site, paper_id)
+    try:
+        with write_transaction(site.engine) as conn:
+            new_id = comments.add(conn, member, found, body.body, body.parent_id, _now())
+    except AccountError as error:
+        raise HTTPException(422, str(error)) from None
+    return {
+        "id": new_id,
+        "paper": found,
+        "url": f"{site.settings.base_url}/papers/{found}#comment-{new_id}",
+    }
+
+
+def _count(site: Site, paper_id: str) -> int:
+    with site.engine.connect() as conn:
+        return int(conn.scalar(select(Paper.upvotes).where(Paper.id == paper_id)) or 0)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

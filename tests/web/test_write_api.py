@@ -1,0 +1,77 @@
+"""The write API with personal tokens, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.servers import Inbox
+from tests.web.test_members import arxiv, inbox, join, site, token  # noqa: F401  (fixtures)
+
+
+def new_token(client: TestClient) -> str:
+    page = client.post(
+        "/settings/tokens", data={"name": "bot", "csrf_token": token(client, "/settings")}
+    )
+    found = re.search(r'<code class="token">(pf_[^<]+)</code>', page.text)
+    assert found is not None
+    return found[1]
+
+
+def test_tokens_vote_submit_comment_and_can_be_revoked(site: TestClient, inbox: Inbox) -> None:  # noqa: F811
+    join(site, inbox, "ada")
+    secret = new_token(site)
+    auth = {"Authorization": f"Bearer {secret}"}
+    api = TestClient(site.app)  # no cookies: only the token speaks
+
+    assert api.post("/api/v1/papers/1904.11093/upvote").status_code == 401
+    assert (
+        api.post(
+            "/api/v1/papers/1904.11093/upvote", headers={"Authorization": "Bearer pf_nope"}
+        ).status_code
+        == 401
+    )
+    voted = api.post("/api/v1/papers/1904.11093/upvote", headers=auth)
+    assert voted.status_code == 200 and voted.json() == {
+        "id": "1904.11093",
+        "voted": True,
+        "upvotes": 1,
+    }
+    assert api.post("/api/v1/papers/1904.11093/upvote", headers=auth).json()["upvotes"] == 1  # once
+    assert api.delete("/api/v1/papers/1904.11093/upvote", headers=auth).json()["upvotes"] == 0
+    assert api.post("/api/v1/papers/2412.99998/upvote", headers=auth).status_code == 404
+
+    made = api.post("/api/v1/submit", json={"arxiv": "arXiv:1707.08567v1"}, headers=auth)
+    assert made.status_code == 201 and made.json()["id"] == "1707.08567" and made.json()["fetched"]
+    again = api.post("/api/v1/submit", json={"arxiv": "1904.11093"}, headers=auth)
+    assert again.status_code == 409 and "your upvote is added" in again.json()["detail"]
+    limited = api.post("/api/v1/submit", json={"arxiv": "2102.05231"}, headers=auth)
+    assert limited.status_code == 429
+    assert api.post("/api/v1/submit", json={"arxiv": "not an id"}, headers=auth).status_code == 422
+    assert api.post("/api/v1/submit", json={}, headers=auth).status_code == 422
+
+    said = api.post(
+        "/api/v1/papers/1904.11093/comments", json={"body": "<script>x</script> *hi*"}, headers=auth
+    )
+    assert said.status_code == 201
+    page = site.get("/papers/1904.11093").text
+    assert "<em>hi</em>" in page and "<script>x" not in page
+
+    settings = site.get("/settings").text
+    token_id = re.search(r"/settings/tokens/(\d+)/revoke", settings)
+    assert token_id is not None and secret not in settings  # shown once, never again
+    site.post(
+        f"/settings/tokens/{token_id[1]}/revoke", data={"csrf_token": token(site, "/settings")}
+    )
+    assert api.post("/api/v1/papers/1904.11093/upvote", headers=auth).status_code == 401
+
+
+def test_an_unconfirmed_member_cannot_write(site: TestClient) -> None:  # noqa: F811
+    site.post("/signup", data={"email": "new@lab.org", "handle": "newbie", "password": "a long password",
+                               "csrf_token": token(site, "/signup")})  # fmt: skip
+    secret = new_token(site)
+    refused = TestClient(site.app).post(
+        "/api/v1/papers/1904.11093/upvote", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert refused.status_code == 403 and "confirm" in refused.json()["detail"]
