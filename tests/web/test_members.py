@@ -6,78 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
-from paperfeed.config import Settings
 from paperfeed.models import Comment, FeedEntry, Paper
-from paperfeed.search.embedder import HashingEmbedder
 from paperfeed.services import accounts, votes
-from paperfeed.services.submissions import arxiv_fetcher
 from paperfeed.store.engine import write_transaction
-from paperfeed.web.app import create_app
-from tests.servers import Inbox, smtp_server
-from tests.sources.replay import Replay
-from tests.sync.conftest import recorded
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with smtp_server() as box:
-        yield box
-
-
-@pytest.fixture
-def arxiv() -> Iterator[Replay]:
-    server = Replay()
-    server.add(
-        "/api/query", {"id_list": "1707.08567"}, recorded("id_1707.08567_s0_m100_6a1afebfc6a3.json")
-    )
-    server.add(
-        "/api/query",
-        {"id_list": "astro-ph/0601001"},
-        recorded("id_astro-ph_0601001_s0_m100_3150dca9dc76.json"),
-    )
-    server.add(
-        "/api/query", {"id_list": "2412.99999"}, recorded("id_0000.0000_s0_m100_8b51d9633a68.json")
-    )
-    with server.running():
-        yield server
-
-
-@pytest.fixture
-def site(site_home: Path, db_url: str, inbox: Inbox, arxiv: Replay) -> Iterator[TestClient]:
-    settings = Settings(
-        home=site_home, db=db_url, base_url="http://testserver", smtp_host="127.0.0.1",
-        smtp_port=inbox.port, smtp_security="none", submissions_per_day=1,
-    )  # fmt: skip
-    app = create_app(settings, HashingEmbedder)
-    app.state.site.fetch_paper = arxiv_fetcher(arxiv.url + "/api/query")
-    with TestClient(app) as client:
-        yield client
-
-
-def token(client: TestClient, path: str = "/") -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
-    assert found is not None
-    return found[1]
-
-
-def join(client: TestClient, inbox: Inbox, handle: str, name: str = "") -> None:
-    address = f"{handle}@lab.org"
-    done = client.post("/signup", data={"email": address, "handle": handle, "name": name or handle.title(),
-                                         "password": PASSWORD, "csrf_token": token(client, "/signup")},
-                       follow_redirects=False)  # fmt: skip
-    assert done.status_code == 303, done.text
-    confirmed = client.get(inbox.link(address))
-    assert confirmed.status_code == 200 and "Address confirmed" in confirmed.text
+from tests.servers import Inbox
+from tests.web.helpers import PASSWORD, join, token
 
 
 def test_sign_up_confirm_log_out_and_in(site: TestClient, inbox: Inbox) -> None:

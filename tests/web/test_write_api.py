@@ -7,7 +7,7 @@ import re
 from fastapi.testclient import TestClient
 
 from tests.servers import Inbox
-from tests.web.test_members import arxiv, inbox, join, site, token  # noqa: F401  (fixtures)
+from tests.web.helpers import join, token
 
 
 def new_token(client: TestClient) -> str:
@@ -19,7 +19,7 @@ def new_token(client: TestClient) -> str:
     return found[1]
 
 
-def test_tokens_vote_submit_comment_and_can_be_revoked(site: TestClient, inbox: Inbox) -> None:  # noqa: F811
+def test_tokens_vote_submit_comment_and_can_be_revoked(site: TestClient, inbox: Inbox) -> None:
     join(site, inbox, "ada")
     secret = new_token(site)
     auth = {"Authorization": f"Bearer {secret}"}
@@ -67,7 +67,7 @@ def test_tokens_vote_submit_comment_and_can_be_revoked(site: TestClient, inbox: 
     assert api.post("/api/v1/papers/1904.11093/upvote", headers=auth).status_code == 401
 
 
-def test_an_unconfirmed_member_cannot_write(site: TestClient) -> None:  # noqa: F811
+def test_an_unconfirmed_member_cannot_write(site: TestClient) -> None:
     site.post("/signup", data={"email": "new@lab.org", "handle": "newbie", "password": "a long password",
                                "csrf_token": token(site, "/signup")})  # fmt: skip
     secret = new_token(site)

@@ -95,6 +95,28 @@ def sign_up(
     return Member(int(user_id), address, handle, name, False, False)
 
 
+def create_admin(
+    conn: Connection, email: str, handle: str, name: str, password: str, now: dt.datetime
+) -> Member:
+    """A confirmed admin account, or an existing account (by e-mail) made admin."""
+    address = normal_email(email)
+    existing = conn.execute(select(users).where(users.c.email == address)).first()
+    if existing is not None:
+        conn.execute(
+            update(User)
+            .where(User.id == existing.id)
+            .values(is_admin=True, email_confirmed_at=existing.email_confirmed_at or now)
+        )
+        member = member_by_id(conn, existing.id)
+        assert member is not None
+        return member
+    member = sign_up(conn, address, handle, name, password, now)
+    conn.execute(
+        update(User).where(User.id == member.id).values(is_admin=True, email_confirmed_at=now)
+    )
+    return Member(member.id, member.email, member.handle, member.name, True, True)
+
+
 def confirmation_token(secret: str, member: Member) -> str:
     return URLSafeTimedSerializer(secret, salt="confirm-email").dumps([member.id, member.email])
 

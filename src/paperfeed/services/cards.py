@@ -51,6 +51,7 @@ class Card:
     authors: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     affiliations: dict[str, str] = field(default_factory=dict)  # author name → affiliation
+    hidden: bool = False  # taken off the feed by a moderator
 
     @property
     def is_arxiv(self) -> bool:
@@ -89,7 +90,7 @@ def card_query() -> Select[Any]:
 
 
 def load_cards(conn: Connection, paper_ids: Sequence[str]) -> list[Card]:
-    """Cards of ``paper_ids`` in that order; ids not in the store (or hidden) are left out."""
+    """Cards of ``paper_ids`` in that order; ids not in the store are left out."""
     if not paper_ids:
         return []
     rows = conn.execute(card_query().where(Paper.id.in_(list(paper_ids)))).all()
@@ -99,7 +100,7 @@ def load_cards(conn: Connection, paper_ids: Sequence[str]) -> list[Card]:
 
 def cards_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Card]:
     """Cards from rows of :func:`card_query` (in their order), authors and categories added."""
-    cards = [_card(row) for row in rows if not row.hidden]
+    cards = [_card(row) for row in rows]
     ids = [card.id for card in cards]
     if not ids:
         return []
@@ -130,6 +131,8 @@ def cards_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Card]:
 
 def _card(row: Row[Any]) -> Card:
     values = row._asdict()
-    values.pop("hidden", None)
+    if values.pop("hidden", False):  # hidden from the feed by a moderator: not shown as featured
+        values.update(day=None, submitter=None, submitter_name=None, submitted_at=None)
+        values["hidden"] = True
     values["abstract"] = values["abstract"] or ""
     return Card(**values)

@@ -1,0 +1,27 @@
+"""Helpers for tests that act as members: the CSRF token of a page, joining the site."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.servers import Inbox
+
+PASSWORD = "correct horse battery"
+
+
+def token(client: TestClient, path: str = "/") -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert found is not None
+    return found[1]
+
+
+def join(client: TestClient, inbox: Inbox, handle: str, name: str = "") -> None:
+    address = f"{handle}@lab.org"
+    done = client.post("/signup", data={"email": address, "handle": handle, "name": name or handle.title(),
+                                         "password": PASSWORD, "csrf_token": token(client, "/signup")},
+                       follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303, done.text
+    confirmed = client.get(inbox.link(address))
+    assert confirmed.status_code == 200 and "Address confirmed" in confirmed.text
