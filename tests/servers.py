@@ -40,7 +40,7 @@ class Inbox:
         mail = [m for m in self.messages if m["To"] == to][-1]
         payload = mail.get_payload(decode=True)
         assert isinstance(payload, bytes)
-        found = re.search(re.escape(base) + r"(/confirm/\S+)", payload.decode())
+        found = re.search(re.escape(base) + r"(/(?:confirm|reset)/\S+)", payload.decode())
         assert found is not None, payload
         return found[1]
 

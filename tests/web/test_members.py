@@ -9,6 +9,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
@@ -280,3 +281,76 @@ def test_hostile_query_parameters_are_harmless(site: TestClient) -> None:
     for url in ["/search?q=' OR 1=1 --", "/papers/' OR '1'='1", "/?date=2026-06-12' OR 1=1", "/api/papers/1%27%3B--",
                 "/api/daily_papers?submitter=' OR 1=1 --", "/search?q=" + "x" * 9000, "/?sort=%00%01"]:  # fmt: skip
         assert site.get(url).status_code in (200, 400, 404, 422), url
+
+
+def test_a_forgotten_password_is_reset_by_a_link_that_works_once(
+    site: TestClient, inbox: Inbox
+) -> None:
+    join(site, inbox, "ada")
+    site.post("/logout", data={"csrf_token": token(site)})
+    asked = site.post("/reset", data={"email": "ada@lab.org", "csrf_token": token(site, "/reset")})
+    unknown = site.post(
+        "/reset", data={"email": "nobody@lab.org", "csrf_token": token(site, "/reset")}
+    )
+    assert "a link to set a new password is on its way" in asked.text
+    assert unknown.text.count("on its way") == asked.text.count("on its way")  # nothing to learn
+    link = inbox.link("ada@lab.org")
+    assert link.startswith("/reset/")
+    changed = site.post(
+        link, data={"password": "a brand new password", "csrf_token": token(site, link)}
+    )
+    assert changed.status_code == 200 and "Password changed" in changed.text
+    again = site.post(
+        link, data={"password": "another new password", "csrf_token": token(site, link)}
+    )
+    assert again.status_code == 400 and "used already" in again.text
+    site.post("/logout", data={"csrf_token": token(site)})
+    old = site.post(
+        "/login",
+        data={"email": "ada@lab.org", "password": PASSWORD, "csrf_token": token(site, "/login")},
+    )
+    assert old.status_code == 400
+    new = site.post("/login", data={"email": "ada@lab.org", "password": "a brand new password",
+                                    "csrf_token": token(site, "/login")}, follow_redirects=False)  # fmt: skip
+    assert new.status_code == 303
+
+
+@pytest.mark.parametrize("choice", ["keep", "remove"])
+def test_deleting_an_account_keeps_or_removes_votes_and_comments(
+    site: TestClient, inbox: Inbox, engine: Engine, choice: str
+) -> None:
+    join(site, inbox, "ada")
+    site.post("/papers/1904.11093/upvote", data={"csrf_token": token(site)})
+    site.post(
+        "/papers/1904.11093/comments", data={"body": "my two cents", "csrf_token": token(site)}
+    )
+    wrong = site.post(
+        "/settings/delete",
+        data={"password": "not it at all", "keep": choice, "csrf_token": token(site, "/settings")},
+    )
+    assert wrong.status_code == 400 and "wrong password" in wrong.text
+    gone = site.post(
+        "/settings/delete",
+        data={"password": PASSWORD, "keep": choice, "csrf_token": token(site, "/settings")},
+    )
+    assert gone.status_code == 200 and "Account deleted" in gone.text
+    page = site.get("/papers/1904.11093").text
+    with engine.connect() as conn:
+        counts = conn.execute(
+            select(Paper.upvotes, Paper.num_comments).where(Paper.id == "1904.11093")
+        ).one()
+    if choice == "keep":
+        assert "my two cents" in page and "a former member" in page and tuple(counts) == (1, 1)
+    else:
+        assert "my two cents" not in page and tuple(counts) == (0, 0)
+    assert (
+        site.post(
+            "/login",
+            data={
+                "email": "ada@lab.org",
+                "password": PASSWORD,
+                "csrf_token": token(site, "/login"),
+            },
+        ).status_code
+        == 400
+    )

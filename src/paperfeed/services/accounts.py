@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
 
-from paperfeed.models import LoginFailure, User, table_of
+from paperfeed.models import Comment, LoginFailure, Paper, Upvote, User, table_of
 from paperfeed.store.engine import write_transaction
 
 MAX_FAILURES = 5
@@ -72,10 +72,7 @@ def sign_up(
             "a user name is 2-39 lowercase letters, digits, - or _, starting with a letter or digit"
         )
     name = " ".join(name.split())[:200] or handle
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
-    if len(password) > 1024:
-        raise AccountError("the password is too long (1,024 characters at most)")
+    _check_password(password)
     if conn.scalar(select(User.id).where(User.email == address)) is not None:
         raise AccountError(
             "an account with this e-mail address exists: log in, or reset its password"
@@ -200,3 +197,92 @@ def _member(row: Row[Any]) -> Member:
         row.email_confirmed_at is not None,
         bool(row.is_admin),
     )
+
+
+RESET_MAX_AGE = 3600
+
+
+def reset_token(conn: Connection, secret: str, email: str) -> tuple[Member, str] | None:
+    """A password-reset token for the account of ``email`` (None if there is none).
+
+    The token carries the end of the current password hash, so it stops working as soon as the
+    password changes: a link works once, and for an hour at most.
+    """
+    try:
+        address = normal_email(email)
+    except AccountError:
+        return None
+    row = conn.execute(select(users).where(users.c.email == address)).first()
+    if row is None or row.suspended_at is not None:
+        return None
+    token = URLSafeTimedSerializer(secret, salt="reset-password").dumps(
+        [row.id, row.password_hash[-16:]]
+    )
+    return _member(row), token
+
+
+def reset_password(conn: Connection, secret: str, token: str, password: str) -> Member:
+    try:
+        user_id, stamp = URLSafeTimedSerializer(secret, salt="reset-password").loads(
+            token, max_age=RESET_MAX_AGE
+        )
+    except (BadSignature, ValueError, TypeError):
+        raise AccountError(
+            "this reset link is not valid or has expired: ask for a new one"
+        ) from None
+    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    if row is None or row.password_hash[-16:] != stamp:
+        raise AccountError("this reset link has been used already: ask for a new one")
+    _check_password(password)
+    conn.execute(update(User).where(User.id == row.id).values(password_hash=_hasher.hash(password)))
+    conn.execute(delete(LoginFailure).where(LoginFailure.email == row.email))
+    member = member_by_id(conn, row.id)
+    if member is None:
+        raise AccountError("this account is suspended")
+    return member
+
+
+def delete_account(
+    conn: Connection, member: Member, password: str, keep_contributions: bool, now: dt.datetime
+) -> None:
+    """Delete the account. With ``keep_contributions``, votes still count and comments stay,
+    anonymised ("a former member"); without, votes are withdrawn and comments deleted."""
+    row = conn.execute(select(users).where(users.c.id == member.id)).first()
+    try:
+        if row is None:
+            raise VerificationError
+        _hasher.verify(row.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise AccountError("wrong password: the account is not deleted") from None
+    papers, upvotes, comments = table_of(Paper), table_of(Upvote), table_of(Comment)
+    if not keep_contributions:
+        voted = list(conn.scalars(select(upvotes.c.paper_id).where(upvotes.c.user_id == member.id)))
+        for paper_id in voted:
+            conn.execute(
+                update(papers).where(papers.c.id == paper_id).values(upvotes=papers.c.upvotes - 1)
+            )
+        written = conn.execute(
+            select(comments.c.paper_id, func.count()).where(comments.c.user_id == member.id, comments.c.deleted_at.is_(None))
+            .group_by(comments.c.paper_id)
+        ).all()  # fmt: skip
+        for paper_id, count in written:
+            conn.execute(
+                update(papers)
+                .where(papers.c.id == paper_id)
+                .values(num_comments=papers.c.num_comments - count)
+            )
+        conn.execute(
+            update(comments).where(comments.c.user_id == member.id, comments.c.deleted_at.is_(None))
+            .values(deleted_at=now, body="", html="")
+        )  # fmt: skip
+    conn.execute(
+        delete(upvotes).where(upvotes.c.user_id == member.id)
+    )  # kept votes stay in the counters
+    conn.execute(delete(users).where(users.c.id == member.id))  # comments keep no author (SET NULL)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
+    if len(password) > 1024:
+        raise AccountError("the password is too long (1,024 characters at most)")

@@ -385,3 +385,92 @@ def _settings(
         request, "settings.html", {"tokens": listed, "new_token": new_token, "error": error},
         status_code=status_code,
     )  # fmt: skip
+
+
+@router.get("/reset")
+def reset_form(request: Request) -> Response:
+    return render(request, "reset.html", {"token": None, "error": None, "sent": False})
+
+
+@router.post("/reset")
+def reset_request(
+    request: Request, email: Annotated[str, Form(max_length=320)], csrf_token: Token = ""
+) -> Response:
+    if not csrf_ok(request, csrf_token):
+        return refused(request)
+    site = site_of(request)
+    with site.engine.connect() as conn:
+        found = accounts.reset_token(conn, site.settings.signing_key(), email)
+    if found is not None:
+        member, made = found
+        mailer_for(site.settings).send(
+            member.email,
+            f"Reset your {site.settings.site_name} password",
+            f"Hello {member.name},\n\nSet a new password here (the link works once, for an hour):\n\n"
+            f"{site.settings.base_url}/reset/{made}\n\nIf you did not ask for this, ignore this mail.\n",
+        )
+    # The same answer whether or not the address has an account: nothing to learn from it.
+    return render(request, "reset.html", {"token": None, "error": None, "sent": True})
+
+
+@router.get("/reset/{reset_token}")
+def reset_password_form(request: Request, reset_token: str) -> Response:
+    return render(request, "reset.html", {"token": reset_token[:500], "error": None, "sent": False})
+
+
+@router.post("/reset/{reset_token}")
+def reset_password(
+    request: Request,
+    reset_token: str,
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Token = "",
+) -> Response:
+    if not csrf_ok(request, csrf_token):
+        return refused(request)
+    site = site_of(request)
+    try:
+        with write_transaction(site.engine) as conn:
+            member = accounts.reset_password(
+                conn, site.settings.signing_key(), reset_token[:500], password
+            )
+    except AccountError as error:
+        return render(
+            request,
+            "reset.html",
+            {"token": reset_token[:500], "error": str(error), "sent": False},
+            status_code=400,
+        )
+    start_session(request, member)
+    return render(
+        request,
+        "message.html",
+        {"title": "Password changed", "message": "You are logged in with your new password."},
+    )
+
+
+@router.post("/settings/delete")
+def delete_account(
+    request: Request,
+    password: Annotated[str, Form(max_length=1024)],
+    keep: Annotated[str, Form(max_length=10)] = "keep",
+    csrf_token: Token = "",
+) -> Response:
+    if not csrf_ok(request, csrf_token):
+        return refused(request)
+    member = current_member(request)
+    if member is None:
+        return RedirectResponse("/login?next=/settings", status_code=303)
+    try:
+        with write_transaction(site_of(request).engine) as conn:
+            accounts.delete_account(conn, member, password, keep != "remove", _now())
+    except AccountError as error:
+        return _settings(request, member, error=str(error), status_code=400)
+    request.session.clear()
+    return render(
+        request,
+        "message.html",
+        {
+            "title": "Account deleted",
+            "message": "Your account is gone. Thank you for your time here.",
+        },
+    )
