@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -277,6 +278,7 @@ class User(Base):
     email_confirmed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     suspended_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    public_votes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ApiToken(Base):
@@ -306,6 +308,38 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(300))
     detail: Mapped[str | None] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(Timestamp, index=True)
+
+
+class OrganizationMember(Base):
+    """A member who says they belong to an organization (they may then link its papers)."""
+
+    __tablename__ = "organization_members"
+
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    joined_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class AuthorClaim(Base):
+    """A member's claim to be one of the authors: pending until an admin decides."""
+
+    __tablename__ = "author_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id", ondelete="CASCADE"), index=True)
+    paper_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE")
+    )  # where it was claimed
+    status: Mapped[str] = mapped_column(String(20))  # pending, confirmed, rejected
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+    __table_args__ = (UniqueConstraint("user_id", "author_id"),)
 
 
 class LoginFailure(Base):

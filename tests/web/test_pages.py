@@ -199,7 +199,7 @@ def test_subscribe_needs_the_csrf_token_and_stores_a_pending_address(
 
 
 def test_static_files_are_cached_and_unknown_pages_are_404(client: TestClient) -> None:
-    css = client.get("/static/style.css?v=5")
+    css = client.get("/static/style.css?v=6")
     assert css.status_code == 200 and "immutable" in css.headers["cache-control"]
     assert "prefers-color-scheme: dark" in css.text
     page = client.get("/no/such/page")

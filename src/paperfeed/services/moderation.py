@@ -35,7 +35,7 @@ def _admin(member: Member | None) -> Member:
     return member
 
 
-def _log(
+def log_action(
     conn: Connection,
     actor: Member,
     action: str,
@@ -56,7 +56,7 @@ def set_paper_hidden(
         update(FeedEntry).where(FeedEntry.paper_id == paper_id).values(hidden=hidden)
     ).rowcount
     if changed:
-        _log(conn, actor, "hide paper" if hidden else "show paper", paper_id, now)
+        log_action(conn, actor, "hide paper" if hidden else "show paper", paper_id, now)
         forget_rankings()
     return bool(changed)
 
@@ -78,7 +78,7 @@ def delete_comment(
         .where(papers.c.id == row.paper_id)
         .values(num_comments=papers.c.num_comments - 1)
     )
-    _log(
+    log_action(
         conn,
         actor,
         "delete comment",
@@ -106,7 +106,7 @@ def set_suspended(
         .values(suspended_at=now if suspended else None)
     ).rowcount
     if changed:
-        _log(
+        log_action(
             conn,
             actor,
             "suspend member" if suspended else "reinstate member",

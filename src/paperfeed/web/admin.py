@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
-from paperfeed.services import moderation
+from paperfeed.services import moderation, profiles
 from paperfeed.services.accounts import Member
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.members import csrf_ok, refused, site_of
@@ -32,7 +32,8 @@ def audit_log(request: Request) -> Response:
         )
     with site_of(request).engine.connect() as conn:
         entries = moderation.recent(conn)
-    return render(request, "admin.html", {"entries": entries})
+        waiting = profiles.pending(conn)
+    return render(request, "admin.html", {"entries": entries, "claims": waiting})
 
 
 @router.post("/papers/{paper_id:path}/hide")

@@ -23,7 +23,7 @@ from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import ensure_current
 from paperfeed.sync.config import CONFIG_NAME
 from paperfeed.sync.schedule import SyncLoop, parse_duration
-from paperfeed.web import admin, api, feed_routes, members, pages, write_api
+from paperfeed.web import admin, api, feed_routes, members, pages, profiles, write_api
 from paperfeed.web.rendering import render
 from paperfeed.web.site import Site
 
@@ -108,6 +108,7 @@ def create_app(
     app.include_router(feed_routes.router)
     app.include_router(members.router)
     app.include_router(admin.router)
+    app.include_router(profiles.router)
     app.include_router(pages.router)
 
     @app.exception_handler(RequestValidationError)

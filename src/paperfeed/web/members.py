@@ -14,7 +14,9 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
 
+from paperfeed.models import User
 from paperfeed.services import accounts, comments, tokens, votes
 from paperfeed.services.accounts import AccountError, Member
 from paperfeed.services.mail import mailer_for
@@ -381,8 +383,10 @@ def _settings(
 ) -> Response:  # fmt: skip
     with site_of(request).engine.connect() as conn:
         listed = tokens.active(conn, member)
+        public = bool(conn.scalar(select(User.public_votes).where(User.id == member.id)))
     return render(
-        request, "settings.html", {"tokens": listed, "new_token": new_token, "error": error},
+        request, "settings.html",
+        {"tokens": listed, "new_token": new_token, "error": error, "public_votes": public},
         status_code=status_code,
     )  # fmt: skip
 

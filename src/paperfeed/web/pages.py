@@ -149,7 +149,9 @@ def search(
 
 
 @router.get("/papers/{paper_id:path}", response_class=HTMLResponse)
-def paper(request: Request, paper_id: str, submitted: str | None = None) -> Response:
+def paper(
+    request: Request, paper_id: str, submitted: str | None = None, claim: str | None = None
+) -> Response:
     site = site_of(request)
     with site.engine.connect() as conn:
         found = find_paper_id(conn, paper_id)
@@ -183,6 +185,7 @@ def paper(request: Request, paper_id: str, submitted: str | None = None) -> Resp
         {
             "card": card, "similar": similar, "similar_note": similar_note, "thread": thread,
             "submitted": submitted if submitted in ("featured", "already") else None,
+            "claim": claim if claim in ("pending", "confirmed", "rejected") else None,
             "voted": voted_by_viewer(request, [card.id, *(c.id for c in similar)]),
         },
     )  # fmt: skip

@@ -1,0 +1,73 @@
+"""Profiles, organizations and author claims, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from tests.servers import Inbox
+from tests.web.helpers import PASSWORD, join, token
+from tests.web.test_moderation import make_admin
+
+
+def test_organizations_claims_and_profiles(
+    site: TestClient, inbox: Inbox, site_home: Path, db_url: str
+) -> None:
+    join(site, inbox, "ada", name="Ada L.")
+    linked = site.post("/papers/1904.11093/organization", data={"name": "NAVER AI Lab", "csrf_token": token(site)},
+                       follow_redirects=False)  # fmt: skip
+    assert linked.status_code == 303
+    card = site.get("/?date=2026-06-09").text
+    assert '<a class="org" href="/orgs/naver-ai-lab"' in card and "NAVER AI Lab" in card
+    org = site.get("/orgs/naver-ai-lab").text
+    assert "Deep Sparse Representation-based Classification" in org and "Ada L." in org
+
+    paper = site.get("/papers/1904.11093").text
+    authors = re.findall(r'<option value="(\d+)">([^<]+)</option>', paper)
+    assert authors
+    claimed = site.post("/papers/1904.11093/claim", data={"position": authors[0][0], "csrf_token": token(site)},
+                        follow_redirects=False)  # fmt: skip
+    assert claimed.headers["location"] == "/papers/1904.11093?claim=pending"
+    assert "Author claims waiting for an admin" in site.get("/u/ada").text
+    assert "Papers</h2>" not in site.get("/u/ada").text
+    site.post("/papers/1904.11093/upvote", data={"csrf_token": token(site)})
+    site.post(
+        "/papers/1904.11093/comments", data={"body": "a *fine* paper", "csrf_token": token(site)}
+    )
+    site.post("/logout", data={"csrf_token": token(site)})
+
+    join(site, inbox, "bob")
+    refused = site.post(
+        "/papers/2008.03186/organization", data={"name": "NAVER AI Lab", "csrf_token": token(site)}
+    )
+    assert refused.status_code == 403 and "join NAVER AI Lab first" in refused.text
+    site.post("/orgs/naver-ai-lab/join", data={"csrf_token": token(site)})
+    assert site.post("/papers/2008.03186/organization", data={"name": "NAVER AI Lab", "csrf_token": token(site)},
+                     follow_redirects=False).status_code == 303  # fmt: skip
+    public = site.get("/u/ada").text
+    assert "Upvoted</h2>" not in public and "Submitted" not in public and "<em>fine</em>" in public
+    site.post("/logout", data={"csrf_token": token(site)})
+
+    assert make_admin(site_home, db_url, "boss@lab.org").returncode == 0
+    site.post(
+        "/login",
+        data={"email": "boss@lab.org", "password": PASSWORD, "csrf_token": token(site, "/login")},
+    )
+    admin = site.get("/admin").text
+    claim_id = re.search(r"/admin/claims/(\d+)/confirm", admin)
+    assert claim_id is not None and authors[0][1] in admin
+    site.post(f"/admin/claims/{claim_id[1]}/confirm", data={"csrf_token": token(site, "/admin")})
+    assert "confirmed author claim" in site.get("/admin").text
+    site.post("/logout", data={"csrf_token": token(site)})
+
+    site.post(
+        "/login",
+        data={"email": "ada@lab.org", "password": PASSWORD, "csrf_token": token(site, "/login")},
+    )
+    site.post("/settings/votes", data={"public": "yes", "csrf_token": token(site, "/settings")})
+    mine = TestClient(site.app).get("/u/ada").text  # as anyone sees it
+    assert "Papers</h2>" in mine and "Deep Sparse Representation-based Classification" in mine
+    assert "Upvoted</h2>" in mine
+    assert site.get("/u/nobody").status_code == 404 and site.get("/orgs/nothing").status_code == 404
