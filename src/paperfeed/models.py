@@ -281,6 +281,17 @@ class User(Base):
     public_votes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+class MemberSession(Base):
+    """A logged-in browser. The cookie holds only this random id (signed); deleting the row
+    logs that browser out, even if someone kept a copy of its cookie."""
+
+    __tablename__ = "member_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
 class ApiToken(Base):
     """A personal token for the write API. Only a SHA-256 of it is stored: a stolen database
     reveals no usable token."""

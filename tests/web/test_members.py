@@ -62,8 +62,12 @@ def test_sign_up_confirm_log_out_and_in(site: TestClient, inbox: Inbox) -> None:
 
 def test_log_in_is_throttled_and_sessions_are_renewed(site: TestClient, inbox: Inbox) -> None:
     join(site, inbox, "ada")
+    stolen = site.cookies.get("paperfeed_session")  # a copy someone kept
+    thief = TestClient(site.app, cookies={"paperfeed_session": stolen})
+    assert "Ada" in thief.get("/settings").text
     site.post("/logout", data={"csrf_token": token(site)})
-    before = site.cookies.get("paperfeed_session")
+    assert thief.get("/settings", follow_redirects=False).status_code == 303  # logged out too
+
     for _ in range(accounts.MAX_FAILURES):
         site.post(
             "/login",
@@ -90,7 +94,36 @@ def test_log_in_is_throttled_and_sessions_are_renewed(site: TestClient, inbox: I
         ).status_code
         == 429
     )
-    assert site.cookies.get("paperfeed_session") == before or before is None
+
+
+def test_a_session_planted_before_log_in_is_worth_nothing_after(
+    site: TestClient, inbox: Inbox
+) -> None:
+    join(site, inbox, "ada")
+    site.post("/logout", data={"csrf_token": token(site)})
+    victim = TestClient(site.app)
+    victim.get("/login")
+    planted = victim.cookies.get("paperfeed_session")  # whatever the attacker could have set
+    victim.post(
+        "/login",
+        data={"email": "ada@lab.org", "password": PASSWORD, "csrf_token": token(victim, "/login")},
+    )
+    assert victim.cookies.get("paperfeed_session") != planted
+    attacker = TestClient(site.app, cookies={"paperfeed_session": planted} if planted else {})
+    assert attacker.get("/settings", follow_redirects=False).status_code == 303
+
+
+def test_a_new_password_logs_out_every_other_browser(site: TestClient, inbox: Inbox) -> None:
+    join(site, inbox, "ada")
+    other = TestClient(
+        site.app, cookies={"paperfeed_session": site.cookies.get("paperfeed_session")}
+    )
+    assert other.get("/settings").status_code == 200
+    site.post("/reset", data={"email": "ada@lab.org", "csrf_token": token(site, "/reset")})
+    link = inbox.link("ada@lab.org")
+    site.post(link, data={"password": "another good password", "csrf_token": token(site, link)})
+    assert other.get("/settings", follow_redirects=False).status_code == 303
+    assert site.get("/settings").status_code == 200  # the browser that reset it is logged in
 
 
 def test_forms_without_the_csrf_token_are_refused(site: TestClient, inbox: Inbox) -> None:

@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
 
-from paperfeed.models import Comment, LoginFailure, Paper, Upvote, User, table_of
+from paperfeed.models import Comment, LoginFailure, MemberSession, Paper, Upvote, User, table_of
 from paperfeed.store.engine import write_transaction
 
 MAX_FAILURES = 5
@@ -31,6 +31,7 @@ _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
 _HANDLE = re.compile(r"[a-z0-9][a-z0-9_-]{1,38}")
 _hasher = PasswordHasher()
 users = table_of(User)
+sessions = table_of(MemberSession)
 
 
 class AccountError(ValueError):
@@ -184,8 +185,26 @@ def member_by_id(conn: Connection, user_id: int) -> Member | None:
     return _member(row) if row is not None and row.suspended_at is None else None
 
 
-def new_session_id() -> str:
-    return secrets.token_urlsafe(16)
+def open_session(conn: Connection, member: Member, now: dt.datetime) -> str:
+    """A new session id for a browser that just logged in."""
+    session_id = secrets.token_urlsafe(32)
+    conn.execute(insert(sessions).values(id=session_id, user_id=member.id, created_at=now))
+    return session_id
+
+
+def session_member(conn: Connection, session_id: str) -> Member | None:
+    user_id = conn.scalar(select(sessions.c.user_id).where(sessions.c.id == session_id))
+    return member_by_id(conn, user_id) if user_id is not None else None
+
+
+def close_sessions(
+    conn: Connection, session_id: str | None = None, user_id: int | None = None
+) -> None:
+    """End one session, or every session of a member (new password, suspension)."""
+    if session_id is not None:
+        conn.execute(delete(sessions).where(sessions.c.id == session_id))
+    if user_id is not None:
+        conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
 
 
 def _member(row: Row[Any]) -> Member:
@@ -236,6 +255,7 @@ def reset_password(conn: Connection, secret: str, token: str, password: str) -> 
     _check_password(password)
     conn.execute(update(User).where(User.id == row.id).values(password_hash=_hasher.hash(password)))
     conn.execute(delete(LoginFailure).where(LoginFailure.email == row.email))
+    close_sessions(conn, user_id=row.id)  # whoever knew the old password is logged out
     member = member_by_id(conn, row.id)
     if member is None:
         raise AccountError("this account is suspended")

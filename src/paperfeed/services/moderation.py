@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
-from paperfeed.models import AuditEntry, Comment, FeedEntry, User, table_of
+from paperfeed.models import AuditEntry, Comment, FeedEntry, MemberSession, User, table_of
 from paperfeed.services.accounts import Member
 from paperfeed.services.comments import papers
 from paperfeed.services.feeds import forget_rankings
@@ -105,6 +105,11 @@ def set_suspended(
         .where(users.c.handle == handle)
         .values(suspended_at=now if suspended else None)
     ).rowcount
+    if changed and suspended:
+        user_id = conn.scalar(select(users.c.id).where(users.c.handle == handle))
+        conn.execute(
+            delete(table_of(MemberSession)).where(table_of(MemberSession).c.user_id == user_id)
+        )
     if changed:
         log_action(
             conn,

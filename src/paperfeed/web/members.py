@@ -58,8 +58,18 @@ def local_path(target: str | None, default: str = "/") -> str:
 
 
 def start_session(request: Request, member: Member) -> None:
-    request.session.clear()  # a new session at log-in: nothing planted before survives
-    request.session.update({"user_id": member.id, "sid": accounts.new_session_id()})
+    """A new session at log-in: nothing planted in the cookie before survives it."""
+    end_session(request)
+    with write_transaction(site_of(request).engine) as conn:
+        request.session["sid"] = accounts.open_session(conn, member, _now())
+
+
+def end_session(request: Request) -> None:
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        with write_transaction(site_of(request).engine) as conn:
+            accounts.close_sessions(conn, session_id=session_id)
+    request.session.clear()
 
 
 def send_confirmation(site: Site, member: Member) -> None:
@@ -176,7 +186,7 @@ def login(
 def logout(request: Request, csrf_token: Token = "") -> Response:
     if not csrf_ok(request, csrf_token):
         return refused(request)
-    request.session.clear()
+    end_session(request)
     return RedirectResponse("/", status_code=303)
 
 

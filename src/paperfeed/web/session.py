@@ -10,13 +10,13 @@ from paperfeed.services.accounts import Member
 
 def current_member(request: Request) -> Member | None:
     """The logged-in member, or None (also for a suspended or deleted account)."""
-    user_id = request.session.get("user_id")
-    if not isinstance(user_id, int) or not request.session.get("sid"):
+    session_id = request.session.get("sid")
+    if not isinstance(session_id, str) or not session_id:
         return None
     cached = request.scope.get("paperfeed.member")
     if cached is not None:
         return cached if isinstance(cached, Member) else None
     with request.app.state.site.engine.connect() as conn:
-        member = accounts.member_by_id(conn, user_id)
+        member = accounts.session_member(conn, session_id)
     request.scope["paperfeed.member"] = member or False
     return member
