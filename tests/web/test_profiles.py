@@ -71,3 +71,39 @@ def test_organizations_claims_and_profiles(
     assert "Papers</h2>" in mine and "Deep Sparse Representation-based Classification" in mine
     assert "Upvoted</h2>" in mine
     assert site.get("/u/nobody").status_code == 404 and site.get("/orgs/nothing").status_code == 404
+
+
+def test_hostile_and_over_long_input_in_every_member_field(site: TestClient, inbox: Inbox) -> None:
+    join(site, inbox, "eve", name='<img src=x onerror="alert(1)">Eve')
+    site.post(
+        "/papers/1904.11093/organization",
+        data={"name": "<script>alert('org')</script> Lab", "csrf_token": token(site)},
+    )
+    for path in (
+        "/?date=2026-06-09",
+        "/papers/1904.11093",
+        "/u/eve",
+        "/orgs/script-alert-org-script-lab",
+    ):
+        page = site.get(path)
+        assert page.status_code == 200, path
+        assert "<script>alert" not in page.text and "<img src=x" not in page.text, path
+    assert (
+        "&lt;script&gt;alert(&#39;org&#39;)&lt;/script&gt; Lab"
+        in site.get("/orgs/script-alert-org-script-lab").text
+    )
+
+    huge = "x" * 30_000
+    for path, data in [
+        ("/papers/1904.11093/comments", {"body": huge}),
+        ("/papers/1904.11093/organization", {"name": huge}),
+        ("/submit", {"arxiv": huge}),
+        ("/settings/tokens", {"name": huge}),
+    ]:  # fmt: skip
+        answer = site.post(path, data={**data, "csrf_token": token(site)})
+        assert answer.status_code == 422, path
+        assert "at most" in answer.text or "characters" in answer.text, path
+    signup = TestClient(site.app)
+    long_name = signup.post("/signup", data={"email": "x@lab.org", "handle": "xx", "name": huge, "password": PASSWORD,
+                                             "csrf_token": token(signup, "/signup")})  # fmt: skip
+    assert long_name.status_code == 422
