@@ -5,22 +5,28 @@ Screenshots of every page go to ``tests/artifacts/`` (git-ignored) for a person 
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from paperfeed.config import Settings
 from paperfeed.search.embedder import HashingEmbedder
+from paperfeed.services.accounts import confirm, confirmation_token, create_admin, sign_up
 from paperfeed.services.submissions import arxiv_fetcher
-from paperfeed.store.engine import make_engine
+from paperfeed.store.engine import make_engine, write_transaction
 from paperfeed.store.migrate import upgrade
 from paperfeed.web.app import create_app
+from tests.conftest import postgres_admin_url
 from tests.servers import Inbox, free_port, smtp_server
 from tests.sources.replay import Replay
 from tests.sync.conftest import recorded
@@ -53,11 +59,32 @@ def arxiv() -> Iterator[Replay]:
         yield replay
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A store for the browser tests' server: once SQLite, once a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('browser-store') / 'paperfeed.db'}"
+        return
+    admin = postgres_admin_url()
+    name = f"b_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox, arxiv: Replay) -> Iterator[str]:
-    """A real HTTP server on a loopback port, over a SQLite store of the test corpus."""
+def server(
+    tmp_path_factory: pytest.TempPathFactory, store_url: str, inbox: Inbox, arxiv: Replay
+) -> Iterator[str]:
+    """A real HTTP server on a loopback port, over a store of the test corpus."""
     home = tmp_path_factory.mktemp("browser-home")
-    url = f"sqlite:///{home / 'paperfeed.db'}"
+    url = store_url
     engine: Engine = make_engine(url)
     upgrade(engine)
     fill_store(engine, home)
@@ -212,16 +239,17 @@ def test_keyboard_reaches_every_card(server: str, browser: Browser) -> None:
 def test_a_visitor_joins_submits_upvotes_and_comments(
     server: str, browser: Browser, inbox: Inbox
 ) -> None:
+    address = f"grace-{server.rsplit(':', 1)[-1]}@lab.org"  # one inbox serves both stores' servers
     page = browser.new_page()
     page.goto(server + "/")
     page.get_by_role("link", name="Sign up").click()
-    page.get_by_label("E-mail address").fill("grace@lab.org")
+    page.get_by_label("E-mail address").fill(address)
     page.get_by_label("User name").fill("grace")
     page.get_by_label("Name shown on your submissions and comments").fill("Grace H.")
     page.get_by_label("Password").fill("a long enough password")
     page.get_by_role("button", name="Create the account").click()
-    expect(page.get_by_text("Confirm your e-mail address (grace@lab.org)")).to_be_visible()
-    page.goto(server + inbox.link("grace@lab.org", server))
+    expect(page.get_by_text(f"Confirm your e-mail address ({address})")).to_be_visible()
+    page.goto(server + inbox.link(address, server))
     expect(page.get_by_role("heading", name="Address confirmed")).to_be_visible()
 
     page.get_by_role("link", name="Submit").click()
@@ -252,3 +280,66 @@ def test_a_visitor_joins_submits_upvotes_and_comments(
     expect(page.get_by_text("submitted by Grace H.")).to_be_visible()
     shot(page, "feed-with-submission")
     page.close()
+
+
+def test_tokens_claims_and_moderation_in_the_browser(
+    server: str, store_url: str, browser: Browser, inbox: Inbox
+) -> None:
+    port = server.rsplit(":", 1)[-1]
+    engine = make_engine(store_url)
+    with write_transaction(engine) as conn:
+        now = dt.datetime.now(dt.UTC)
+        create_admin(
+            conn, f"boss-{port}@lab.org", f"boss{port}", "The Boss", "a long enough password", now
+        )
+        member = sign_up(
+            conn, f"lin-{port}@lab.org", f"lin{port}", "Lin", "a long enough password", now
+        )
+        confirm(
+            conn,
+            Settings(home=Path("/nonexistent"), secret_key="x").signing_key(),
+            confirmation_token("x", member),
+            now,
+        )
+    engine.dispose()
+
+    page = browser.new_page()
+    log_in_as(page, server, f"lin-{port}@lab.org")
+    page.goto(server + "/settings")
+    page.get_by_label("New token's name").fill("my bot")
+    page.get_by_role("button", name="Create a token").click()
+    expect(page.locator("code.token")).to_contain_text("pf_")
+    page.goto(server + "/settings")
+    expect(page.locator("code.token")).to_have_count(0)  # shown once
+    expect(page.get_by_role("cell", name="my bot")).to_be_visible()
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_text("No tokens.")).to_be_visible()
+
+    page.goto(server + "/papers/1904.11093")
+    page.get_by_text("Organization and authorship").click()
+    page.get_by_label("I am").select_option(index=0)
+    page.get_by_role("button", name="Claim this author").click()
+    expect(page.get_by_text("Your claim waits for an admin's confirmation.")).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+
+    log_in_as(page, server, f"boss-{port}@lab.org")
+    page.goto(server + "/admin")
+    page.get_by_role("button", name="Confirm").first.click()
+    expect(page.get_by_role("cell", name="confirmed author claim").first).to_be_visible()
+    page.goto(server + "/papers/2008.03186")
+    page.get_by_role("button", name="Hide from the feed (admin)").click()
+    expect(page.get_by_text("A moderator took this paper off the feed.")).to_be_visible()
+    page.goto(server + "/admin")
+    expect(page.get_by_role("cell", name="hide paper").first).to_be_visible()
+    shot(page, "admin")
+    page.goto(f"{server}/u/lin{port}")
+    expect(page.get_by_role("heading", name="Papers")).to_be_visible()
+    page.close()
+
+
+def log_in_as(page: Page, server: str, email: str) -> None:
+    page.goto(server + "/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill("a long enough password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
