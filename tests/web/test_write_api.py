@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select, update
 
+from paperfeed.models import Paper, User
+from paperfeed.services import accounts, tokens
+from paperfeed.store.engine import write_transaction
 from tests.servers import Inbox
 from tests.web.helpers import join, token
 
@@ -75,3 +81,35 @@ def test_an_unconfirmed_member_cannot_write(site: TestClient) -> None:
         "/api/v1/papers/1904.11093/upvote", headers={"Authorization": f"Bearer {secret}"}
     )
     assert refused.status_code == 403 and "confirm" in refused.json()["detail"]
+
+
+def test_parallel_vote_requests_count_exactly(site: TestClient, engine: Engine) -> None:
+    now = dt.datetime.now(dt.UTC)
+    secrets = []
+    with write_transaction(engine) as conn:
+        for n in range(16):
+            member = accounts.sign_up(
+                conn, f"v{n}@lab.org", f"voter{n}", "", "a long enough password", now
+            )
+            conn.execute(update(User).where(User.id == member.id).values(email_confirmed_at=now))
+            confirmed = accounts.member_by_id(conn, member.id)
+            assert confirmed is not None
+            secrets.append(tokens.create(conn, confirmed, "bench", now))
+
+    def vote(secret: str, method: str = "post") -> int:
+        client = TestClient(site.app)  # one HTTP client per voter, all at once (no lifespan:
+        try:  # the app's engine stays open for the others)
+            return getattr(client, method)(
+                "/api/v1/papers/1904.11093/upvote", headers={"Authorization": f"Bearer {secret}"}
+            ).status_code
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(vote, secrets * 2)) == {200}  # each votes twice: counted once
+    with engine.connect() as conn:
+        assert conn.scalar(select(Paper.upvotes).where(Paper.id == "1904.11093")) == 16
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(lambda s: vote(s, "delete"), secrets[:6])) == {200}
+    with engine.connect() as conn:
+        assert conn.scalar(select(Paper.upvotes).where(Paper.id == "1904.11093")) == 10
