@@ -14,7 +14,8 @@ from sqlalchemy import Connection
 from paperfeed.services import moderation, profiles
 from paperfeed.services.accounts import Member
 from paperfeed.store.engine import write_transaction
-from paperfeed.web.members import csrf_ok, refused, site_of
+from paperfeed.web.forms import checked
+from paperfeed.web.members import site_of
 from paperfeed.web.rendering import render
 from paperfeed.web.session import current_member
 
@@ -74,8 +75,7 @@ def _act(
     back: str,
     action: Callable[[Connection, Member | None], bool],
 ) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
+    checked(request, csrf_token)
     member = current_member(request)
     try:
         with write_transaction(site_of(request).engine) as conn:

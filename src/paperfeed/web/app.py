@@ -24,6 +24,7 @@ from paperfeed.store.migrate import ensure_current
 from paperfeed.sync.config import CONFIG_NAME
 from paperfeed.sync.schedule import SyncLoop, parse_duration
 from paperfeed.web import admin, api, feed_routes, members, pages, profiles, write_api
+from paperfeed.web.forms import Refusal
 from paperfeed.web.rendering import render
 from paperfeed.web.site import Site
 
@@ -120,6 +121,10 @@ def create_app(
         if request.url.path.startswith("/api/") or "." in request.url.path.rsplit("/", 1)[-1]:
             return JSONResponse({"detail": problems}, status_code=422)
         return render(request, "error.html", {"message": problems}, status_code=422)
+
+    @app.exception_handler(Refusal)
+    async def refusal(request: Request, error: Refusal) -> Response:
+        return error.response
 
     @app.exception_handler(404)
     async def not_found(request: Request, error: Exception) -> Response:

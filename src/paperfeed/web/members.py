@@ -22,7 +22,7 @@ from paperfeed.services.accounts import AccountError, Member
 from paperfeed.services.mail import mailer_for
 from paperfeed.services.submissions import arxiv_fetcher, submit
 from paperfeed.store.engine import write_transaction
-from paperfeed.web.csrf import COOKIE
+from paperfeed.web.forms import FORM_EXPIRED, acting_member, checked, csrf_ok, problem, stored_paper
 from paperfeed.web.lookup import find_paper_id
 from paperfeed.web.rendering import render
 from paperfeed.web.session import current_member
@@ -38,16 +38,8 @@ def site_of(request: Request) -> Site:
     return site
 
 
-def csrf_ok(request: Request, token: str) -> bool:
-    return site_of(request).csrf.valid(token, request.cookies.get(COOKIE))
-
-
 def refused(request: Request) -> Response:
-    return render(
-        request, "error.html",
-        {"message": "This form has expired or did not come from this site. Reload the page and try again."},
-        status_code=403,
-    )  # fmt: skip
+    return problem(request, FORM_EXPIRED, 403).response
 
 
 def local_path(target: str | None, default: str = "/") -> str:
@@ -96,8 +88,7 @@ def signup(
     csrf_token: Token = "",
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
+    checked(request, csrf_token)
     site = site_of(request)
     try:
         with write_transaction(site.engine) as conn:
@@ -134,8 +125,7 @@ def confirm(request: Request, token: str) -> Response:
 @router.post("/confirm/resend")
 def resend(request: Request, csrf_token: Token = "") -> Response:
     member = current_member(request)
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
+    checked(request, csrf_token)
     if member is None:
         return RedirectResponse("/login", status_code=303)
     if not member.confirmed:
@@ -160,8 +150,7 @@ def login(
     csrf_token: Token = "",
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
+    checked(request, csrf_token)
     try:
         member = accounts.log_in(site_of(request).engine, email, password, _now())
     except accounts.TooManyFailures as error:
@@ -184,8 +173,7 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: Token = "") -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
+    checked(request, csrf_token)
     end_session(request)
     return RedirectResponse("/", status_code=303)
 
@@ -201,11 +189,7 @@ def submit_form(request: Request) -> Response:
 def submit_paper(
     request: Request, arxiv: Annotated[str, Form(max_length=500)], csrf_token: Token = ""
 ) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
-    member = current_member(request)
-    if member is None:
-        return RedirectResponse("/login?next=/submit", status_code=303)
+    member = acting_member(request, csrf_token, "/submit", confirmed=False)
     site = site_of(request)
     try:
         done = submit(
@@ -274,30 +258,13 @@ def comment(
     csrf_token: Token = "",
     parent_id: Annotated[int | None, Form()] = None,
 ) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
-    member = current_member(request)
-    if member is None:
-        return RedirectResponse(f"/login?next={quote('/papers/' + paper_id)}", status_code=303)
-    site = site_of(request)
-    with site.engine.connect() as conn:
-        found = find_paper_id(conn, paper_id)
-    if found is None:
-        return render(
-            request, "not_found.html", {"wanted": paper_id[:200], "q": ""}, status_code=404
-        )
-    if not member.can_write:
-        return render(
-            request,
-            "error.html",
-            {"message": "confirm your e-mail address to comment"},
-            status_code=403,
-        )
+    member = acting_member(request, csrf_token, f"/papers/{paper_id}")
+    found = stored_paper(request, paper_id)
     try:
-        with write_transaction(site.engine) as conn:
+        with write_transaction(site_of(request).engine) as conn:
             new_id = comments.add(conn, member, found, body, parent_id, _now())
     except AccountError as error:
-        return render(request, "error.html", {"message": str(error)}, status_code=400)
+        raise problem(request, str(error), 400) from None
     return RedirectResponse(f"/papers/{found}#comment-{new_id}", status_code=303)
 
 
@@ -327,11 +294,7 @@ def delete_comment(request: Request, comment_id: int, csrf_token: Token = "") ->
 
 
 def _change(request: Request, comment_id: int, csrf_token: str, action: Any) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
-    member = current_member(request)
-    if member is None:
-        return RedirectResponse("/login", status_code=303)
+    member = acting_member(request, csrf_token)
     try:
         with write_transaction(site_of(request).engine) as conn:
             paper_id = action(conn, member)
@@ -362,11 +325,7 @@ def settings_page(request: Request) -> Response:
 def create_token(
     request: Request, name: Annotated[str, Form(max_length=100)] = "", csrf_token: Token = ""
 ) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
-    member = current_member(request)
-    if member is None:
-        return RedirectResponse("/login?next=/settings", status_code=303)
+    member = acting_member(request, csrf_token, "/settings", confirmed=False)
     try:
         with write_transaction(site_of(request).engine) as conn:
             made = tokens.create(conn, member, name, _now())
@@ -377,11 +336,7 @@ def create_token(
 
 @router.post("/settings/tokens/{token_id}/revoke")
 def revoke_token(request: Request, token_id: int, csrf_token: Token = "") -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
-    member = current_member(request)
-    if member is None:
-        return RedirectResponse("/login?next=/settings", status_code=303)
+    member = acting_member(request, csrf_token, "/settings", confirmed=False)
     with write_transaction(site_of(request).engine) as conn:
         tokens.revoke(conn, member, token_id, _now())
     return RedirectResponse("/settings", status_code=303)
@@ -410,8 +365,7 @@ def reset_form(request: Request) -> Response:
 def reset_request(
     request: Request, email: Annotated[str, Form(max_length=320)], csrf_token: Token = ""
 ) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
+    checked(request, csrf_token)
     site = site_of(request)
     with site.engine.connect() as conn:
         found = accounts.reset_token(conn, site.settings.signing_key(), email)
@@ -439,8 +393,7 @@ def reset_password(
     password: Annotated[str, Form(max_length=1024)],
     csrf_token: Token = "",
 ) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
+    checked(request, csrf_token)
     site = site_of(request)
     try:
         with write_transaction(site.engine) as conn:
@@ -469,11 +422,7 @@ def delete_account(
     keep: Annotated[str, Form(max_length=10)] = "keep",
     csrf_token: Token = "",
 ) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
-    member = current_member(request)
-    if member is None:
-        return RedirectResponse("/login?next=/settings", status_code=303)
+    member = acting_member(request, csrf_token, "/settings", confirmed=False)
     try:
         with write_transaction(site_of(request).engine) as conn:
             accounts.delete_account(conn, member, password, keep != "remove", _now())

@@ -19,7 +19,7 @@ from paperfeed.services import trending as trending_module
 from paperfeed.services.cards import Card, load_cards
 from paperfeed.services.feeds import PAGE_SIZE, SORTS, Sort, feed_page, trending_page
 from paperfeed.services.periods import BadPeriod, Kind, parse_period
-from paperfeed.web.csrf import COOKIE
+from paperfeed.web.forms import checked
 from paperfeed.web.lookup import find_paper_id
 from paperfeed.web.rendering import render
 from paperfeed.web.session import current_member
@@ -204,12 +204,7 @@ def subscribe(
 ) -> Response:
     """Store the address as pending; the digest issue sends the confirmation link."""
     site = site_of(request)
-    if not site.csrf.valid(csrf_token, request.cookies.get(COOKIE)):
-        return render(
-            request, "error.html",
-            {"message": "This form has expired or did not come from this site. Reload the page and try again."},
-            status_code=403,
-        )  # fmt: skip
+    checked(request, csrf_token)
     address = email.strip().lower()
     if not _EMAIL.fullmatch(address):
         return render(

@@ -14,8 +14,8 @@ from paperfeed.services.accounts import AccountError
 from paperfeed.services.cards import load_cards
 from paperfeed.services.moderation import NotAllowed
 from paperfeed.store.engine import write_transaction
-from paperfeed.web.lookup import find_paper_id
-from paperfeed.web.members import csrf_ok, refused, site_of
+from paperfeed.web.forms import acting_member, checked, stored_paper
+from paperfeed.web.members import site_of
 from paperfeed.web.rendering import render
 from paperfeed.web.session import current_member
 
@@ -62,11 +62,7 @@ def organization_page(request: Request, slug: str) -> Response:
 
 @router.post("/orgs/{slug}/join")
 def join_organization(request: Request, slug: str, csrf_token: Token = "") -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
-    member = current_member(request)
-    if member is None or not member.can_write:
-        return RedirectResponse(f"/login?next=/orgs/{slug}", status_code=303)
+    member = acting_member(request, csrf_token, f"/orgs/{slug}")
     with write_transaction(site_of(request).engine) as conn:
         if not profiles.join(conn, member, slug[:200], _now()):
             return render(
@@ -85,18 +81,9 @@ def link_organization(
     name: Annotated[str, Form(max_length=200)],
     csrf_token: Token = "",
 ) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
-    member = current_member(request)
-    if member is None or not member.can_write:
-        return RedirectResponse(f"/login?next=/papers/{paper_id}", status_code=303)
+    member = acting_member(request, csrf_token, f"/papers/{paper_id}")
+    found = stored_paper(request, paper_id)
     site = site_of(request)
-    with site.engine.connect() as conn:
-        found = find_paper_id(conn, paper_id)
-    if found is None:
-        return render(
-            request, "not_found.html", {"wanted": paper_id[:200], "q": ""}, status_code=404
-        )
     try:
         with write_transaction(site.engine) as conn:
             profiles.link_paper(conn, member, found, name, _now())
@@ -114,18 +101,9 @@ def claim_author(
     position: Annotated[int, Form(ge=0, le=10_000)],
     csrf_token: Token = "",
 ) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
-    member = current_member(request)
-    if member is None or not member.can_write:
-        return RedirectResponse(f"/login?next=/papers/{paper_id}", status_code=303)
+    member = acting_member(request, csrf_token, f"/papers/{paper_id}")
+    found = stored_paper(request, paper_id)
     site = site_of(request)
-    with site.engine.connect() as conn:
-        found = find_paper_id(conn, paper_id)
-    if found is None:
-        return render(
-            request, "not_found.html", {"wanted": paper_id[:200], "q": ""}, status_code=404
-        )
     try:
         with write_transaction(site.engine) as conn:
             status = profiles.claim(conn, member, found, position, _now())
@@ -138,8 +116,7 @@ def claim_author(
 def decide_claim(
     request: Request, claim_id: int, decision: str, csrf_token: Token = ""
 ) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
+    checked(request, csrf_token)
     if decision not in ("confirm", "reject"):
         return render(
             request, "error.html", {"message": "decide confirm or reject"}, status_code=404
@@ -156,11 +133,7 @@ def decide_claim(
 def public_votes(
     request: Request, public: Annotated[str, Form(max_length=5)] = "", csrf_token: Token = ""
 ) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return refused(request)
-    member = current_member(request)
-    if member is None:
-        return RedirectResponse("/login?next=/settings", status_code=303)
+    member = acting_member(request, csrf_token, "/settings", confirmed=False)
     with write_transaction(site_of(request).engine) as conn:
         profiles.set_public_votes(conn, member, public == "yes")
     return RedirectResponse("/settings", status_code=303)
