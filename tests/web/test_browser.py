@@ -8,16 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from paperfeed.config import Settings
 from paperfeed.search.embedder import HashingEmbedder
@@ -26,7 +23,7 @@ from paperfeed.services.submissions import arxiv_fetcher
 from paperfeed.store.engine import make_engine, write_transaction
 from paperfeed.store.migrate import upgrade
 from paperfeed.web.app import create_app
-from tests.conftest import postgres_admin_url
+from tests.conftest import new_postgres_database
 from tests.servers import Inbox, free_port, smtp_server
 from tests.sources.replay import Replay
 from tests.sync.conftest import recorded
@@ -67,15 +64,8 @@ def store_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('browser-store') / 'paperfeed.db'}"
         return
-    admin = postgres_admin_url()
-    name = f"b_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
