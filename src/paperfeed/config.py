@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     mail_from: str = "paperfeed <noreply@localhost>"
     submissions_per_day: int = Field(default=10, description="papers one member may submit a day")
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    index_every: str | None = Field(
+        default=None, description="catch the search index up with the store this often (serve: 10s)"
+    )
     sync_every: str | None = Field(
         default=None, description="run `paperfeed sync` in the background this often (e.g. 1h)"
     )

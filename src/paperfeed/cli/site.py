@@ -28,6 +28,10 @@ def serve(
         str | None,
         typer.Option("--sync-every", help="Also run `paperfeed sync` this often (e.g. 1h)."),
     ] = None,
+    index_every: Annotated[
+        str,
+        typer.Option("--index-every", help="Index new and changed papers this often (0: never)."),
+    ] = "10s",
 ) -> None:
     """Serve the site, the JSON API and the feeds (Uvicorn)."""
     settings = settings_of(ctx)
@@ -42,6 +46,12 @@ def serve(
         except ConfigError as error:
             fail(f"--sync-every: {error}")
         os.environ["PAPERFEED_SYNC_EVERY"] = sync_every
+    if index_every not in ("0", "off"):
+        try:
+            parse_duration(index_every)
+        except ValueError as error:
+            fail(str(error))
+    os.environ["PAPERFEED_INDEX_EVERY"] = index_every
     run_server(settings, host, port, workers)
 
 
@@ -49,6 +59,7 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> No
     import uvicorn
 
     os.environ["PAPERFEED_HOME"] = str(settings.home.resolve())
+    os.environ.setdefault("PAPERFEED_INDEX_EVERY", "10s")  # new papers searchable within seconds
     if settings.db:
         os.environ["PAPERFEED_DB"] = settings.db
     if settings.base_url == "http://127.0.0.1:8000" and (host, port) != ("127.0.0.1", 8000):

@@ -13,11 +13,13 @@ until then, and a killed rebuild leaves it untouched.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,26 +97,60 @@ def current_generation(home: Path) -> Path | None:
 def update(
     engine: Engine, home: Path, embedder: Embedder, on_progress: Progress | None = None
 ) -> UpdateReport:
-    """Bring the current generation (created if there is none) up to date with the store."""
-    folder = current_generation(home)
-    if folder is None:
-        folder = _new_generation(home)
-        _switch(home, folder)
-    return _follow(engine, folder, embedder, on_progress)
+    """Bring the current generation (created if there is none) up to date with the store.
+
+    One writer at a time per data directory (the command line, or a web node's background
+    follower): this waits for the other to finish.
+    """
+    with writer_lock(home):
+        folder = current_generation(home)
+        if folder is None:
+            folder = _new_generation(home)
+            _switch(home, folder)
+        return _follow(engine, folder, embedder, on_progress)
+
+
+def follow_if_free(engine: Engine, home: Path, embedder: Embedder) -> UpdateReport | None:
+    """For a web node's background follower: catch up the existing index with the store, unless
+    another writer is at work (None then) or there is no index yet (a first build of a whole
+    corpus is `paperfeed index`'s job, not a web server's)."""
+    with writer_lock(home, wait=False) as held:
+        folder = current_generation(home)
+        if not held or folder is None:
+            return None
+        return _follow(engine, folder, embedder, None)
+
+
+@contextmanager
+def writer_lock(home: Path, wait: bool = True) -> Iterator[bool]:
+    """An ``flock`` on ``<data dir>/search/.writer.lock`` (released by the kernel if we die)."""
+    root = search_root(home)
+    root.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(root / ".writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(descriptor)
 
 
 def rebuild(
     engine: Engine, home: Path, embedder: Embedder, on_progress: Progress | None = None
 ) -> UpdateReport:
     """Build a new generation from scratch, then switch to it and remove the old one."""
-    old = current_generation(home)
-    folder = _new_generation(home)
-    try:
-        report = _follow(engine, folder, embedder, on_progress)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    _switch(home, folder)
+    with writer_lock(home):
+        old = current_generation(home)
+        folder = _new_generation(home)
+        try:
+            report = _follow(engine, folder, embedder, on_progress)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        _switch(home, folder)
     if old is not None and old != folder:
         shutil.rmtree(old, ignore_errors=True)  # open readers keep their mapped files until closed
     return report

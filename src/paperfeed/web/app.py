@@ -18,6 +18,7 @@ from starlette.types import Scope
 
 from paperfeed.config import Settings, load_settings
 from paperfeed.search.embedder import Embedder, MiniLMEmbedder
+from paperfeed.search.follower import IndexFollower
 from paperfeed.search.model_files import ModelMissing
 from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import ensure_current
@@ -65,13 +66,22 @@ def create_app(
         else None
     )
 
+    site = Site(settings, engine, embedder_factory or bundled_embedder(settings))
+    follower = (
+        IndexFollower(engine, settings.home, site.embedder, parse_duration(settings.index_every))
+        if settings.index_every and settings.index_every.strip() not in ("0", "off")
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if loop is not None:
-            loop.start()
+        for job in (loop, follower):
+            if job is not None:
+                job.start()
         yield
-        if loop is not None:
-            loop.stop()
+        for job in (loop, follower):
+            if job is not None:
+                job.stop()
         engine.dispose()  # close pooled connections when the server stops
 
     app = FastAPI(
@@ -81,7 +91,7 @@ def create_app(
         docs_url=None,  # served below from local files: FastAPI's default loads them from a CDN
         redoc_url=None,
     )
-    app.state.site = Site(settings, engine, embedder_factory or bundled_embedder(settings))
+    app.state.site = site
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.signing_key(),

@@ -44,6 +44,14 @@ class Site:
         #: How submissions fetch unknown papers (the arXiv API; tests point it elsewhere).
         self.fetch_paper: Callable[[str], PaperRecord | None] | None = None
 
+    def embedder(self) -> Embedder | None:
+        """The model (loaded once, shared by searches and the background indexer)."""
+        with self._lock:
+            if not self._embedder_loaded:
+                self._embedder = self._embedder_factory()
+                self._embedder_loaded = True
+            return self._embedder
+
     def search(self) -> PaperSearch:
         """The searcher on the current index generation, reopened when the index changed."""
         now = time.monotonic()
