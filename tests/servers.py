@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import re
 import socket
 import threading
@@ -29,7 +30,9 @@ class Inbox:
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         with self.arrived:
-            self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+            self.messages.append(
+                email.message_from_bytes(envelope.content, policy=email.policy.default)
+            )  # type: ignore[attr-defined]
             self.arrived.notify_all()
         return "250 OK"
 
@@ -40,7 +43,9 @@ class Inbox:
         mail = [m for m in self.messages if m["To"] == to][-1]
         payload = mail.get_payload(decode=True)
         assert isinstance(payload, bytes)
-        found = re.search(re.escape(base) + r"(/(?:confirm|reset)/\S+)", payload.decode())
+        found = re.search(
+            re.escape(base) + r"(/(?:confirm|reset|subscriptions/confirm)/\S+)", payload.decode()
+        )
         assert found is not None, payload
         return found[1]
 

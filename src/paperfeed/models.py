@@ -207,14 +207,59 @@ class FeedEntry(Base):
 
 
 class Subscription(Base):
-    """An e-mail address that asked for digests; ``pending`` until it confirms (digest issue)."""
+    """An address that asked for digests: ``pending`` until it clicks the confirmation link
+    (double opt-in: nothing else is sent before), then ``active`` until it unsubscribes."""
 
     __tablename__ = "subscriptions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(
+        String(20), default="pending"
+    )  # pending, active, unsubscribed
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    cadence: Mapped[str] = mapped_column(String(10), default="daily", server_default="daily")
+    trending: Mapped[int] = mapped_column(
+        Integer, default=10, server_default="10"
+    )  # top N, 0: none
+    searches: Mapped[str] = mapped_column(Text, default="", server_default="")  # one query a line
+    categories: Mapped[str] = mapped_column(Text, default="", server_default="")  # space-separated
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class DigestItem(Base):
+    """The ledger: this subscription was sent this paper once; it never gets it again."""
+
+    __tablename__ = "digest_items"
+
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    paper_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
+
+
+class Delivery(Base):
+    """One digest for one address and period. Written (with its papers) before the mail is
+    sent, marked sent after: a restart sends exactly the ones not marked."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    cadence: Mapped[str] = mapped_column(String(10))
+    period: Mapped[str] = mapped_column(String(20))  # 2026-11-25 or 2026-W48
+    status: Mapped[str] = mapped_column(String(20))  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+    __table_args__ = (UniqueConstraint("subscription_id", "cadence", "period"),)
 
 
 class SyncRun(Base):

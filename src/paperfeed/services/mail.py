@@ -32,22 +32,25 @@ class SmtpMailer:
         self.settings = settings
 
     def send(self, to: str, subject: str, text: str) -> None:
-        rules = self.settings
-        assert rules.smtp_host is not None
-        mail = message(rules.mail_from, to, subject, text)
-        context = ssl.create_default_context()
-        if rules.smtp_security == "ssl":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(
-                rules.smtp_host, rules.smtp_port, context=context, timeout=30
-            )
-        else:
-            server = smtplib.SMTP(rules.smtp_host, rules.smtp_port, timeout=30)
-        with server:
-            if rules.smtp_security == "starttls":
-                server.starttls(context=context)
-            if rules.smtp_user:
-                server.login(rules.smtp_user, rules.smtp_password or "")
-            server.send_message(mail)
+        with smtp_connection(self.settings) as server:
+            server.send_message(message(self.settings.mail_from, to, subject, text))
+
+
+def smtp_connection(settings: Settings) -> smtplib.SMTP:
+    """A connected (and, as configured, encrypted and logged-in) SMTP client."""
+    assert settings.smtp_host is not None
+    context = ssl.create_default_context()
+    if settings.smtp_security == "ssl":
+        server: smtplib.SMTP = smtplib.SMTP_SSL(
+            settings.smtp_host, settings.smtp_port, context=context, timeout=30
+        )
+    else:
+        server = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30)
+    if settings.smtp_security == "starttls":
+        server.starttls(context=context)
+    if settings.smtp_user:
+        server.login(settings.smtp_user, settings.smtp_password or "")
+    return server
 
 
 class LogMailer:

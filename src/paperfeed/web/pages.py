@@ -8,17 +8,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import insert, select
 
 from paperfeed.arxiv_ids import canonical_paper_id, is_arxiv_id
-from paperfeed.models import Subscription
 from paperfeed.search.hybrid import MODES, SearchResults
 from paperfeed.search.query import Filters, parse_query
-from paperfeed.services import comments, votes
+from paperfeed.services import comments, subscriptions, votes
 from paperfeed.services import trending as trending_module
+from paperfeed.services.accounts import AccountError
 from paperfeed.services.cards import Card, load_cards
 from paperfeed.services.feeds import PAGE_SIZE, SORTS, Sort, feed_page, trending_page
+from paperfeed.services.mail import mailer_for
 from paperfeed.services.periods import BadPeriod, Kind, parse_period
+from paperfeed.store.engine import write_transaction
 from paperfeed.web.forms import checked
 from paperfeed.web.lookup import find_paper_id
 from paperfeed.web.rendering import render
@@ -202,24 +203,69 @@ def subscribe(
     email: Annotated[str, Form(max_length=320)],
     csrf_token: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
-    """Store the address as pending; the digest issue sends the confirmation link."""
+    """Double opt-in: the address is pending until it clicks the link mailed to it."""
     site = site_of(request)
     checked(request, csrf_token)
-    address = email.strip().lower()
-    if not _EMAIL.fullmatch(address):
+    member = current_member(request)
+    try:
+        with write_transaction(site.engine) as conn:
+            sub_id, address, needs_mail = subscriptions.subscribe(
+                conn, email, dt.datetime.now(dt.UTC), member.id if member else None
+            )
+    except AccountError:
         return render(
             request, "error.html", {"message": f"{email[:100]!r} is not an e-mail address."},
             status_code=400,
         )  # fmt: skip
-    with site.engine.begin() as conn:
-        known = conn.scalar(select(Subscription.id).where(Subscription.email == address))
-        if known is None:
-            conn.execute(
-                insert(Subscription).values(
-                    email=address, status="pending", created_at=dt.datetime.now(dt.UTC)
-                )
-            )
+    if needs_mail:
+        secret = site.settings.signing_key()
+        link = f"{site.settings.base_url}/subscriptions/confirm/{subscriptions.confirm_token(secret, sub_id, address)}"
+        mailer_for(site.settings).send(
+            address,
+            f"Confirm your {site.settings.site_name} digest",
+            f"Someone (we hope you) asked for {site.settings.site_name}'s trending papers by mail.\n\n"
+            f"Confirm with this link, and nothing will be sent before you do:\n\n{link}\n\n"
+            "If it was not you, ignore this mail.\n",
+        )
     return RedirectResponse("/?subscribed=1", status_code=303)
+
+
+@router.get("/subscriptions/confirm/{token}", response_class=HTMLResponse)
+def confirm_subscription(request: Request, token: str) -> Response:
+    site = site_of(request)
+    try:
+        with write_transaction(site.engine) as conn:
+            address = subscriptions.confirm(
+                conn, site.settings.signing_key(), token[:500], dt.datetime.now(dt.UTC)
+            )
+    except AccountError as error:
+        return render(request, "error.html", {"message": str(error)}, status_code=400)
+    return render(
+        request,
+        "message.html",
+        {
+            "title": "Subscribed",
+            "message": f"Digests will go to {address}. Every mail has a link to stop them.",
+        },
+    )
+
+
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe_page(request: Request, token: str) -> Response:
+    return render(request, "unsubscribe.html", {"token": token[:500], "done": None})
+
+
+@router.post("/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe(request: Request, token: str) -> Response:
+    """RFC 8058 one-click: mail clients POST here with no session and no CSRF token; the signed
+    token is the authority, and unsubscribing twice is harmless."""
+    site = site_of(request)
+    try:
+        with write_transaction(site.engine) as conn:
+            address = subscriptions.unsubscribe(conn, site.settings.signing_key(), token[:500])
+    except AccountError as error:
+        return render(request, "error.html", {"message": str(error)}, status_code=400)
+    return render(request, "unsubscribe.html", {"token": None, "done": address})
 
 
 def voted_by_viewer(request: Request, paper_ids: list[str]) -> set[str]:

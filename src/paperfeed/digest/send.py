@@ -1,0 +1,244 @@
+"""Sending digests: each address gets each period's digest exactly once.
+
+For every active subscription of the cadence, a ``deliveries`` row (address, cadence, period)
+and the ledger of its papers are committed *before* the mail goes out, and the row is marked
+sent right after the SMTP server accepts it. A run killed at any point, or an SMTP connection
+dropped mid-batch, is repaired by the next run: rows marked sent are skipped, pending ones are
+sent again with the same papers and Message-ID.
+
+The one window for a duplicate: the server has said "250 OK" and the process dies before the
+``sent`` mark commits (a few milliseconds per mail). The mail then goes out again, with the
+same Message-ID, which lets most clients and servers drop the copy.
+
+Temporary failures (4xx) are retried with backoff on a fresh connection; permanent ones (5xx,
+or a malformed address) mark the delivery failed with the reason, and it is not retried.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import smtplib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine, insert, select, update
+
+from paperfeed.config import Settings
+from paperfeed.digest.compose import (
+    Digest,
+    Pick,
+    active_subscriptions,
+    choose,
+    period_key,
+    render_mail,
+)
+from paperfeed.models import Delivery, DigestItem, table_of
+from paperfeed.search.hybrid import PaperSearch
+from paperfeed.services.accounts import AccountError, normal_email
+from paperfeed.services.cards import load_cards
+from paperfeed.services.mail import smtp_connection
+from paperfeed.services.subscriptions import unsubscribe_token
+from paperfeed.store.engine import write_transaction
+
+deliveries = table_of(Delivery)
+ledger = table_of(DigestItem)
+RETRIES = 3
+BACKOFF = 2.0
+FIRST_LOOKBACK = {"daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
+
+
+@dataclass(slots=True)
+class SendReport:
+    sent: int = 0
+    empty: int = 0
+    already: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    previews: list[str] = field(default_factory=list)  # dry run: the text of each digest
+
+
+class Sender:
+    """One SMTP connection reused for a batch, reopened when the server drops it."""
+
+    def __init__(self, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings, self._sleep = settings, sleep
+        self._server: smtplib.SMTP | None = None
+
+    def send(self, mail: Any) -> None:
+        wait = BACKOFF
+        for attempt in range(RETRIES + 1):
+            try:
+                if self._server is None:
+                    self._server = smtp_connection(self.settings)
+                self._server.send_message(mail)
+                return
+            except smtplib.SMTPServerDisconnected:
+                self._server = None
+                error: smtplib.SMTPException | OSError = smtplib.SMTPServerDisconnected(
+                    "connection dropped"
+                )
+            except smtplib.SMTPResponseException as refused:
+                if refused.smtp_code >= 500:
+                    raise
+                error = refused
+            except smtplib.SMTPRecipientsRefused as refused:
+                codes = [code for code, _ in refused.recipients.values()]
+                if any(code >= 500 for code in codes):
+                    raise
+                error = refused
+            except OSError as failure:
+                self._server = None
+                error = failure
+            if attempt < RETRIES:
+                self._sleep(wait)
+                wait *= 2
+        raise error
+
+    def close(self) -> None:
+        if self._server is not None:
+            with contextlib.suppress(smtplib.SMTPException):
+                self._server.quit()
+            self._server = None
+
+
+def send_digests(
+    engine: Engine,
+    settings: Settings,
+    search: PaperSearch | None,
+    cadence: str,
+    today: dt.date,
+    *,
+    dry_run: bool = False,
+    only: str | None = None,
+    sender: Sender | None = None,
+) -> SendReport:
+    report = SendReport()
+    period = period_key(cadence, today)
+    with engine.connect() as conn:
+        subs = active_subscriptions(conn, cadence, only)
+    outbox = sender or Sender(settings)
+    try:
+        for sub in subs:
+            _one(engine, settings, search, sub, cadence, period, today, dry_run, outbox, report)
+    finally:
+        outbox.close()
+    return report
+
+
+def _one(
+    engine: Engine, settings: Settings, search: PaperSearch | None, sub: Any, cadence: str,
+    period: str, today: dt.date, dry_run: bool, outbox: Sender, report: SendReport,
+) -> None:  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    with engine.connect() as conn:
+        existing = conn.execute(
+            select(deliveries).where(
+                deliveries.c.subscription_id == sub.id, deliveries.c.cadence == cadence,
+                deliveries.c.period == period,
+            )
+        ).first()  # fmt: skip
+        if existing is not None and existing.status in ("sent", "failed"):
+            report.already += 1
+            return
+        if existing is not None:  # pending: a run died before marking it; same papers again
+            ids = list(
+                conn.scalars(select(ledger.c.paper_id).where(ledger.c.delivery_id == existing.id))
+            )
+            digest = Digest(
+                sub.id,
+                sub.email,
+                cadence,
+                period,
+                [Pick(c, "in your digest") for c in load_cards(conn, ids)],
+            )
+            delivery_id, message_id = existing.id, existing.message_id
+        else:
+            last = conn.scalar(
+                select(deliveries.c.sent_at).where(deliveries.c.subscription_id == sub.id, deliveries.c.status == "sent")
+                .order_by(deliveries.c.sent_at.desc()).limit(1)
+            )  # fmt: skip
+            since = (
+                _aware(last) if last else now - FIRST_LOOKBACK.get(cadence, dt.timedelta(days=1))
+            )
+            digest = choose(conn, sub, today, search, since)
+            delivery_id, message_id = 0, ""
+    if existing is None:
+        if not digest.picks:
+            report.empty += 1
+            return
+        if dry_run:
+            report.previews.append(_preview(digest, settings))
+            return
+        try:
+            normal_email(sub.email)
+        except AccountError as error:
+            report.failed.append((sub.email, str(error)))
+            return
+        domain = urlsplit(settings.base_url).hostname or "localhost"
+        with write_transaction(engine) as conn:
+            delivery_id = conn.execute(
+                insert(deliveries).values(
+                    subscription_id=sub.id,
+                    cadence=cadence,
+                    period=period,
+                    status="pending",
+                    attempts=0,
+                    message_id="",
+                    created_at=now,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            message_id = f"<digest-{delivery_id}.{period}@{domain}>"
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id)
+                .values(message_id=message_id)
+            )
+            conn.execute(insert(ledger), [
+                {"subscription_id": sub.id, "paper_id": pick.card.id, "delivery_id": delivery_id}
+                for pick in digest.picks
+            ])  # fmt: skip
+    elif dry_run:
+        report.previews.append(_preview(digest, settings))
+        return
+    mail = render_mail(
+        digest, site_name=settings.site_name, base_url=settings.base_url, sender=settings.mail_from,
+        unsubscribe_url=f"{settings.base_url}/unsubscribe/{unsubscribe_token(settings.signing_key(), sub.id, sub.email)}",
+        message_id=message_id, now=now,
+    )  # fmt: skip
+    try:
+        outbox.send(mail)
+    except (smtplib.SMTPException, OSError) as error:
+        permanent = isinstance(error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
+        with write_transaction(engine) as conn:
+            conn.execute(
+                update(deliveries).where(deliveries.c.id == delivery_id).values(
+                    status="failed" if permanent else "pending", error=str(error)[:1000],
+                    attempts=deliveries.c.attempts + 1,
+                )
+            )  # fmt: skip
+        report.failed.append((sub.email, str(error)[:200]))
+        return
+    with write_transaction(engine) as conn:
+        conn.execute(
+            update(deliveries).where(deliveries.c.id == delivery_id)
+            .values(status="sent", sent_at=dt.datetime.now(dt.UTC), attempts=deliveries.c.attempts + 1)
+        )  # fmt: skip
+    report.sent += 1
+
+
+def _preview(digest: Digest, settings: Settings) -> str:
+    mail = render_mail(
+        digest, site_name=settings.site_name, base_url=settings.base_url, sender=settings.mail_from,
+        unsubscribe_url=f"{settings.base_url}/unsubscribe/…", message_id="<dry-run@localhost>",
+        now=dt.datetime.now(dt.UTC),
+    )  # fmt: skip
+    text = mail.get_body(preferencelist=("plain",))
+    body = text.get_content() if text is not None else ""
+    return f"To: {mail['To']}\nSubject: {mail['Subject']}\n\n{body}"
+
+
+def _aware(stamp: dt.datetime) -> dt.datetime:
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)

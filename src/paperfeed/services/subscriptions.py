@@ -1,0 +1,88 @@
+"""Digest subscriptions: double opt-in, and unsubscribing by a signed link (no log-in needed).
+
+Tokens are itsdangerous signatures of the subscription id and address: a confirmation link
+lasts a week; an unsubscribe link never expires (RFC 8058 clients POST to it long after).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from sqlalchemy import Connection, insert, select, update
+
+from paperfeed.models import Subscription, table_of
+from paperfeed.services.accounts import AccountError, normal_email
+
+subscriptions = table_of(Subscription)
+CONFIRM_MAX_AGE = 7 * 24 * 3600
+
+
+def subscribe(
+    conn: Connection, email: str, now: dt.datetime, user_id: int | None = None
+) -> tuple[int, str, bool]:
+    """(subscription id, address, whether a confirmation mail is needed)."""
+    address = normal_email(email)
+    row = conn.execute(
+        select(subscriptions.c.id, subscriptions.c.status).where(subscriptions.c.email == address)
+    ).first()
+    if row is None:
+        new_id = conn.execute(
+            insert(subscriptions).values(
+                email=address, status="pending", created_at=now, user_id=user_id
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        return int(new_id), address, True
+    if row.status == "unsubscribed":
+        conn.execute(
+            update(subscriptions).where(subscriptions.c.id == row.id).values(status="pending")
+        )
+    return int(row.id), address, row.status != "active"
+
+
+def confirm_token(secret: str, subscription_id: int, email: str) -> str:
+    return URLSafeTimedSerializer(secret, salt="confirm-digest").dumps([subscription_id, email])
+
+
+def unsubscribe_token(secret: str, subscription_id: int, email: str) -> str:
+    return URLSafeSerializer(secret, salt="unsubscribe").dumps([subscription_id, email])
+
+
+def confirm(conn: Connection, secret: str, token: str, now: dt.datetime) -> str:
+    try:
+        sub_id, email = URLSafeTimedSerializer(secret, salt="confirm-digest").loads(
+            token, max_age=CONFIRM_MAX_AGE
+        )
+    except (BadSignature, ValueError, TypeError):
+        raise AccountError(
+            "this confirmation link is not valid or has expired: subscribe again"
+        ) from None
+    changed = conn.execute(
+        update(subscriptions)
+        .where(
+            subscriptions.c.id == sub_id,
+            subscriptions.c.email == email,
+            subscriptions.c.status == "pending",
+        )
+        .values(status="active", confirmed_at=now)
+    ).rowcount
+    if (
+        not changed
+        and conn.scalar(select(subscriptions.c.status).where(subscriptions.c.id == sub_id))
+        != "active"
+    ):
+        raise AccountError("this confirmation link is not valid any more")
+    return str(email)
+
+
+def unsubscribe(conn: Connection, secret: str, token: str) -> str:
+    try:
+        sub_id, email = URLSafeSerializer(secret, salt="unsubscribe").loads(token)
+    except (BadSignature, ValueError, TypeError):
+        raise AccountError("this unsubscribe link is not valid") from None
+    conn.execute(
+        update(subscriptions)
+        .where(subscriptions.c.id == sub_id, subscriptions.c.email == email)
+        .values(status="unsubscribed")
+    )
+    return str(email)

@@ -1,0 +1,115 @@
+"""Digests end to end, on SQLite and PostgreSQL: double opt-in, the mail received by a real SMTP
+server on loopback (headers, both parts, links), one-click unsubscribe, exactly once per period,
+no paper twice, temporary SMTP refusals, a malformed address."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from email.message import Message
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, insert, select
+
+from paperfeed.digest.send import Sender, send_digests
+from paperfeed.models import Delivery, DigestItem, Subscription
+from tests.servers import Inbox
+from tests.web.helpers import token
+
+DAY = dt.date(2026, 6, 12)
+
+
+def subscribe(site: TestClient, inbox: Inbox, address: str) -> None:
+    site.post("/subscribe", data={"email": address, "csrf_token": token(site)})
+    assert len([m for m in inbox.messages if m["To"] == address]) == 1  # the confirmation only
+    done = site.get(inbox.link(address))
+    assert done.status_code == 200 and "Subscribed" in done.text
+
+
+def send(site: TestClient, engine: Engine, day: dt.date = DAY, **options: object):  # type: ignore[no-untyped-def]
+    settings = site.app.state.site.settings
+    return send_digests(
+        engine, settings, None, "daily", day, sender=Sender(settings, lambda _: None), **options
+    )
+
+
+def digests_to(inbox: Inbox, address: str) -> list[Message]:
+    return [m for m in inbox.messages if m["To"] == address and m["List-Unsubscribe"]]
+
+
+def papers_in(mail: Message) -> list[str]:
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    return re.findall(r"http://testserver/papers/(\S+)", text)
+
+
+def test_double_opt_in_then_one_digest_a_period(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    site.post("/subscribe", data={"email": "reader@lab.org", "csrf_token": token(site)})
+    assert send(site, engine).sent == 0  # nothing before the link is clicked
+    assert site.get(inbox.link("reader@lab.org")).status_code == 200
+
+    dry = send(site, engine, dry_run=True)
+    assert (
+        dry.sent == 0
+        and len(dry.previews) == 1
+        and "Subject: paperfeed: 10 papers" in dry.previews[0]
+    )
+    with engine.connect() as conn:
+        assert (
+            conn.scalar(select(func.count()).select_from(Delivery)) == 0
+        )  # a dry run records nothing
+
+    first = send(site, engine)
+    assert first.sent == 1
+    [mail] = digests_to(inbox, "reader@lab.org")
+    assert mail.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in mail.iter_parts()] == ["text/plain", "text/html"]
+    assert mail["Message-ID"].startswith("<digest-") and mail["Date"]
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    html = mail.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert 'style="' in html and "<style" not in html  # CSS inlined for mail clients
+    assert (
+        len(papers_in(mail)) == 10
+        and "trending this day" in mail.get_body(preferencelist=("plain",)).get_content()
+    )  # type: ignore[union-attr]
+    assert f'href="http://testserver/papers/{papers_in(mail)[0]}"' in html
+
+    again = send(site, engine)
+    assert again.sent == 0 and again.already == 1 and len(digests_to(inbox, "reader@lab.org")) == 1
+
+
+def test_no_paper_twice_and_one_click_unsubscribe(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    subscribe(site, inbox, "reader@lab.org")
+    for offset in range(3):
+        assert send(site, engine, DAY + dt.timedelta(days=offset)).sent == 1
+    mails = digests_to(inbox, "reader@lab.org")
+    sent = [paper for mail in mails for paper in papers_in(mail)]
+    assert len(mails) == 3 and len(sent) == 30 and len(set(sent)) == 30  # 35 featured: never twice
+
+    url = re.search(r"<(http://testserver(/unsubscribe/[^>]+))>", mails[-1]["List-Unsubscribe"])
+    assert url is not None
+    gone = TestClient(site.app).post(url[2])  # what a mail client does: no cookie, no token
+    assert gone.status_code == 200 and "Unsubscribed" in gone.text
+    assert send(site, engine, DAY + dt.timedelta(days=3)).sent == 0
+    assert len(digests_to(inbox, "reader@lab.org")) == 3
+
+
+def test_temporary_refusals_are_retried_and_bad_addresses_reported(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    subscribe(site, inbox, "reader@lab.org")
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Subscription).values(
+                email="not an address", status="active", created_at=dt.datetime.now(dt.UTC)
+            )
+        )
+    inbox.busy = 2  # the server says 451 twice, then accepts
+    report = send(site, engine)
+    assert report.sent == 1 and [address for address, _ in report.failed] == ["not an address"]
+    assert len(digests_to(inbox, "reader@lab.org")) == 1
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(DigestItem)) == 10
