@@ -7,7 +7,7 @@ import email.policy
 import re
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import Message
 
@@ -27,12 +27,20 @@ class Inbox:
         self.messages: list[Message] = []
         self.arrived = threading.Condition()
         self.port = 0
+        self.busy = 0  # answer this many more mails with a temporary failure (451)
+        self.before_data: Callable[[int], bool] | None = None  # False: drop the mail (421)
+        self.received = 0
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.received += 1
+        if self.before_data is not None and not self.before_data(self.received):
+            return "421 4.3.2 going away"
+        if self.busy > 0:
+            self.busy -= 1
+            return "451 4.3.0 busy, try again later"
+        content = envelope.content  # type: ignore[attr-defined]
         with self.arrived:
-            self.messages.append(
-                email.message_from_bytes(envelope.content, policy=email.policy.default)
-            )  # type: ignore[attr-defined]
+            self.messages.append(email.message_from_bytes(content, policy=email.policy.default))
             self.arrived.notify_all()
         return "250 OK"
 

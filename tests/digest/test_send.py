@@ -5,16 +5,23 @@ no paper twice, temporary SMTP refusals, a malformed address."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import signal
+import subprocess
+import sys
 from email.message import Message
+from pathlib import Path
 
 from fastapi.testclient import TestClient
+from playwright.sync_api import sync_playwright
 from sqlalchemy import Engine, func, insert, select
 
 from paperfeed.digest.send import Sender, send_digests
 from paperfeed.models import Delivery, DigestItem, Subscription
 from tests.servers import Inbox
 from tests.web.helpers import token
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 DAY = dt.date(2026, 6, 12)
 
@@ -108,8 +115,61 @@ def test_temporary_refusals_are_retried_and_bad_addresses_reported(
             )
         )
     inbox.busy = 2  # the server says 451 twice, then accepts
+    before = inbox.received
     report = send(site, engine)
+    assert inbox.received - before == 3  # two refusals, then the mail
     assert report.sent == 1 and [address for address, _ in report.failed] == ["not an address"]
     assert len(digests_to(inbox, "reader@lab.org")) == 1
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(DigestItem)) == 10
+
+
+def test_a_sender_killed_mid_batch_never_sends_a_mail_twice(
+    site: TestClient, inbox: Inbox, engine: Engine, site_home: Path, db_url: str
+) -> None:
+    addresses = [f"r{n}@lab.org" for n in range(6)]
+    for address in addresses:
+        subscribe(site, inbox, address)
+    env = {
+        **os.environ, "PAPERFEED_HOME": str(site_home), "PAPERFEED_DB": db_url,
+        "PAPERFEED_BASE_URL": "http://testserver", "PAPERFEED_SMTP_HOST": "127.0.0.1",
+        "PAPERFEED_SMTP_PORT": str(inbox.port), "PAPERFEED_SMTP_SECURITY": "none",
+    }  # fmt: skip
+    command = [sys.executable, "-m", "paperfeed", "digest", "send", "--date", DAY.isoformat()]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    first = inbox.received
+
+    def kill_at_the_fourth_digest(number: int) -> bool:
+        if number - first == 4:  # three digests accepted (and marked sent); kill during the fourth
+            os.kill(process.pid, signal.SIGKILL)
+            return False
+        return True
+
+    inbox.before_data = kill_at_the_fourth_digest
+    process.wait(120)
+    assert process.returncode == -signal.SIGKILL
+    inbox.before_data = None
+    assert sum(len(digests_to(inbox, a)) for a in addresses) == 3
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "sent 3, 3 already sent this period" in again.stdout
+    assert [len(digests_to(inbox, a)) for a in addresses] == [1] * 6  # each exactly once
+    with engine.connect() as conn:
+        assert set(conn.scalars(select(Delivery.status))) == {"sent"}
+
+
+def test_a_digest_renders_in_a_browser(site: TestClient, inbox: Inbox, engine: Engine) -> None:
+    subscribe(site, inbox, "reader@lab.org")
+    send(site, engine)
+    [mail] = digests_to(inbox, "reader@lab.org")
+    html = mail.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 700, "height": 900})
+        page.set_content(html)
+        assert page.locator("a.title").count() == 10
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "digest.png"), full_page=True)
+        browser.close()
