@@ -19,8 +19,10 @@ from sqlalchemy import Engine, func, insert, select
 
 from paperfeed.digest.send import Sender, send_digests
 from paperfeed.models import Delivery, DigestItem, Subscription
+from paperfeed.search.embedder import HashingEmbedder
+from paperfeed.search.hybrid import PaperSearch
 from tests.servers import Inbox
-from tests.web.helpers import token
+from tests.web.helpers import join, token
 from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 DAY = dt.date(2026, 6, 12)
@@ -173,3 +175,27 @@ def test_a_digest_renders_in_a_browser(site: TestClient, inbox: Inbox, engine: E
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "digest.png"), full_page=True)
         browser.close()
+
+
+def test_a_member_digest_with_saved_searches_and_categories(
+    site: TestClient, inbox: Inbox, engine: Engine, site_home: Path
+) -> None:
+    join(site, inbox, "ada")
+    saved = site.post("/settings/digest", data={"cadence": "weekly", "trending": "0", "searches": "hand gesture recognition",
+                                                "categories": "cs.HC", "csrf_token": token(site, "/settings")},
+                      follow_redirects=False)  # fmt: skip
+    assert saved.status_code == 303
+    assert "Digests go to ada@lab.org (weekly)" in site.get("/settings").text
+    settings = site.app.state.site.settings
+    searcher = PaperSearch(site_home, HashingEmbedder())
+    report = send_digests(
+        engine, settings, searcher, "weekly", DAY, sender=Sender(settings, lambda _: None)
+    )
+    assert report.sent == 1
+    [mail] = digests_to(inbox, "ada@lab.org")
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "matches your search “hand gesture recognition”" in text and "new in cs.HC" in text
+    assert "1812.06145" in papers_in(mail)  # the hand-gesture paper of the corpus
+    assert mail["Subject"].endswith("for 2026-W24")
+    site.post("/settings/digest", data={"stop": "yes", "csrf_token": token(site, "/settings")})
+    assert send_digests(engine, settings, searcher, "weekly", DAY + dt.timedelta(days=7)).sent == 0

@@ -7,12 +7,13 @@ lasts a week; an unsubscribe link never expires (RFC 8058 clients POST to it lon
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from paperfeed.models import Subscription, table_of
-from paperfeed.services.accounts import AccountError, normal_email
+from paperfeed.services.accounts import AccountError, Member, normal_email
 
 subscriptions = table_of(Subscription)
 CONFIRM_MAX_AGE = 7 * 24 * 3600
@@ -86,3 +87,45 @@ def unsubscribe(conn: Connection, secret: str, token: str) -> str:
         .values(status="unsubscribed")
     )
     return str(email)
+
+
+CADENCES = ("daily", "weekly")
+
+
+def of_member(conn: Connection, member: Member) -> Row[Any] | None:
+    return conn.execute(
+        select(subscriptions).where(
+            (subscriptions.c.user_id == member.id) | (subscriptions.c.email == member.email)
+        )
+    ).first()
+
+
+def save_for_member(
+    conn: Connection, member: Member, cadence: str, trending: int, searches: str, categories: str,
+    now: dt.datetime,
+) -> None:  # fmt: skip
+    """A member's digest settings. Their address is confirmed with the account, so the
+    subscription is active at once (no second opt-in)."""
+    if cadence not in CADENCES:
+        raise AccountError("cadence is daily or weekly")
+    queries = "\n".join(
+        [" ".join(q.split())[:200] for q in searches.splitlines() if q.strip()][:10]
+    )
+    cats = " ".join(categories.replace(",", " ").split()[:10])
+    values = {
+        "cadence": cadence, "trending": max(0, min(trending, 50)), "searches": queries,
+        "categories": cats, "user_id": member.id, "status": "active", "confirmed_at": now,
+    }  # fmt: skip
+    row = of_member(conn, member)
+    if row is None:
+        conn.execute(insert(subscriptions).values(email=member.email, created_at=now, **values))
+    else:
+        conn.execute(update(subscriptions).where(subscriptions.c.id == row.id).values(**values))
+
+
+def stop_for_member(conn: Connection, member: Member) -> None:
+    row = of_member(conn, member)
+    if row is not None:
+        conn.execute(
+            update(subscriptions).where(subscriptions.c.id == row.id).values(status="unsubscribed")
+        )

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from paperfeed.models import User
-from paperfeed.services import accounts, comments, tokens, votes
+from paperfeed.services import accounts, comments, subscriptions, tokens, votes
 from paperfeed.services.accounts import AccountError, Member
 from paperfeed.services.mail import mailer_for
 from paperfeed.services.submissions import arxiv_fetcher, submit
@@ -349,9 +349,13 @@ def _settings(
     with site_of(request).engine.connect() as conn:
         listed = tokens.active(conn, member)
         public = bool(conn.scalar(select(User.public_votes).where(User.id == member.id)))
+        digest = subscriptions.of_member(conn, member)
     return render(
         request, "settings.html",
-        {"tokens": listed, "new_token": new_token, "error": error, "public_votes": public},
+        {
+            "tokens": listed, "new_token": new_token, "error": error, "public_votes": public,
+            "digest": digest,
+        },
         status_code=status_code,
     )  # fmt: skip
 
@@ -437,3 +441,27 @@ def delete_account(
             "message": "Your account is gone. Thank you for your time here.",
         },
     )
+
+
+@router.post("/settings/digest")
+def digest_settings(
+    request: Request,
+    cadence: Annotated[str, Form(max_length=10)] = "daily",
+    trending: Annotated[int, Form(ge=0, le=50)] = 10,
+    searches: Annotated[str, Form(max_length=3000)] = "",
+    categories: Annotated[str, Form(max_length=500)] = "",
+    stop: Annotated[str, Form(max_length=5)] = "",
+    csrf_token: Token = "",
+) -> Response:
+    member = acting_member(request, csrf_token, "/settings")
+    try:
+        with write_transaction(site_of(request).engine) as conn:
+            if stop:
+                subscriptions.stop_for_member(conn, member)
+            else:
+                subscriptions.save_for_member(
+                    conn, member, cadence, trending, searches, categories, _now()
+                )
+    except AccountError as error:
+        return _settings(request, member, error=str(error), status_code=400)
+    return RedirectResponse("/settings#digest", status_code=303)
