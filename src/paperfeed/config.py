@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     index_every: str | None = Field(
         default=None, description="catch the search index up with the store this often (serve: 10s)"
     )
+    digest_at: str | None = Field(
+        default=None, description="send the digests from the web nodes after this time (HH:MM, UTC)"
+    )
     sync_every: str | None = Field(
         default=None, description="run `paperfeed sync` in the background this often (e.g. 1h)"
     )

@@ -13,14 +13,17 @@ import sys
 from email.message import Message
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import sync_playwright
 from sqlalchemy import Engine, func, insert, select
 
+from paperfeed.digest.schedule import parse_time, send_if_due
 from paperfeed.digest.send import Sender, send_digests
 from paperfeed.models import Delivery, DigestItem, Subscription
 from paperfeed.search.embedder import HashingEmbedder
 from paperfeed.search.hybrid import PaperSearch
+from paperfeed.store.locks import job_lock
 from tests.servers import Inbox
 from tests.web.helpers import join, token
 from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
@@ -199,3 +202,27 @@ def test_a_member_digest_with_saved_searches_and_categories(
     assert mail["Subject"].endswith("for 2026-W24")
     site.post("/settings/digest", data={"stop": "yes", "csrf_token": token(site, "/settings")})
     assert send_digests(engine, settings, searcher, "weekly", DAY + dt.timedelta(days=7)).sent == 0
+
+
+def test_serving_nodes_send_after_the_hour_once(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    subscribe(site, inbox, "reader@lab.org")
+    settings = site.app.state.site.settings
+    at = parse_time("07:00")
+    monday = dt.datetime(2026, 6, 15, 6, 59, tzinfo=dt.UTC)
+    assert send_if_due(engine, settings, lambda: None, at, monday) == []  # not yet
+    with job_lock(engine, "digest"):  # another node is sending
+        assert send_if_due(engine, settings, lambda: None, at, monday.replace(hour=8)) == []
+    assert send_if_due(engine, settings, lambda: None, at, monday.replace(hour=8)) == [
+        "daily",
+        "weekly",
+    ]
+    assert send_if_due(engine, settings, lambda: None, at, monday.replace(hour=9)) == [
+        "daily",
+        "weekly",
+    ]
+    assert len(digests_to(inbox, "reader@lab.org")) == 1  # the second node's try found it sent
+    for bad in ("7", "25:00", "07:60", "noon"):
+        with pytest.raises(ValueError, match="not a time of day"):
+            parse_time(bad)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from paperfeed.cli.app import app, console, errors, fail, open_store, settings_of
+from paperfeed.digest.schedule import DIGEST_LOCK
 from paperfeed.digest.send import send_digests
 from paperfeed.search.embedder import MiniLMEmbedder
 from paperfeed.search.hybrid import IndexMissing, PaperSearch
@@ -16,7 +17,6 @@ from paperfeed.store.locks import job_lock
 
 digest_app = typer.Typer(help="E-mail digests.", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")
-DIGEST_LOCK = "digest"
 
 
 @digest_app.command("send")

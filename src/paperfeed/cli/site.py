@@ -11,6 +11,7 @@ import typer
 from paperfeed.arxiv_ids import canonical_paper_id
 from paperfeed.cli.app import app, console, fail, open_store, settings_of
 from paperfeed.config import Settings
+from paperfeed.digest.schedule import parse_time
 from paperfeed.store.engine import write_transaction
 from paperfeed.store.feed import PaperNotFound, listed_paper_ids
 from paperfeed.store.feed import feature as feature_paper
@@ -32,6 +33,10 @@ def serve(
         str,
         typer.Option("--index-every", help="Index new and changed papers this often (0: never)."),
     ] = "10s",
+    digest_at: Annotated[
+        str | None,
+        typer.Option("--digest-at", help="Send the digests each day after HH:MM (UTC)."),
+    ] = None,
 ) -> None:
     """Serve the site, the JSON API and the feeds (Uvicorn)."""
     settings = settings_of(ctx)
@@ -52,6 +57,12 @@ def serve(
         except ValueError as error:
             fail(str(error))
     os.environ["PAPERFEED_INDEX_EVERY"] = index_every
+    if digest_at:
+        try:
+            parse_time(digest_at)
+        except ValueError as error:
+            fail(str(error))
+        os.environ["PAPERFEED_DIGEST_AT"] = digest_at
     run_server(settings, host, port, workers)
 
 

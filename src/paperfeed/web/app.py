@@ -17,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Scope
 
 from paperfeed.config import Settings, load_settings
+from paperfeed.digest.schedule import DigestLoop, parse_time
 from paperfeed.search.embedder import Embedder, MiniLMEmbedder
 from paperfeed.search.follower import IndexFollower
 from paperfeed.search.model_files import ModelMissing
@@ -73,13 +74,19 @@ def create_app(
         else None
     )
 
+    digests = (
+        DigestLoop(engine, settings, site.search_or_none, parse_time(settings.digest_at))
+        if settings.digest_at
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        for job in (loop, follower):
+        for job in (loop, follower, digests):
             if job is not None:
                 job.start()
         yield
-        for job in (loop, follower):
+        for job in (loop, follower, digests):
             if job is not None:
                 job.stop()
         engine.dispose()  # close pooled connections when the server stops

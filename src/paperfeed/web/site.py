@@ -52,6 +52,13 @@ class Site:
                 self._embedder_loaded = True
             return self._embedder
 
+    def search_or_none(self) -> PaperSearch | None:
+        """The searcher, or None while there is no index (digests then skip saved searches)."""
+        try:
+            return self.search()
+        except SearchUnavailable:
+            return None
+
     def search(self) -> PaperSearch:
         """The searcher on the current index generation, reopened when the index changed."""
         now = time.monotonic()
