@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import threading
 from collections.abc import Callable
 
 from sqlalchemy import Engine
@@ -51,32 +50,3 @@ def send_if_due(
                     "%s digests: %d sent, %d failed", cadence, report.sent, len(report.failed)
                 )
     return cadences
-
-
-class DigestLoop:
-    def __init__(
-        self,
-        engine: Engine,
-        settings: Settings,
-        search: Callable[[], PaperSearch | None],
-        at: dt.time,
-    ) -> None:
-        self.engine, self.settings, self.search, self.at = engine, settings, search, at
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="paperfeed-digest", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stop.wait(CHECK_EVERY):
-            try:
-                send_if_due(
-                    self.engine, self.settings, self.search, self.at, dt.datetime.now(dt.UTC)
-                )
-            except Exception:  # a background job must never take the web node down
-                log.exception("background digest sending failed")

@@ -1,4 +1,5 @@
-"""``paperfeed serve --sync-every 1h``: run the sync in the background of a web node.
+"""``paperfeed serve --sync-every 1h``: run the sync in the background of a web node
+(:class:`paperfeed.background.BackgroundJob` calls :func:`sync_once_if_due`).
 
 Every node and every worker may run this loop; the sync lock makes one of them sync at a time,
 and a node that gets the lock skips the run if another finished one less than a period ago, so
@@ -10,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import threading
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -53,27 +53,3 @@ def sync_once_if_due(engine: Engine, config_path: Path, every: float) -> bool:
         for report in run_sync(engine, config):
             log.warning("background sync of %s: %s", report.name, report.error or "done")
         return True
-
-
-class SyncLoop:
-    """A daemon thread calling :func:`sync_once_if_due` every ``every`` seconds."""
-
-    def __init__(self, engine: Engine, config_path: Path, every: float) -> None:
-        self.engine, self.config_path, self.every = engine, config_path, every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="paperfeed-sync", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                sync_once_if_due(self.engine, self.config_path, self.every)
-            except Exception:  # a background job must never take the web node down
-                log.exception("background sync failed")
-            self._stop.wait(min(self.every, 60.0))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,18 +14,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Scope
 
+from paperfeed.background import BackgroundJob
 from paperfeed.config import Settings, load_settings
-from paperfeed.digest.schedule import DigestLoop, parse_time
+from paperfeed.digest.schedule import CHECK_EVERY, parse_time, send_if_due
 from paperfeed.search.embedder import Embedder, MiniLMEmbedder
-from paperfeed.search.follower import IndexFollower
+from paperfeed.search.indexer import follow_if_free
 from paperfeed.search.model_files import ModelMissing
 from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import ensure_current
 from paperfeed.sync.config import CONFIG_NAME
-from paperfeed.sync.schedule import SyncLoop, parse_duration
+from paperfeed.sync.schedule import parse_duration, sync_once_if_due
 from paperfeed.web import admin, api, feed_routes, members, pages, profiles, write_api
 from paperfeed.web.forms import Refusal
 from paperfeed.web.rendering import render
@@ -61,34 +64,16 @@ def create_app(
     engine = make_engine(settings.database_url)
     ensure_current(engine)
 
-    loop = (
-        SyncLoop(engine, settings.home / CONFIG_NAME, parse_duration(settings.sync_every))
-        if settings.sync_every
-        else None
-    )
-
     site = Site(settings, engine, embedder_factory or bundled_embedder(settings))
-    follower = (
-        IndexFollower(engine, settings.home, site.embedder, parse_duration(settings.index_every))
-        if settings.index_every and settings.index_every.strip() not in ("0", "off")
-        else None
-    )
-
-    digests = (
-        DigestLoop(engine, settings, site.search_or_none, parse_time(settings.digest_at))
-        if settings.digest_at
-        else None
-    )
+    jobs = background_jobs(settings, engine, site)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        for job in (loop, follower, digests):
-            if job is not None:
-                job.start()
+        for job in jobs:
+            job.start()
         yield
-        for job in (loop, follower, digests):
-            if job is not None:
-                job.stop()
+        for job in jobs:
+            job.stop()
         engine.dispose()  # close pooled connections when the server stops
 
     app = FastAPI(
@@ -153,6 +138,38 @@ def create_app(
         )
 
     return app
+
+
+def background_jobs(settings: Settings, engine: Engine, site: Site) -> list[BackgroundJob]:
+    """What this node does besides answering requests, as configured (``paperfeed serve``'s
+    ``--index-every``, ``--sync-every`` and ``--digest-at``)."""
+    jobs = []
+    if settings.index_every and settings.index_every.strip() not in ("0", "off"):
+
+        def follow() -> None:
+            embedder = site.embedder()
+            if embedder is not None:
+                follow_if_free(engine, settings.home, embedder)
+
+        jobs.append(BackgroundJob("index", parse_duration(settings.index_every), follow))
+    if settings.sync_every:
+        every = parse_duration(settings.sync_every)
+        config = settings.home / CONFIG_NAME
+        jobs.append(
+            BackgroundJob(
+                "sync",
+                min(every, 60.0),
+                lambda: sync_once_if_due(engine, config, every),
+                first_now=True,
+            )
+        )
+    if settings.digest_at:
+        at = parse_time(settings.digest_at)
+        jobs.append(BackgroundJob(
+            "digest", CHECK_EVERY,
+            lambda: send_if_due(engine, settings, site.search_or_none, at, dt.datetime.now(dt.UTC)),
+        ))  # fmt: skip
+    return jobs
 
 
 def app_from_environment() -> FastAPI:
