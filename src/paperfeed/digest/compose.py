@@ -22,9 +22,42 @@ from sqlalchemy import Connection, select
 from paperfeed.models import DigestItem, Paper, Subscription
 from paperfeed.search.hybrid import PaperSearch
 from paperfeed.services.cards import Card, load_cards
-from paperfeed.services.feeds import category_papers, trending_page
+from paperfeed.services.feeds import category_paper_ids, trending_page
 
 PER_SOURCE = 10
+SEARCH_DEPTH = 30  # hits looked at per saved search (a digest takes at most 10 of them)
+
+
+class Candidates:
+    """What many digests of one run share, computed once: the trending ranking, each
+    category's newest papers, each distinct saved search's hits."""
+
+    def __init__(self, conn: Connection, search: PaperSearch | None) -> None:
+        self.conn, self.search = conn, search
+        self._trending: list[str] | None = None
+        self._categories: dict[str, list[str]] = {}
+        self._searches: dict[str, list[str]] = {}
+
+    def trending(self, count: int) -> list[str]:
+        if self._trending is None:
+            cards, _ = trending_page(self.conn, 0, 150)
+            self._trending = [card.id for card in cards]
+        return self._trending[: count * 3]
+
+    def category(self, category: str) -> list[str]:
+        if category not in self._categories:
+            self._categories[category] = category_paper_ids(self.conn, category, 100)
+        return self._categories[category]
+
+    def matches(self, query: str) -> list[str]:
+        if self.search is None:
+            return []
+        if query not in self._searches:
+            hits = self.search.search(query, limit=SEARCH_DEPTH, snippets=False).hits
+            self._searches[query] = [hit.id for hit in hits]
+        return self._searches[query]
+
+
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -56,9 +89,15 @@ def period_key(cadence: str, today: dt.date) -> str:
 
 
 def choose(
-    conn: Connection, sub: Any, today: dt.date, search: PaperSearch | None, since: dt.datetime
+    conn: Connection,
+    sub: Any,
+    today: dt.date,
+    search: PaperSearch | None,
+    since: dt.datetime,
+    pool: Candidates | None = None,
 ) -> Digest:
     """The papers of ``sub``'s digest for the period containing ``today``."""
+    pool = pool or Candidates(conn, search)
     digest = Digest(sub.id, sub.email, sub.cadence, period_key(sub.cadence, today))
     sent = set(
         conn.scalars(select(DigestItem.paper_id).where(DigestItem.subscription_id == sub.id))
@@ -74,20 +113,19 @@ def choose(
                 limit -= 1
 
     if sub.trending:
-        trending, _ = trending_page(conn, 0, sub.trending * 3)
         take(
-            [c.id for c in trending],
+            pool.trending(sub.trending),
             "trending this " + ("week" if sub.cadence == "weekly" else "day"),
             sub.trending,
         )
     for query in [q.strip() for q in (sub.searches or "").splitlines() if q.strip()][:10]:
-        if search is None:
-            break
-        hits = [h.id for h in search.search(query, limit=100, snippets=False).hits]
-        take(_added_since(conn, hits, since), f"matches your search “{query}”", PER_SOURCE)
+        take(
+            _added_since(conn, pool.matches(query), since),
+            f"matches your search “{query}”",
+            PER_SOURCE,
+        )
     for category in (sub.categories or "").split()[:10]:
-        papers = [c.id for c in category_papers(conn, category, 100)]
-        take(_added_since(conn, papers, since), f"new in {category}", PER_SOURCE)
+        take(_added_since(conn, pool.category(category), since), f"new in {category}", PER_SOURCE)
     by_id = {card.id: card for card in load_cards(conn, list(chosen))}
     digest.picks = [Pick(by_id[i], reason) for i, reason in chosen.items() if i in by_id]
     return digest

@@ -29,6 +29,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from paperfeed.config import Settings
 from paperfeed.digest.compose import (
+    Candidates,
     Digest,
     Pick,
     active_subscriptions,
@@ -121,15 +122,17 @@ def send_digests(
         subs = active_subscriptions(conn, cadence, only)
     outbox = sender or Sender(settings)
     try:
-        for sub in subs:
-            _one(engine, settings, search, sub, cadence, period, today, dry_run, outbox, report)
+        with engine.connect() as shared:
+            pool = Candidates(shared, search)  # what the run's digests have in common, once
+            for sub in subs:
+                _one(engine, settings, pool, sub, cadence, period, today, dry_run, outbox, report)
     finally:
         outbox.close()
     return report
 
 
 def _one(
-    engine: Engine, settings: Settings, search: PaperSearch | None, sub: Any, cadence: str,
+    engine: Engine, settings: Settings, pool: Candidates, sub: Any, cadence: str,
     period: str, today: dt.date, dry_run: bool, outbox: Sender, report: SendReport,
 ) -> None:  # fmt: skip
     now = dt.datetime.now(dt.UTC)
@@ -163,7 +166,7 @@ def _one(
             since = (
                 _aware(last) if last else now - FIRST_LOOKBACK.get(cadence, dt.timedelta(days=1))
             )
-            digest = choose(conn, sub, today, search, since)
+            digest = choose(conn, sub, today, pool.search, since, pool)
             delivery_id, message_id = 0, ""
     if existing is None:
         if not digest.picks:

@@ -226,10 +226,16 @@ def category_papers(conn: Connection, category: str, limit: int = PAGE_SIZE) -> 
     New-style arXiv ids grow with time, so the (category, paper id) index gives the newest
     without sorting the category's papers by date.
     """
-    ids = conn.scalars(
-        select(PaperCategory.paper_id)
-        .where(PaperCategory.category == category)
-        .order_by(PaperCategory.paper_id.desc())
-        .limit(limit)
-    ).all()
-    return load_cards(conn, list(ids))
+    return load_cards(conn, category_paper_ids(conn, category, limit))
+
+
+def category_paper_ids(conn: Connection, category: str, limit: int = PAGE_SIZE) -> list[str]:
+    """The ids of :func:`category_papers`, without loading the cards."""
+    return list(
+        conn.scalars(
+            select(PaperCategory.paper_id)
+            .where(PaperCategory.category == category)
+            .order_by(PaperCategory.paper_id.desc())
+            .limit(limit)
+        )
+    )
