@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from paperfeed.config import Settings
 from paperfeed.digest.compose import (
@@ -135,6 +135,8 @@ def _one(
     engine: Engine, settings: Settings, pool: Candidates, sub: Any, cadence: str,
     period: str, today: dt.date, dry_run: bool, outbox: Sender, report: SendReport,
 ) -> None:  # fmt: skip
+    """One address's digest for the period: skipped if done, resumed if a run died before
+    marking it, composed, recorded and sent otherwise."""
     now = dt.datetime.now(dt.UTC)
     with engine.connect() as conn:
         existing = conn.execute(
@@ -150,66 +152,74 @@ def _one(
             ids = list(
                 conn.scalars(select(ledger.c.paper_id).where(ledger.c.delivery_id == existing.id))
             )
-            digest = Digest(
-                sub.id,
-                sub.email,
-                cadence,
-                period,
-                [Pick(c, "in your digest") for c in load_cards(conn, ids)],
-            )
-            delivery_id, message_id = existing.id, existing.message_id
+            picks = [Pick(card, "in your digest") for card in load_cards(conn, ids)]
+            digest = Digest(sub.id, sub.email, cadence, period, picks)
         else:
-            last = conn.scalar(
-                select(deliveries.c.sent_at).where(deliveries.c.subscription_id == sub.id, deliveries.c.status == "sent")
-                .order_by(deliveries.c.sent_at.desc()).limit(1)
-            )  # fmt: skip
-            since = (
-                _aware(last) if last else now - FIRST_LOOKBACK.get(cadence, dt.timedelta(days=1))
-            )
-            digest = choose(conn, sub, today, pool.search, since, pool)
-            delivery_id, message_id = 0, ""
-    if existing is None:
-        if not digest.picks:
-            report.empty += 1
-            return
-        if dry_run:
-            report.previews.append(_preview(digest, settings))
-            return
+            digest = choose(conn, sub, today, pool.search, _since(conn, sub.id, cadence, now), pool)
+    if existing is None and not digest.picks:
+        report.empty += 1
+        return
+    if dry_run:
+        report.previews.append(_preview(digest, settings))
+        return
+    if existing is not None:
+        delivery_id, message_id = existing.id, existing.message_id
+    else:
         try:
             normal_email(sub.email)
         except AccountError as error:
             report.failed.append((sub.email, str(error)))
             return
-        domain = urlsplit(settings.base_url).hostname or "localhost"
-        with write_transaction(engine) as conn:
-            delivery_id = conn.execute(
+        delivery_id, message_id = _record(engine, settings, digest, now)
+    _deliver(engine, settings, outbox, digest, delivery_id, message_id, now, report)
+
+
+def _since(conn: Connection, subscription_id: int, cadence: str, now: dt.datetime) -> dt.datetime:
+    """New papers for a digest are those added since the last one sent (or a period back)."""
+    last = conn.scalar(
+        select(deliveries.c.sent_at)
+        .where(deliveries.c.subscription_id == subscription_id, deliveries.c.status == "sent")
+        .order_by(deliveries.c.sent_at.desc())
+        .limit(1)
+    )
+    return _aware(last) if last else now - FIRST_LOOKBACK.get(cadence, dt.timedelta(days=1))
+
+
+def _record(
+    engine: Engine, settings: Settings, digest: Digest, now: dt.datetime
+) -> tuple[int, str]:
+    """The pending delivery and its papers in the ledger, committed before anything is sent."""
+    domain = urlsplit(settings.base_url).hostname or "localhost"
+    with write_transaction(engine) as conn:
+        delivery_id = int(
+            conn.execute(
                 insert(deliveries).values(
-                    subscription_id=sub.id,
-                    cadence=cadence,
-                    period=period,
-                    status="pending",
-                    attempts=0,
-                    message_id="",
+                    subscription_id=digest.subscription_id, cadence=digest.cadence,
+                    period=digest.period, status="pending", attempts=0, message_id="",
                     created_at=now,
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
-            message_id = f"<digest-{delivery_id}.{period}@{domain}>"
-            conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id)
-                .values(message_id=message_id)
-            )
-            conn.execute(insert(ledger), [
-                {"subscription_id": sub.id, "paper_id": pick.card.id, "delivery_id": delivery_id}
-                for pick in digest.picks
-            ])  # fmt: skip
-    elif dry_run:
-        report.previews.append(_preview(digest, settings))
-        return
+        )  # fmt: skip
+        message_id = f"<digest-{delivery_id}.{digest.period}@{domain}>"
+        conn.execute(
+            update(deliveries).where(deliveries.c.id == delivery_id).values(message_id=message_id)
+        )
+        conn.execute(insert(ledger), [
+            {"subscription_id": digest.subscription_id, "paper_id": pick.card.id, "delivery_id": delivery_id}
+            for pick in digest.picks
+        ])  # fmt: skip
+    return delivery_id, message_id
+
+
+def _deliver(
+    engine: Engine, settings: Settings, outbox: Sender, digest: Digest, delivery_id: int,
+    message_id: str, now: dt.datetime, report: SendReport,
+) -> None:  # fmt: skip
+    """Send the mail, then mark the delivery sent (or failed, with the reason)."""
+    token = unsubscribe_token(settings.signing_key(), digest.subscription_id, digest.email)
     mail = render_mail(
         digest, site_name=settings.site_name, base_url=settings.base_url, sender=settings.mail_from,
-        unsubscribe_url=f"{settings.base_url}/unsubscribe/{unsubscribe_token(settings.signing_key(), sub.id, sub.email)}",
-        message_id=message_id, now=now,
+        unsubscribe_url=f"{settings.base_url}/unsubscribe/{token}", message_id=message_id, now=now,
     )  # fmt: skip
     try:
         outbox.send(mail)
@@ -222,7 +232,7 @@ def _one(
                     attempts=deliveries.c.attempts + 1,
                 )
             )  # fmt: skip
-        report.failed.append((sub.email, str(error)[:200]))
+        report.failed.append((digest.email, str(error)[:200]))
         return
     with write_transaction(engine) as conn:
         conn.execute(

@@ -46,6 +46,22 @@ def arxiv_fetcher(api_url: str) -> Fetch:
     return fetch
 
 
+def _fetched(paper_id: str, fetch: Fetch) -> PaperRecord:
+    """The normalised record of a paper the store does not have, from arXiv."""
+    try:
+        record = fetch(paper_id)
+    except (FetchError, arxiv_api.ArxivApiError) as error:
+        raise AccountError(
+            f"arXiv could not be asked about {paper_id} just now ({error}); try again later"
+        ) from None
+    if record is None:
+        raise AccountError(f"arXiv has no paper {paper_id}")
+    try:
+        return normalise(record)
+    except InvalidRecord as error:
+        raise AccountError(f"arXiv's record of {paper_id} cannot be stored: {error}") from None
+
+
 def submit(
     engine: Engine, member: Member, pasted: str, now: dt.datetime, fetch: Fetch, per_day: int
 ) -> Submitted:
@@ -76,20 +92,7 @@ def submit(
         raise AccountError(
             f"you have submitted {done_today} papers today, the most a member may; try tomorrow"
         )
-    record = None
-    if not known:
-        try:
-            record = fetch(paper_id)
-        except (FetchError, arxiv_api.ArxivApiError) as error:
-            raise AccountError(
-                f"arXiv could not be asked about {paper_id} just now ({error}); try again later"
-            ) from None
-        if record is None:
-            raise AccountError(f"arXiv has no paper {paper_id}")
-        try:
-            record = normalise(record)
-        except InvalidRecord as error:
-            raise AccountError(f"arXiv's record of {paper_id} cannot be stored: {error}") from None
+    record = None if known else _fetched(paper_id, fetch)
     with write_transaction(engine) as conn:
         if record is not None:
             upsert_papers(conn, [record], arxiv_api.NAME, now)

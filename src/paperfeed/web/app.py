@@ -28,7 +28,17 @@ from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import ensure_current
 from paperfeed.sync.config import CONFIG_NAME
 from paperfeed.sync.schedule import parse_duration, sync_once_if_due
-from paperfeed.web import admin, api, feed_routes, members, pages, profiles, write_api
+from paperfeed.web import (
+    admin,
+    api,
+    contributions,
+    feed_routes,
+    members,
+    pages,
+    profiles,
+    write_api,
+)
+from paperfeed.web import settings as member_settings
 from paperfeed.web.forms import Refusal
 from paperfeed.web.rendering import render
 from paperfeed.web.site import Site
@@ -93,6 +103,24 @@ def create_app(
         https_only=settings.base_url.startswith("https://"),
     )
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
+    _serve_docs(app, settings)
+    app.include_router(write_api.router)  # before api: its /api/v1/papers/{id:path} is greedy
+    app.include_router(api.router)
+    app.include_router(feed_routes.router)
+    app.include_router(members.router)
+    app.include_router(contributions.router)
+    app.include_router(member_settings.router)
+    app.include_router(admin.router)
+    app.include_router(profiles.router)
+    app.include_router(pages.router)
+
+    _handle_errors(app)
+    return app
+
+
+def _serve_docs(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI explorer at /docs, with Swagger UI's files from the installed package
+    (FastAPI's default loads them from a CDN, and the site must work offline)."""
     app.mount("/docs-assets", CachedStatic(directory=DOCS_ASSETS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
@@ -106,13 +134,9 @@ def create_app(
             swagger_favicon_url="/static/favicon.svg",
         )
 
-    app.include_router(write_api.router)  # before api: its /api/v1/papers/{id:path} is greedy
-    app.include_router(api.router)
-    app.include_router(feed_routes.router)
-    app.include_router(members.router)
-    app.include_router(admin.router)
-    app.include_router(profiles.router)
-    app.include_router(pages.router)
+
+def _handle_errors(app: FastAPI) -> None:
+    """Errors as pages for people and as JSON for the API, never a stack trace."""
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> Response:
@@ -136,8 +160,6 @@ def create_app(
         return render(
             request, "not_found.html", {"wanted": request.url.path, "q": ""}, status_code=404
         )
-
-    return app
 
 
 def background_jobs(settings: Settings, engine: Engine, site: Site) -> list[BackgroundJob]:
