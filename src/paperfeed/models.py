@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -107,6 +108,8 @@ class Paper(Base):
         Index("ix_papers_change_cursor", "updated_at", "id"),
         # Trending reads the votes of thousands of featured papers: from this index alone.
         Index("ix_papers_id_upvotes", "id", "upvotes"),
+        # Digests look for the papers that came in since the last one.
+        Index("ix_papers_created_at", "created_at"),
     )
 
     @property
@@ -226,6 +229,12 @@ class Subscription(Base):
     searches: Mapped[str] = mapped_column(Text, default="", server_default="")  # one query a line
     categories: Mapped[str] = mapped_column(Text, default="", server_default="")  # space-separated
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    # A member's follows (authors, organizations, categories) go in unless this is off.
+    follows: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # How many "papers like the ones you upvoted" (nearest neighbours of their vectors).
+    similar: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Send a short "nothing new" mail when a period has no papers, rather than nothing.
+    send_empty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class DigestItem(Base):
@@ -406,6 +415,24 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), index=True)
     at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class Follow(Base):
+    """A member follows an author (by name as written on papers), an organization (by slug)
+    or a category: their new papers go into the member's digest and "For you"."""
+
+    __tablename__ = "follows"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(
+        String(20), primary_key=True
+    )  # author, organization, category
+    target: Mapped[str] = mapped_column(String(500), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
 
 
 class Upvote(Base):

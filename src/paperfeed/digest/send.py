@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from paperfeed.config import Settings
 from paperfeed.digest.compose import (
@@ -118,49 +118,59 @@ def send_digests(
 ) -> SendReport:
     report = SendReport()
     period = period_key(cadence, today)
+    now = dt.datetime.now(dt.UTC)
     with engine.connect() as conn:
         subs = active_subscriptions(conn, cadence, only)
+        existing = _deliveries(conn, cadence, period)
+        since = _since(conn, cadence, now)
     outbox = sender or Sender(settings)
     try:
         with engine.connect() as shared:
-            pool = Candidates(shared, search)  # what the run's digests have in common, once
+            # What the run's digests have in common, once: from the earliest "since" on.
+            earliest = min((since(sub.id) for sub in subs), default=now)
+            pool = Candidates(shared, search, earliest, subs)
+            run = _Run(engine, settings, pool, cadence, period, today, dry_run, outbox, report)
             for sub in subs:
-                _one(engine, settings, pool, sub, cadence, period, today, dry_run, outbox, report)
+                _one(run, sub, existing.get(sub.id), since(sub.id))
     finally:
         outbox.close()
     return report
 
 
-def _one(
-    engine: Engine, settings: Settings, pool: Candidates, sub: Any, cadence: str,
-    period: str, today: dt.date, dry_run: bool, outbox: Sender, report: SendReport,
-) -> None:  # fmt: skip
+@dataclass(slots=True)
+class _Run:
+    engine: Engine
+    settings: Settings
+    pool: Candidates
+    cadence: str
+    period: str
+    today: dt.date
+    dry_run: bool
+    outbox: Sender
+    report: SendReport
+
+
+def _one(run: _Run, sub: Any, existing: Any, since: dt.datetime) -> None:
     """One address's digest for the period: skipped if done, resumed if a run died before
     marking it, composed, recorded and sent otherwise."""
-    now = dt.datetime.now(dt.UTC)
-    with engine.connect() as conn:
-        existing = conn.execute(
-            select(deliveries).where(
-                deliveries.c.subscription_id == sub.id, deliveries.c.cadence == cadence,
-                deliveries.c.period == period,
-            )
-        ).first()  # fmt: skip
-        if existing is not None and existing.status in ("sent", "failed"):
-            report.already += 1
-            return
+    report, now = run.report, dt.datetime.now(dt.UTC)
+    if existing is not None and existing.status in ("sent", "failed"):
+        report.already += 1
+        return
+    with run.engine.connect() as conn:
         if existing is not None:  # pending: a run died before marking it; same papers again
             ids = list(
                 conn.scalars(select(ledger.c.paper_id).where(ledger.c.delivery_id == existing.id))
             )
             picks = [Pick(card, "in your digest") for card in load_cards(conn, ids)]
-            digest = Digest(sub.id, sub.email, cadence, period, picks)
+            digest = Digest(sub.id, sub.email, run.cadence, run.period, picks)
         else:
-            digest = choose(conn, sub, today, pool.search, _since(conn, sub.id, cadence, now), pool)
-    if existing is None and not digest.picks:
+            digest = choose(conn, sub, run.today, since, run.pool)
+    if existing is None and not digest.picks and not sub.send_empty:
         report.empty += 1
         return
-    if dry_run:
-        report.previews.append(_preview(digest, settings))
+    if run.dry_run:
+        report.previews.append(_preview(digest, run.settings))
         return
     if existing is not None:
         delivery_id, message_id = existing.id, existing.message_id
@@ -170,19 +180,36 @@ def _one(
         except AccountError as error:
             report.failed.append((sub.email, str(error)))
             return
-        delivery_id, message_id = _record(engine, settings, digest, now)
-    _deliver(engine, settings, outbox, digest, delivery_id, message_id, now, report)
+        delivery_id, message_id = _record(run.engine, run.settings, digest, now)
+    _deliver(run.engine, run.settings, run.outbox, digest, delivery_id, message_id, now, report)
 
 
-def _since(conn: Connection, subscription_id: int, cadence: str, now: dt.datetime) -> dt.datetime:
-    """New papers for a digest are those added since the last one sent (or a period back)."""
-    last = conn.scalar(
-        select(deliveries.c.sent_at)
-        .where(deliveries.c.subscription_id == subscription_id, deliveries.c.status == "sent")
-        .order_by(deliveries.c.sent_at.desc())
-        .limit(1)
+def _deliveries(conn: Connection, cadence: str, period: str) -> dict[int, Any]:
+    """This period's deliveries so far, by subscription."""
+    rows = conn.execute(
+        select(deliveries).where(deliveries.c.cadence == cadence, deliveries.c.period == period)
     )
-    return _aware(last) if last else now - FIRST_LOOKBACK.get(cadence, dt.timedelta(days=1))
+    return {row.subscription_id: row for row in rows}
+
+
+def _since(conn: Connection, cadence: str, now: dt.datetime) -> Callable[[int], dt.datetime]:
+    """When each subscription's new papers start: its last digest sent (or a period back for
+    a first one), but never more than two periods back, so an address that was away for a
+    month does not get a month at once."""
+    period = FIRST_LOOKBACK.get(cadence, dt.timedelta(days=1))
+    last = dict(
+        conn.execute(
+            select(deliveries.c.subscription_id, func.max(deliveries.c.sent_at))
+            .where(deliveries.c.status == "sent", deliveries.c.sent_at >= now - 2 * period)
+            .group_by(deliveries.c.subscription_id)
+        ).all()
+    )
+
+    def since(subscription_id: int) -> dt.datetime:
+        sent = last.get(subscription_id)
+        return max(_aware(sent), now - 2 * period) if sent else now - period
+
+    return since
 
 
 def _record(

@@ -93,7 +93,7 @@ class PaperSearch:
             mode = "keyword"
         keyword = self._keyword(query, depth) if mode != "semantic" else []
         semantic = self._semantic(query, depth) if mode != "keyword" else []
-        ranked = _fused(mode, keyword, semantic)[offset : offset + limit]
+        ranked = fuse(mode, keyword, semantic)[offset : offset + limit]
         results.hits = self._hits(query, ranked, snippets)
         return results
 
@@ -209,7 +209,7 @@ class PaperSearch:
         ]
 
 
-def _fused(
+def fuse(
     mode: Mode, keyword: list[tuple[int, float]], semantic: list[tuple[int, float]]
 ) -> list[tuple[int, float]]:
     if mode == "keyword":

@@ -122,14 +122,32 @@ class KeywordIndex:
         self.index.reload()
         return int(self.index.searcher().num_docs)
 
-    def search(self, query: SearchQuery, limit: int) -> list[KeywordHit]:
-        """BM25 top ``limit`` for the query's text, restricted by its filters."""
+    def search(
+        self,
+        query: SearchQuery,
+        limit: int,
+        *,
+        within: tantivy.Query | None = None,
+        every_word: bool = False,
+    ) -> list[KeywordHit]:
+        """BM25 top ``limit`` for the query's text, restricted by its filters (and to the
+        papers of ``within``, a :meth:`key_set`). ``every_word``: only papers with all the
+        query's words, rather than any."""
         searcher = self.index.searcher()
-        text_query = self._text_query(query.text)
+        text_query = self._text_query(query.text, every_word)
         if text_query is None:
             return []
-        result = searcher.search(self._restricted(text_query, query.filters), limit, count=False)
+        restricted = self._restricted(text_query, query.filters)
+        if within is not None:
+            must = tantivy.Occur.Must
+            restricted = tantivy.Query.boolean_query([(must, restricted), (must, within)])
+        result = searcher.search(restricted, limit, count=False)
         return [_hit(searcher.doc(address), score) for score, address in result.hits]
+
+    def key_set(self, keys: Sequence[int]) -> tantivy.Query:
+        """A query for the papers with ``keys``, to search among them only (built once,
+        used for many searches)."""
+        return tantivy.Query.term_set_query(self.schema, "key", list(keys))
 
     def allowed_keys(self, filters: Filters, keys: Sequence[int]) -> set[int]:
         """Which of ``keys`` belong to papers that pass ``filters``."""
@@ -172,7 +190,7 @@ class KeywordIndex:
             snippets[doc["id"][0]] = generator.snippet_from_doc(doc).to_html()
         return snippets
 
-    def _text_query(self, text: str) -> tantivy.Query | None:
+    def _text_query(self, text: str, every_word: bool = False) -> tantivy.Query | None:
         if not text.strip():
             return tantivy.Query.all_query()
         if not _OPERATORS.search(text):
@@ -183,8 +201,9 @@ class KeywordIndex:
                 return None
             text = " ".join([w for w in words if w.lower() not in STOP_WORDS] or words)
         query, _errors = self.index.parse_query_lenient(
-            text, TEXT_FIELDS, field_boosts={"title": TITLE_BOOST}
-        )
+            text, TEXT_FIELDS, field_boosts={"title": TITLE_BOOST},
+            conjunction_by_default=every_word,
+        )  # fmt: skip
         return query
 
     def _restricted(self, query: tantivy.Query, filters: Filters) -> tantivy.Query:

@@ -1,0 +1,178 @@
+"""The papers that came into the store since the last digests, and searches among them only.
+
+Why not search the whole store and keep the new hits: a digest wants what is new *and*
+matches, and in a store of a million papers the top hits of a saved search are almost never
+from yesterday. Searching the day's few thousand papers finds every new match, and costs a
+fraction of a millisecond per saved search: BM25 runs in the main index restricted to the new
+papers' keys (so scores and filters are the site's own), and meaning is one matrix product with
+the new papers' vectors, the queries embedded in batches.
+
+Everything a run needs from the new papers is read once: when each came in, their authors,
+organizations and categories (for follows) and their vectors (for saved searches and "papers
+like the ones you upvoted").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Connection, select
+
+from paperfeed.models import Author, Organization, Paper, PaperAuthor, PaperCategory
+from paperfeed.search.documents import paper_key
+from paperfeed.search.hybrid import CANDIDATES, PaperSearch, fuse
+from paperfeed.search.query import Filters, parse_query
+
+#: A new paper matches a saved search when it has every word of it, or when the cosine of the
+#: query and the paper is at least this (all-MiniLM-L6-v2; see the README's digest section
+#: for how it was chosen).
+MATCH_FLOOR = 0.45
+#: "Papers like the ones you upvoted": the cosine of the member's profile and a paper.
+LIKE_FLOOR = 0.5
+QUERY_BATCH = 256
+
+
+class NewPapers:
+    """Papers added to the store at or after ``since``, newest first."""
+
+    def __init__(self, conn: Connection, search: PaperSearch | None, since: dt.datetime) -> None:
+        self.search = search
+        rows = conn.execute(
+            select(Paper.id, Paper.created_at, Organization.slug)
+            .outerjoin(Organization, Organization.id == Paper.organization_id)
+            .where(Paper.created_at >= since)
+            .order_by(Paper.created_at.desc(), Paper.id.desc())
+        ).all()
+        self.added: dict[str, dt.datetime] = {row[0]: _aware(row[1]) for row in rows}
+        self.by_organization: dict[str, list[str]] = defaultdict(list)
+        for paper_id, _, slug in rows:
+            if slug:
+                self.by_organization[slug].append(paper_id)
+        order = {paper_id: n for n, paper_id in enumerate(self.added)}
+        self.by_author = _grouped(
+            conn,
+            select(PaperAuthor.paper_id, Author.name)
+            .join(Author, Author.id == PaperAuthor.author_id)
+            .where(PaperAuthor.paper_id.in_(select(Paper.id).where(Paper.created_at >= since))),
+            order,
+        )
+        self.by_category = _grouped(
+            conn,
+            select(PaperCategory.paper_id, PaperCategory.category).where(
+                PaperCategory.paper_id.in_(select(Paper.id).where(Paper.created_at >= since))
+            ),
+            order,
+        )
+        self._by_key = {paper_key(paper_id): paper_id for paper_id in self.added}
+        self._within = search.keyword.key_set(list(self._by_key)) if search else None
+        self._allowed: dict[Filters, NDArray[np.bool_]] = {}
+        self._queries: dict[str, NDArray[np.float32]] = {}
+        self._keys: list[int] = []
+        self._matrix: NDArray[np.float32] = np.zeros((0, 0), dtype=np.float32)
+        if search is not None and search.vectors is not None and self._by_key:
+            keys = list(self._by_key)
+            vectors = search.vectors.vectors(keys)
+            stored = ~np.isnan(vectors).any(axis=1)
+            self._keys = [
+                key for key, row in zip(keys, vectors, strict=True) if not np.isnan(row).any()
+            ]
+            self._matrix = _normalised(vectors[stored])
+
+    def __len__(self) -> int:
+        return len(self.added)
+
+    def since(self, paper_ids: Iterable[str], when: dt.datetime) -> list[str]:
+        """``paper_ids`` (in their order) that came in at or after ``when``."""
+        return [i for i in paper_ids if i in self.added and self.added[i] >= when]
+
+    def prepare(self, queries: Iterable[str]) -> None:
+        """Embed the texts of many saved searches in batches (far cheaper than one by one)."""
+        if self.search is None or self.search.embedder is None or not self._keys:
+            return
+        texts = sorted({parse_query(q).text for q in queries} - {""} - set(self._queries))
+        for start in range(0, len(texts), QUERY_BATCH):
+            chunk = texts[start : start + QUERY_BATCH]
+            vectors = self.search.embedder.embed_documents(chunk)
+            self._queries.update(zip(chunk, _normalised(vectors), strict=True))
+
+    def matches(self, text: str, limit: int) -> list[str]:
+        """New papers that match a saved search, best first: every word of it, or close in
+        meaning; ranked by the site's hybrid fusion."""
+        if self.search is None or not self.added:
+            return []
+        query = parse_query(text)
+        assert self._within is not None
+        keyword = [
+            (hit.key, hit.score)
+            for hit in self.search.keyword.search(query, CANDIDATES, within=self._within)
+        ]
+        strict = {
+            hit.key
+            for hit in self.search.keyword.search(
+                query, CANDIDATES, within=self._within, every_word=True
+            )
+        }
+        semantic: list[tuple[int, float]] = []
+        if query.text and self._keys:
+            self.prepare([text])
+            semantic = self._nearest(self._queries[query.text], query.filters, CANDIDATES)
+        close = {key for key, score in semantic if score >= MATCH_FLOOR}
+        ranked = fuse("hybrid" if semantic else "keyword", keyword, semantic)
+        wanted = strict | close
+        return [self._by_key[key] for key, _ in ranked if key in wanted][:limit]
+
+    def like(self, paper_ids: Sequence[str], limit: int) -> list[str]:
+        """New papers close in meaning to ``paper_ids`` (a member's upvotes), best first."""
+        if self.search is None or self.search.vectors is None or not self._keys or not paper_ids:
+            return []
+        vectors = self.search.vectors.vectors([paper_key(i) for i in paper_ids])
+        vectors = vectors[~np.isnan(vectors).any(axis=1)]
+        if not len(vectors):
+            return []
+        profile = _normalised(vectors.mean(axis=0, keepdims=True))[0]
+        mine = {paper_key(i) for i in paper_ids}
+        return [
+            self._by_key[key]
+            for key, score in self._nearest(profile, Filters(), limit + len(mine))
+            if score >= LIKE_FLOOR and key not in mine
+        ][:limit]
+
+    def _nearest(
+        self, vector: NDArray[np.float32], filters: Filters, depth: int
+    ) -> list[tuple[int, float]]:
+        scores = self._matrix @ vector
+        if filters:
+            scores = np.where(self._passing(filters), scores, -np.inf)
+        top = np.argsort(-scores)[:depth]
+        return [(self._keys[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+    def _passing(self, filters: Filters) -> NDArray[np.bool_]:
+        if filters not in self._allowed:
+            assert self.search is not None
+            allowed = self.search.keyword.allowed_keys(filters, self._keys)
+            self._allowed[filters] = np.array([key in allowed for key in self._keys], dtype=bool)
+        return self._allowed[filters]
+
+
+def _grouped(conn: Connection, query: Any, order: dict[str, int]) -> dict[str, list[str]]:
+    """``(paper id, name)`` rows as name → paper ids, newest paper first."""
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for paper_id, name in conn.execute(query):
+        grouped[name].append(paper_id)
+    for paper_ids in grouped.values():
+        paper_ids.sort(key=lambda paper_id: order.get(paper_id, len(order)))
+    return grouped
+
+
+def _normalised(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def _aware(stamp: dt.datetime) -> dt.datetime:
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
