@@ -2,19 +2,23 @@
 
 How the data is made: the store and index that ``bench/pages.py`` builds (1,000,000 papers
 from the real records, 50,000 featured with synthetic votes; pass its ``--work`` folder).
+``--new`` (default 3,000: a busy arXiv day) random papers are dated as added in the last 20
+hours and the rest 30 days ago, so each digest looks for what came in since yesterday.
 ``--subscribers`` (default 10,000) active subscriptions are added, each with the trending top
 10, one saved search (3-6 words of a real title, as people write them) and one of the 20
-largest categories. Mails go to an SMTP sink on loopback (aiosmtpd, counting only). The
-digests are sent by the product's code (``send_digests``: ledger, deliveries, rendering, one
-SMTP connection), with the real model embedding each saved search. Usage:
+largest categories. Mails go to an SMTP sink on loopback (aiosmtpd in its own process,
+counting only). The digests are sent by the product's code (``send_digests``: ledger,
+deliveries, rendering, one SMTP connection), with the real model embedding every saved
+search. Usage:
 
-    python bench/digests.py [--work /tmp/paperfeed-pages] [--subscribers 10000]
+    python bench/digests.py [--work /tmp/paperfeed-pages] [--subscribers 10000] [--new 3000]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 import os
 import platform
 import random
@@ -23,9 +27,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 import paperfeed.search  # noqa: F401  (loads ONNX Runtime before usearch)
 from paperfeed.config import Settings
@@ -40,12 +45,21 @@ from pages import free_port
 
 
 class Sink:
-    def __init__(self) -> None:
-        self.count = 0
+    def __init__(self, count: Any) -> None:
+        self.count = count
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.count += 1
+        with self.count.get_lock():
+            self.count.value += 1
         return "250 OK"
+
+
+def run_sink(port: int, count: Any, stop: Any) -> None:
+    """The SMTP sink, in a process of its own so it does not share the sender's interpreter."""
+    controller = Controller(Sink(count), hostname="127.0.0.1", port=port)
+    controller.start()
+    stop.wait()
+    controller.stop()
 
 
 def main() -> None:
@@ -54,6 +68,7 @@ def main() -> None:
     )
     parser.add_argument("--work", type=Path, default=Path("/tmp/paperfeed-pages"))
     parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--new", type=int, default=3_000)
     args = parser.parse_args()
     if not (args.work / "paperfeed.db").exists():
         sys.exit(
@@ -80,6 +95,11 @@ def main() -> None:
             .order_by(func.count().desc()).limit(20)
         ))  # fmt: skip
     with write_transaction(engine) as conn:
+        conn.execute(update(Paper).values(created_at=now - dt.timedelta(days=30)))
+        fresh = select(Paper.id).order_by(func.random()).limit(args.new).scalar_subquery()
+        conn.execute(
+            update(Paper).where(Paper.id.in_(fresh)).values(created_at=now - dt.timedelta(hours=20))
+        )
         for table in (DigestItem, Delivery, Subscription):
             conn.execute(delete(table))
         conn.execute(insert(Subscription), [
@@ -89,21 +109,24 @@ def main() -> None:
             for n in range(args.subscribers)
         ])  # fmt: skip
     print(
-        f"data: {papers:,} papers; {args.subscribers:,} subscribers, each: trending top 10, one saved search, one category"
+        f"data: {papers:,} papers, {args.new:,} of them new since yesterday; {args.subscribers:,} "
+        "subscribers, each: trending top 10, one saved search, one category"
     )
-    sink = Sink()
     port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+    received, stop = multiprocessing.Value("i", 0), multiprocessing.Event()
+    sink = multiprocessing.Process(target=run_sink, args=(port, received, stop))
+    sink.start()
+    time.sleep(1.0)
     settings = Settings(home=args.work, base_url="http://127.0.0.1:8000", smtp_host="127.0.0.1",
                         smtp_port=port, smtp_security="none")  # fmt: skip
     search = PaperSearch(args.work, MiniLMEmbedder(args.work / "models"))
     started = time.perf_counter()
     report = send_digests(engine, settings, search, "daily", now.date())
     seconds = time.perf_counter() - started
-    controller.stop()
+    stop.set()
+    sink.join()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(f"sent {report.sent:,} digests ({sink.count:,} received by the sink), {report.empty:,} empty, "
+    print(f"sent {report.sent:,} digests ({received.value:,} received by the sink), {report.empty:,} empty, "
           f"{len(report.failed):,} failed, in {seconds:.0f} s: {report.sent / seconds:,.0f} mails/s; "
           f"peak RSS {peak:.2f} GiB")  # fmt: skip
 

@@ -231,6 +231,8 @@ def _record(
         conn.execute(
             update(deliveries).where(deliveries.c.id == delivery_id).values(message_id=message_id)
         )
+        if not digest.picks:  # a "nothing new" mail has no papers to record
+            return delivery_id, message_id
         conn.execute(insert(ledger), [
             {"subscription_id": digest.subscription_id, "paper_id": pick.card.id, "delivery_id": delivery_id}
             for pick in digest.picks

@@ -26,7 +26,7 @@ def follow(conn: Connection, member: Member, kind: str, target: str, now: dt.dat
     target = " ".join(target.split())[:500]
     if kind not in KINDS:
         raise AccountError("one follows an author, an organization or a category")
-    if not _known(conn, kind, target):
+    if not known(conn, kind, target):
         raise AccountError(f"there is no {kind} “{target}” here")
     count = len(following(conn, member.id)[kind])
     if count >= MAX_FOLLOWS:
@@ -88,7 +88,8 @@ def is_following(conn: Connection, member: Member | None, kind: str, target: str
     )
 
 
-def _known(conn: Connection, kind: str, target: str) -> bool:
+def known(conn: Connection, kind: str, target: str) -> bool:
+    """Whether the store has this author name, organization slug or category."""
     if not target:
         return False
     where = {

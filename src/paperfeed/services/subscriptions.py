@@ -7,6 +7,7 @@ lasts a week; an unsubscribe link never expires (RFC 8058 clients POST to it lon
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
@@ -100,21 +101,35 @@ def of_member(conn: Connection, member: Member) -> Row[Any] | None:
     ).first()
 
 
+@dataclass(frozen=True, slots=True)
+class DigestChoice:
+    """What a member asks for in their digest (the settings form)."""
+
+    cadence: str = "daily"
+    trending: int = 10
+    searches: str = ""  # one query a line
+    categories: str = ""  # space- or comma-separated
+    follows: bool = True
+    similar: int = 0
+    send_empty: bool = False
+
+
 def save_for_member(
-    conn: Connection, member: Member, cadence: str, trending: int, searches: str, categories: str,
-    now: dt.datetime,
-) -> None:  # fmt: skip
+    conn: Connection, member: Member, now: dt.datetime, choice: DigestChoice
+) -> None:
     """A member's digest settings. Their address is confirmed with the account, so the
     subscription is active at once (no second opt-in)."""
-    if cadence not in CADENCES:
+    if choice.cadence not in CADENCES:
         raise AccountError("cadence is daily or weekly")
     queries = "\n".join(
-        [" ".join(q.split())[:200] for q in searches.splitlines() if q.strip()][:10]
+        [" ".join(q.split())[:200] for q in choice.searches.splitlines() if q.strip()][:10]
     )
-    cats = " ".join(categories.replace(",", " ").split()[:10])
+    cats = " ".join(choice.categories.replace(",", " ").split()[:10])
     values = {
-        "cadence": cadence, "trending": max(0, min(trending, 50)), "searches": queries,
-        "categories": cats, "user_id": member.id, "status": "active", "confirmed_at": now,
+        "cadence": choice.cadence, "trending": max(0, min(choice.trending, 50)),
+        "searches": queries, "categories": cats, "follows": choice.follows,
+        "similar": max(0, min(choice.similar, 20)), "send_empty": choice.send_empty,
+        "user_id": member.id, "status": "active", "confirmed_at": now,
     }  # fmt: skip
     row = of_member(conn, member)
     if row is None:

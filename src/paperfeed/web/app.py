@@ -33,6 +33,7 @@ from paperfeed.web import (
     api,
     contributions,
     feed_routes,
+    follows,
     members,
     pages,
     profiles,
@@ -112,6 +113,7 @@ def create_app(
     app.include_router(member_settings.router)
     app.include_router(admin.router)
     app.include_router(profiles.router)
+    app.include_router(follows.router)
     app.include_router(pages.router)
 
     _handle_errors(app)

@@ -20,6 +20,7 @@ from paperfeed.services.feeds import PAGE_SIZE, SORTS, Sort, feed_page, trending
 from paperfeed.services.mail import mailer_for
 from paperfeed.services.periods import BadPeriod, Kind, parse_period
 from paperfeed.store.engine import write_transaction
+from paperfeed.web.follows import followable
 from paperfeed.web.forms import checked
 from paperfeed.web.lookup import find_paper_id
 from paperfeed.web.rendering import render
@@ -118,6 +119,7 @@ def search(
         "year_from": filters.year_from or "", "year_to": filters.year_to or "",
         "has_code": filters.has_code, "page_number": p, "results": None, "cards": [],
         "unavailable": None, "broader": None, "missing_id": None, "voted": set(),
+        "followable": None,
     }  # fmt: skip
     if is_arxiv_id(q.strip()):  # an id pasted into the box: go to the paper, or say it is not here
         with site.engine.connect() as conn:
@@ -141,6 +143,7 @@ def search(
         )
         with site.engine.connect() as conn:
             cards = {c.id: c for c in load_cards(conn, [hit.id for hit in results.hits])}
+            context["followable"] = followable(conn, current_member(request), q, filters)
         context["results"] = results
         context["cards"] = [(cards[h.id], h) for h in results.hits if h.id in cards]
         context["voted"] = voted_by_viewer(request, list(cards))

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from paperfeed.services import profiles
+from paperfeed.services import follows, profiles
 from paperfeed.services.accounts import AccountError
 from paperfeed.services.cards import load_cards
 from paperfeed.services.moderation import NotAllowed
@@ -55,9 +55,13 @@ def organization_page(request: Request, slug: str) -> Response:
                 status_code=404,
             )
         cards = load_cards(conn, found.papers)
-    member = current_member(request)
+        member = current_member(request)
+        following = follows.is_following(conn, member, "organization", found.slug)
     joined = member is not None and any(handle == member.handle for handle, _ in found.members)
-    return render(request, "organization.html", {"org": found, "cards": cards, "joined": joined})
+    return render(
+        request, "organization.html",
+        {"org": found, "cards": cards, "joined": joined, "following": following},
+    )  # fmt: skip
 
 
 @router.post("/orgs/{slug}/join")

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from paperfeed.models import User
-from paperfeed.services import accounts, subscriptions, tokens
+from paperfeed.services import accounts, follows, subscriptions, tokens
 from paperfeed.services.accounts import AccountError, Member
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.forms import acting_member
@@ -64,11 +64,12 @@ def _settings(
         listed = tokens.active(conn, member)
         public = bool(conn.scalar(select(User.public_votes).where(User.id == member.id)))
         digest = subscriptions.of_member(conn, member)
+        followed = follows.following(conn, member.id)
     return render(
         request, "settings.html",
         {
             "tokens": listed, "new_token": new_token, "error": error, "public_votes": public,
-            "digest": digest,
+            "digest": digest, "following": followed,
         },
         status_code=status_code,
     )  # fmt: skip
@@ -105,6 +106,9 @@ def digest_settings(
     trending: Annotated[int, Form(ge=0, le=50)] = 10,
     searches: Annotated[str, Form(max_length=3000)] = "",
     categories: Annotated[str, Form(max_length=500)] = "",
+    follows: Annotated[str, Form(max_length=5)] = "",
+    similar: Annotated[int, Form(ge=0, le=20)] = 0,
+    send_empty: Annotated[str, Form(max_length=5)] = "",
     stop: Annotated[str, Form(max_length=5)] = "",
     csrf_token: Token = "",
 ) -> Response:
@@ -115,8 +119,12 @@ def digest_settings(
                 subscriptions.stop_for_member(conn, member)
             else:
                 subscriptions.save_for_member(
-                    conn, member, cadence, trending, searches, categories, _now()
-                )
+                    conn, member, _now(),
+                    subscriptions.DigestChoice(
+                        cadence, trending, searches, categories, follows=bool(follows),
+                        similar=similar, send_empty=bool(send_empty),
+                    ),
+                )  # fmt: skip
     except AccountError as error:
         return _settings(request, member, error=str(error), status_code=400)
     return RedirectResponse("/settings#digest", status_code=303)
