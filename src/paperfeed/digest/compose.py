@@ -13,8 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -113,68 +116,109 @@ def saved_searches(sub: Any) -> list[str]:
     return [q.strip() for q in (sub.searches or "").splitlines() if q.strip()][:MAX_SEARCHES]
 
 
+Offer = tuple[list[str], str, int]  # paper ids (best first), why, how many at most
+
+
 def choose(
-    conn: Connection, sub: Any, today: dt.date, since: dt.datetime, pool: Candidates
-) -> Digest:
-    """The papers of ``sub``'s digest for the period containing ``today``: those new since
-    ``since`` (and the period's trending ones) that the address has not been sent before."""
-    sources: list[tuple[list[str], str, int]] = []
+    conn: Connection, wanted: Sequence[tuple[Any, dt.datetime]], today: dt.date, pool: Candidates
+) -> list[Digest]:
+    """The digests of many subscriptions for the period containing ``today``: for each
+    ``(subscription, since)``, the papers new since then (and the period's trending ones) that
+    the address has not been sent before. One ledger query and one card query for them all."""
+    offers = [(sub, _offers(sub, since, pool)) for sub, since in wanted]
+    offered = {i for _, subs_offers in offers for ids, _, _ in subs_offers for i in ids}
+    sent = _already_sent(conn, [sub.id for sub, _ in wanted], sorted(offered))
+    chosen_by_sub = [
+        (sub, _pick(sub_offers, sent.get(sub.id, set()))) for sub, sub_offers in offers
+    ]
+    cards = pool.cards(sorted({i for _, chosen in chosen_by_sub for i in chosen}))
+    return [
+        Digest(sub.id, sub.email, sub.cadence, period_key(sub.cadence, today),
+               [Pick(cards[i], reason) for i, reason in chosen.items() if i in cards])
+        for sub, chosen in chosen_by_sub
+    ]  # fmt: skip
+
+
+def _offers(sub: Any, since: dt.datetime, pool: Candidates) -> list[Offer]:
+    """Each source's papers for ``sub``, in the digest's order of sources."""
+    offers: list[Offer] = []
     if sub.trending:
         period = "week" if sub.cadence == "weekly" else "day"
-        sources.append((pool.trending(sub.trending), f"trending this {period}", sub.trending))
+        offers.append((pool.trending(sub.trending), f"trending this {period}", sub.trending))
     new = pool.new
     for query in saved_searches(sub):
-        sources.append((new.since(pool.matches(query), since), f"matches your search “{query}”",
-                        PER_SOURCE))  # fmt: skip
+        offers.append((new.since(pool.matches(query), since), f"matches your search “{query}”",
+                       PER_SOURCE))  # fmt: skip
     follows = pool.follows.get(sub.user_id, {kind: [] for kind in KINDS}) if sub.follows else {}
     for name in follows.get("author", []):
-        sources.append((new.since(new.by_author.get(name, []), since), f"by {name}, whom you follow",
-                        PER_SOURCE))  # fmt: skip
+        offers.append((new.since(new.by_author.get(name, []), since), f"by {name}, whom you follow",
+                       PER_SOURCE))  # fmt: skip
     for slug in follows.get("organization", []):
-        sources.append((new.since(new.by_organization.get(slug, []), since),
-                        f"from {slug}, which you follow", PER_SOURCE))  # fmt: skip
+        offers.append((new.since(new.by_organization.get(slug, []), since),
+                       f"from {slug}, which you follow", PER_SOURCE))  # fmt: skip
     categories = dict.fromkeys([*(sub.categories or "").split()[:10], *follows.get("category", [])])
     for category in categories:
-        sources.append((new.since(new.by_category.get(category, []), since), f"new in {category}",
-                        PER_SOURCE))  # fmt: skip
+        offers.append((new.since(new.by_category.get(category, []), since), f"new in {category}",
+                       PER_SOURCE))  # fmt: skip
     if sub.similar and sub.user_id is not None:
         liked = pool.upvoted(sub.user_id)
-        sources.append((new.since(new.like(liked, sub.similar * 3), since),
-                        "like papers you upvoted", sub.similar))  # fmt: skip
-    offered = list(dict.fromkeys(i for ids, _, _ in sources for i in ids))
-    sent = _already_sent(conn, sub.id, offered)
+        offers.append((new.since(new.like(liked, sub.similar * 3), since),
+                       "like papers you upvoted", sub.similar))  # fmt: skip
+    return offers
+
+
+def _pick(offers: list[Offer], sent: set[str]) -> dict[str, str]:
+    """Paper id → reason: each source's first papers not sent before, each paper once."""
     chosen: dict[str, str] = {}
-    for paper_ids, reason, limit in sources:
+    for paper_ids, reason, limit in offers:
         for paper_id in paper_ids:
             if limit <= 0:
                 break
             if paper_id not in sent and paper_id not in chosen:
                 chosen[paper_id] = reason
                 limit -= 1
-    cards = pool.cards(list(chosen))
-    picks = [Pick(cards[i], reason) for i, reason in chosen.items() if i in cards]
-    return Digest(sub.id, sub.email, sub.cadence, period_key(sub.cadence, today), picks)
+    return chosen
 
 
-def _already_sent(conn: Connection, subscription_id: int, paper_ids: list[str]) -> set[str]:
-    """Which of ``paper_ids`` the ledger says this subscription was sent before."""
-    sent: set[str] = set()
-    for start in range(0, len(paper_ids), 500):
-        sent.update(
-            conn.scalars(
-                select(DigestItem.paper_id).where(
-                    DigestItem.subscription_id == subscription_id,
-                    DigestItem.paper_id.in_(paper_ids[start : start + 500]),
-                )
+def _already_sent(
+    conn: Connection, subscription_ids: list[int], paper_ids: list[str]
+) -> dict[int, set[str]]:
+    """Which of ``paper_ids`` the ledger says each subscription was sent before."""
+    sent: dict[int, set[str]] = {}
+    for start in range(0, len(paper_ids), 1000):
+        rows = conn.execute(
+            select(DigestItem.subscription_id, DigestItem.paper_id).where(
+                DigestItem.subscription_id.in_(subscription_ids),
+                DigestItem.paper_id.in_(paper_ids[start : start + 1000]),
             )
         )
+        for subscription_id, paper_id in rows:
+            sent.setdefault(subscription_id, set()).add(paper_id)
     return sent
 
 
+def subject_of(digest: Digest, site_name: str) -> str:
+    count = len(digest.picks)
+    what = f"{count} paper{'' if count == 1 else 's'}" if count else "nothing new"
+    return f"{site_name}: {what} for {digest.period}"
+
+
+def render_text(digest: Digest, *, site_name: str, base_url: str, unsubscribe_url: str) -> str:
+    """The plain-text part (also what ``--dry-run`` prints)."""
+    return _env.get_template("digest.txt").render(
+        digest=digest, site_name=site_name, base_url=base_url, unsubscribe_url=unsubscribe_url
+    )
+
+
 def render_mail(digest: Digest, *, site_name: str, base_url: str, sender: str, unsubscribe_url: str,
-                message_id: str, now: dt.datetime) -> EmailMessage:  # fmt: skip
+                message_id: str, now: dt.datetime) -> Message:  # fmt: skip
     """A multipart/alternative mail (plain text and HTML with inlined CSS), with a Message-ID,
-    a Date, and RFC 8058 one-click unsubscribe headers."""
+    a Date, and RFC 8058 one-click unsubscribe headers.
+
+    Built with the ``email.mime`` classes rather than ``EmailMessage``: the modern API parses
+    every header it is given back into objects, which made building the mail cost more than
+    composing the digest; these write UTF-8 parts in base64 and encode headers only when needed.
+    """
     context = {
         "digest": digest,
         "site_name": site_name,
@@ -183,18 +227,18 @@ def render_mail(digest: Digest, *, site_name: str, base_url: str, sender: str, u
     }
     text = _env.get_template("digest.txt").render(**context)
     html = css_inline.inline(_env.get_template("digest.html").render(**context))
-    mail = EmailMessage()
-    mail["From"] = sender
+    mail = MIMEMultipart("alternative")
+    name, address = parseaddr(sender)
+    mail["From"] = formataddr((name, address), charset="utf-8")
     mail["To"] = digest.email
-    count = len(digest.picks)
-    what = f"{count} paper{'' if count == 1 else 's'}" if count else "nothing new"
-    mail["Subject"] = f"{site_name}: {what} for {digest.period}"
+    subject = subject_of(digest, site_name)
+    mail["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
     mail["Date"] = format_datetime(now)
     mail["Message-ID"] = message_id
     mail["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    mail.set_content(text)
-    mail.add_alternative(html, subtype="html")
+    mail.attach(MIMEText(text, "plain", "utf-8"))
+    mail.attach(MIMEText(html, "html", "utf-8"))
     return mail
 
 

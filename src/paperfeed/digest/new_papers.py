@@ -2,10 +2,11 @@
 
 Why not search the whole store and keep the new hits: a digest wants what is new *and*
 matches, and in a store of a million papers the top hits of a saved search are almost never
-from yesterday. Searching the day's few thousand papers finds every new match, and costs a
-fraction of a millisecond per saved search: BM25 runs in the main index restricted to the new
-papers' keys (so scores and filters are the site's own), and meaning is one matrix product with
-the new papers' vectors, the queries embedded in batches.
+from yesterday. Searching the day's few thousand papers finds every new match, and costs well
+under a millisecond per saved search: they get a tantivy index of their own, in memory, with
+the site's schema and query language (so filters work as on the site), and meaning is one
+matrix product with their vectors from the site's vector index, the queries embedded in
+batches.
 
 Everything a run needs from the new papers is read once: when each came in, their authors,
 organizations and categories (for follows) and their vectors (for saved searches and "papers
@@ -17,28 +18,33 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, select
 
-from paperfeed.models import Author, Organization, Paper, PaperAuthor, PaperCategory
+from paperfeed.models import Organization, Paper
 from paperfeed.search.documents import paper_key
 from paperfeed.search.hybrid import CANDIDATES, PaperSearch, fuse
+from paperfeed.search.indexer import load_papers
+from paperfeed.search.lexical import KeywordIndex
 from paperfeed.search.query import Filters, parse_query
 
 #: A new paper matches a saved search when it has every word of it, or when the cosine of the
-#: query and the paper is at least this (all-MiniLM-L6-v2; see the README's digest section
-#: for how it was chosen).
-MATCH_FLOOR = 0.45
+#: query and the paper is at least this (all-MiniLM-L6-v2; ``bench/match_floor.py`` measured
+#: it on SciFact: 69% of relevant pairs pass, 0.15% of other pairs).
+MATCH_FLOOR = 0.5
 #: "Papers like the ones you upvoted": the cosine of the member's profile and a paper.
 LIKE_FLOOR = 0.5
+#: At most this many new papers are looked at (the newest): a bulk import makes a whole store
+#: "new", and a digest is about the latest papers anyway.
+MAX_NEW = 50_000
 QUERY_BATCH = 256
+LOAD_CHUNK = 2_000
 
 
 class NewPapers:
-    """Papers added to the store at or after ``since``, newest first."""
+    """Papers added to the store at or after ``since`` (at most :data:`MAX_NEW`, the newest)."""
 
     def __init__(self, conn: Connection, search: PaperSearch | None, since: dt.datetime) -> None:
         self.search = search
@@ -47,29 +53,29 @@ class NewPapers:
             .outerjoin(Organization, Organization.id == Paper.organization_id)
             .where(Paper.created_at >= since)
             .order_by(Paper.created_at.desc(), Paper.id.desc())
+            .limit(MAX_NEW)
         ).all()
         self.added: dict[str, dt.datetime] = {row[0]: _aware(row[1]) for row in rows}
         self.by_organization: dict[str, list[str]] = defaultdict(list)
+        self.by_author: dict[str, list[str]] = defaultdict(list)
+        self.by_category: dict[str, list[str]] = defaultdict(list)
         for paper_id, _, slug in rows:
             if slug:
                 self.by_organization[slug].append(paper_id)
-        order = {paper_id: n for n, paper_id in enumerate(self.added)}
-        self.by_author = _grouped(
-            conn,
-            select(PaperAuthor.paper_id, Author.name)
-            .join(Author, Author.id == PaperAuthor.author_id)
-            .where(PaperAuthor.paper_id.in_(select(Paper.id).where(Paper.created_at >= since))),
-            order,
-        )
-        self.by_category = _grouped(
-            conn,
-            select(PaperCategory.paper_id, PaperCategory.category).where(
-                PaperCategory.paper_id.in_(select(Paper.id).where(Paper.created_at >= since))
-            ),
-            order,
-        )
+        ids = list(self.added)
+        papers = [
+            paper
+            for start in range(0, len(ids), LOAD_CHUNK)
+            for paper in load_papers(conn, ids[start : start + LOAD_CHUNK])
+        ]
+        for paper in papers:  # newest first, as ``ids``
+            for name in paper.authors:
+                self.by_author[name].append(paper.id)
+            for category in paper.categories:
+                self.by_category[category].append(paper.id)
+        self.keyword = KeywordIndex(None)
+        self.keyword.add(papers)
         self._by_key = {paper_key(paper_id): paper_id for paper_id in self.added}
-        self._within = search.keyword.key_set(list(self._by_key)) if search else None
         self._allowed: dict[Filters, NDArray[np.bool_]] = {}
         self._queries: dict[str, NDArray[np.float32]] = {}
         self._keys: list[int] = []
@@ -103,20 +109,11 @@ class NewPapers:
     def matches(self, text: str, limit: int) -> list[str]:
         """New papers that match a saved search, best first: every word of it, or close in
         meaning; ranked by the site's hybrid fusion."""
-        if self.search is None or not self.added:
+        if not self.added:
             return []
         query = parse_query(text)
-        assert self._within is not None
-        keyword = [
-            (hit.key, hit.score)
-            for hit in self.search.keyword.search(query, CANDIDATES, within=self._within)
-        ]
-        strict = {
-            hit.key
-            for hit in self.search.keyword.search(
-                query, CANDIDATES, within=self._within, every_word=True
-            )
-        }
+        keyword = [(hit.key, hit.score) for hit in self.keyword.search(query, CANDIDATES)]
+        strict = {hit.key for hit in self.keyword.search(query, CANDIDATES, every_word=True)}
         semantic: list[tuple[int, float]] = []
         if query.text and self._keys:
             self.prepare([text])
@@ -153,20 +150,9 @@ class NewPapers:
 
     def _passing(self, filters: Filters) -> NDArray[np.bool_]:
         if filters not in self._allowed:
-            assert self.search is not None
-            allowed = self.search.keyword.allowed_keys(filters, self._keys)
+            allowed = self.keyword.allowed_keys(filters, self._keys)
             self._allowed[filters] = np.array([key in allowed for key in self._keys], dtype=bool)
         return self._allowed[filters]
-
-
-def _grouped(conn: Connection, query: Any, order: dict[str, int]) -> dict[str, list[str]]:
-    """``(paper id, name)`` rows as name → paper ids, newest paper first."""
-    grouped: dict[str, list[str]] = defaultdict(list)
-    for paper_id, name in conn.execute(query):
-        grouped[name].append(paper_id)
-    for paper_ids in grouped.values():
-        paper_ids.sort(key=lambda paper_id: order.get(paper_id, len(order)))
-    return grouped
 
 
 def _normalised(vectors: NDArray[np.float32]) -> NDArray[np.float32]:

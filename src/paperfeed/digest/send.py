@@ -1,8 +1,8 @@
 """Sending digests: each address gets each period's digest exactly once.
 
 For every active subscription of the cadence, a ``deliveries`` row (address, cadence, period)
-and the ledger of its papers are committed *before* the mail goes out, and the row is marked
-sent right after the SMTP server accepts it. A run killed at any point, or an SMTP connection
+and the ledger of its papers are committed *before* the mail goes out (for a batch of
+addresses at a time), and each row is marked sent right after the SMTP server accepts its mail. A run killed at any point, or an SMTP connection
 dropped mid-batch, is repaired by the next run: rows marked sent are skipped, pending ones are
 sent again with the same papers and Message-ID.
 
@@ -36,6 +36,8 @@ from paperfeed.digest.compose import (
     choose,
     period_key,
     render_mail,
+    render_text,
+    subject_of,
 )
 from paperfeed.models import Delivery, DigestItem, table_of
 from paperfeed.search.hybrid import PaperSearch
@@ -49,6 +51,7 @@ deliveries = table_of(Delivery)
 ledger = table_of(DigestItem)
 RETRIES = 3
 BACKOFF = 2.0
+BATCH = 200  # addresses composed and recorded together
 FIRST_LOOKBACK = {"daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
 
 
@@ -130,8 +133,11 @@ def send_digests(
             earliest = min((since(sub.id) for sub in subs), default=now)
             pool = Candidates(shared, search, earliest, subs)
             run = _Run(engine, settings, pool, cadence, period, today, dry_run, outbox, report)
-            for sub in subs:
-                _one(run, sub, existing.get(sub.id), since(sub.id))
+            for start in range(0, len(subs), BATCH):
+                batch = subs[start : start + BATCH]
+                _send_batch(
+                    run, shared, [(sub, existing.get(sub.id), since(sub.id)) for sub in batch]
+                )
     finally:
         outbox.close()
     return report
@@ -150,38 +156,53 @@ class _Run:
     report: SendReport
 
 
-def _one(run: _Run, sub: Any, existing: Any, since: dt.datetime) -> None:
-    """One address's digest for the period: skipped if done, resumed if a run died before
-    marking it, composed, recorded and sent otherwise."""
+def _send_batch(run: _Run, conn: Connection, batch: list[tuple[Any, Any, dt.datetime]]) -> None:
+    """A batch of addresses: those done this period are skipped, those a dead run left pending
+    are resumed with the same papers, the others composed together and recorded in one
+    transaction; then each is sent and marked on its own."""
     report, now = run.report, dt.datetime.now(dt.UTC)
-    if existing is not None and existing.status in ("sent", "failed"):
-        report.already += 1
-        return
-    with run.engine.connect() as conn:
-        if existing is not None:  # pending: a run died before marking it; same papers again
-            ids = list(
-                conn.scalars(select(ledger.c.paper_id).where(ledger.c.delivery_id == existing.id))
-            )
-            picks = [Pick(card, "in your digest") for card in load_cards(conn, ids)]
-            digest = Digest(sub.id, sub.email, run.cadence, run.period, picks)
+    resumed = [
+        (sub, found) for sub, found, _ in batch if found is not None and found.status == "pending"
+    ]
+    report.already += sum(
+        1 for _, found, _ in batch if found is not None and found.status != "pending"
+    )
+    fresh = [(sub, since) for sub, found, since in batch if found is None]
+    composed = []
+    for sub, digest in zip(
+        [sub for sub, _ in fresh], choose(conn, fresh, run.today, run.pool), strict=True
+    ):
+        if not digest.picks and not sub.send_empty:
+            report.empty += 1
+        elif run.dry_run:
+            report.previews.append(_preview(digest, run.settings))
+        elif (problem := _bad_address(sub.email)) is not None:
+            report.failed.append((sub.email, problem))
         else:
-            digest = choose(conn, sub, run.today, since, run.pool)
-    if existing is None and not digest.picks and not sub.send_empty:
-        report.empty += 1
-        return
+            composed.append(digest)
     if run.dry_run:
-        report.previews.append(_preview(digest, run.settings))
         return
-    if existing is not None:
-        delivery_id, message_id = existing.id, existing.message_id
-    else:
-        try:
-            normal_email(sub.email)
-        except AccountError as error:
-            report.failed.append((sub.email, str(error)))
-            return
-        delivery_id, message_id = _record(run.engine, run.settings, digest, now)
-    _deliver(run.engine, run.settings, run.outbox, digest, delivery_id, message_id, now, report)
+    outgoing = [
+        (_resumed(conn, sub, found, run), found.id, found.message_id) for sub, found in resumed
+    ]
+    outgoing += _record(run.engine, run.settings, composed, now)
+    for digest, delivery_id, message_id in outgoing:
+        _deliver(run.engine, run.settings, run.outbox, digest, delivery_id, message_id, now, report)
+
+
+def _resumed(conn: Connection, sub: Any, pending: Any, run: _Run) -> Digest:
+    """A digest a dead run recorded but did not send: the same papers (from the ledger)."""
+    ids = list(conn.scalars(select(ledger.c.paper_id).where(ledger.c.delivery_id == pending.id)))
+    picks = [Pick(card, "in your digest") for card in load_cards(conn, ids)]
+    return Digest(sub.id, sub.email, run.cadence, run.period, picks)
+
+
+def _bad_address(email: str) -> str | None:
+    try:
+        normal_email(email)
+    except AccountError as error:
+        return str(error)
+    return None
 
 
 def _deliveries(conn: Connection, cadence: str, period: str) -> dict[int, Any]:
@@ -213,31 +234,38 @@ def _since(conn: Connection, cadence: str, now: dt.datetime) -> Callable[[int], 
 
 
 def _record(
-    engine: Engine, settings: Settings, digest: Digest, now: dt.datetime
-) -> tuple[int, str]:
-    """The pending delivery and its papers in the ledger, committed before anything is sent."""
+    engine: Engine, settings: Settings, digests: list[Digest], now: dt.datetime
+) -> list[tuple[Digest, int, str]]:
+    """The pending deliveries and their papers in the ledger, committed (in one transaction)
+    before anything is sent."""
     domain = urlsplit(settings.base_url).hostname or "localhost"
+    recorded = []
     with write_transaction(engine) as conn:
-        delivery_id = int(
+        for digest in digests:
+            delivery_id = int(
+                conn.execute(
+                    insert(deliveries).values(
+                        subscription_id=digest.subscription_id, cadence=digest.cadence,
+                        period=digest.period, status="pending", attempts=0, message_id="",
+                        created_at=now,
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+            )  # fmt: skip
+            message_id = f"<digest-{delivery_id}.{digest.period}@{domain}>"
             conn.execute(
-                insert(deliveries).values(
-                    subscription_id=digest.subscription_id, cadence=digest.cadence,
-                    period=digest.period, status="pending", attempts=0, message_id="",
-                    created_at=now,
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-        )  # fmt: skip
-        message_id = f"<digest-{delivery_id}.{digest.period}@{domain}>"
-        conn.execute(
-            update(deliveries).where(deliveries.c.id == delivery_id).values(message_id=message_id)
-        )
-        if not digest.picks:  # a "nothing new" mail has no papers to record
-            return delivery_id, message_id
-        conn.execute(insert(ledger), [
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id)
+                .values(message_id=message_id)
+            )
+            recorded.append((digest, delivery_id, message_id))
+        items = [
             {"subscription_id": digest.subscription_id, "paper_id": pick.card.id, "delivery_id": delivery_id}
+            for digest, delivery_id, _ in recorded
             for pick in digest.picks
-        ])  # fmt: skip
-    return delivery_id, message_id
+        ]  # fmt: skip
+        if items:  # (a "nothing new" mail has no papers to record)
+            conn.execute(insert(ledger), items)
+    return recorded
 
 
 def _deliver(
@@ -272,14 +300,11 @@ def _deliver(
 
 
 def _preview(digest: Digest, settings: Settings) -> str:
-    mail = render_mail(
-        digest, site_name=settings.site_name, base_url=settings.base_url, sender=settings.mail_from,
-        unsubscribe_url=f"{settings.base_url}/unsubscribe/…", message_id="<dry-run@localhost>",
-        now=dt.datetime.now(dt.UTC),
+    body = render_text(
+        digest, site_name=settings.site_name, base_url=settings.base_url,
+        unsubscribe_url=f"{settings.base_url}/unsubscribe/…",
     )  # fmt: skip
-    text = mail.get_body(preferencelist=("plain",))
-    body = text.get_content() if text is not None else ""
-    return f"To: {mail['To']}\nSubject: {mail['Subject']}\n\n{body}"
+    return f"To: {digest.email}\nSubject: {subject_of(digest, settings.site_name)}\n\n{body}"
 
 
 def _aware(stamp: dt.datetime) -> dt.datetime:

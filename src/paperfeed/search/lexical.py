@@ -91,11 +91,15 @@ def build_schema() -> tantivy.Schema:
 class KeywordIndex:
     """A tantivy index in ``path``; opened read-only unless :meth:`writer` is asked for."""
 
-    def __init__(self, path: Path) -> None:
-        path.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path | None) -> None:
+        """``path=None``: an index in memory (a digest run's few thousand new papers)."""
         self.path = path
         self.schema = build_schema()
-        self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        if path is None:
+            self.index = tantivy.Index(self.schema)
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
 
     def add(self, papers: Iterable[IndexedPaper]) -> int:
         """Add or replace ``papers``; returns how many. One commit for the whole lot."""
@@ -123,31 +127,16 @@ class KeywordIndex:
         return int(self.index.searcher().num_docs)
 
     def search(
-        self,
-        query: SearchQuery,
-        limit: int,
-        *,
-        within: tantivy.Query | None = None,
-        every_word: bool = False,
+        self, query: SearchQuery, limit: int, *, every_word: bool = False
     ) -> list[KeywordHit]:
-        """BM25 top ``limit`` for the query's text, restricted by its filters (and to the
-        papers of ``within``, a :meth:`key_set`). ``every_word``: only papers with all the
-        query's words, rather than any."""
+        """BM25 top ``limit`` for the query's text, restricted by its filters. ``every_word``:
+        only papers with all the query's words, rather than any."""
         searcher = self.index.searcher()
         text_query = self._text_query(query.text, every_word)
         if text_query is None:
             return []
-        restricted = self._restricted(text_query, query.filters)
-        if within is not None:
-            must = tantivy.Occur.Must
-            restricted = tantivy.Query.boolean_query([(must, restricted), (must, within)])
-        result = searcher.search(restricted, limit, count=False)
+        result = searcher.search(self._restricted(text_query, query.filters), limit, count=False)
         return [_hit(searcher.doc(address), score) for score, address in result.hits]
-
-    def key_set(self, keys: Sequence[int]) -> tantivy.Query:
-        """A query for the papers with ``keys``, to search among them only (built once,
-        used for many searches)."""
-        return tantivy.Query.term_set_query(self.schema, "key", list(keys))
 
     def allowed_keys(self, filters: Filters, keys: Sequence[int]) -> set[int]:
         """Which of ``keys`` belong to papers that pass ``filters``."""
