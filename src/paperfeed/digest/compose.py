@@ -10,13 +10,14 @@ paper. Each paper says why it is there.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any
@@ -237,9 +238,18 @@ def render_mail(digest: Digest, *, site_name: str, base_url: str, sender: str, u
     mail["Message-ID"] = message_id
     mail["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    mail.attach(MIMEText(text, "plain", "utf-8"))
-    mail.attach(MIMEText(html, "html", "utf-8"))
+    mail.attach(_utf8_part(text, "plain"))
+    mail.attach(_utf8_part(html, "html"))
     return mail
+
+
+def _utf8_part(body: str, subtype: str) -> MIMENonMultipart:
+    """A UTF-8 text part in base64, encoded by ``binascii`` (``MIMEText`` splits the lines in
+    Python, which was a third of the cost of a mail)."""
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    part["Content-Transfer-Encoding"] = "base64"
+    part.set_payload(base64.encodebytes(body.encode()).decode("ascii"))
+    return part
 
 
 def active_subscriptions(conn: Connection, cadence: str, only: str | None = None) -> list[Any]:

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, select
 
 from paperfeed.models import Organization, Paper
 from paperfeed.search.documents import paper_key
-from paperfeed.search.hybrid import CANDIDATES, PaperSearch, fuse
+from paperfeed.search.hybrid import PaperSearch, fuse
 from paperfeed.search.indexer import load_papers
 from paperfeed.search.lexical import KeywordIndex
 from paperfeed.search.query import Filters, parse_query
@@ -112,12 +112,13 @@ class NewPapers:
         if not self.added:
             return []
         query = parse_query(text)
-        keyword = [(hit.key, hit.score) for hit in self.keyword.search(query, CANDIDATES)]
-        strict = {hit.key for hit in self.keyword.search(query, CANDIDATES, every_word=True)}
+        depth = max(limit, 10)  # a digest takes a few; the day's papers are few
+        keyword = [(hit.key, hit.score) for hit in self.keyword.search(query, depth)]
+        strict = {hit.key for hit in self.keyword.search(query, depth, every_word=True)}
         semantic: list[tuple[int, float]] = []
         if query.text and self._keys:
             self.prepare([text])
-            semantic = self._nearest(self._queries[query.text], query.filters, CANDIDATES)
+            semantic = self._nearest(self._queries[query.text], query.filters, depth)
         close = {key for key, score in semantic if score >= MATCH_FLOOR}
         ranked = fuse("hybrid" if semantic else "keyword", keyword, semantic)
         wanted = strict | close
