@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import queue
 import smtplib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -127,20 +129,56 @@ def send_digests(
         existing = _deliveries(conn, cadence, period)
         since = _since(conn, cadence, now)
     outbox = sender or Sender(settings)
+    courier = _Courier(engine, settings, outbox, report)
     try:
         with engine.connect() as shared:
             # What the run's digests have in common, once: from the earliest "since" on.
             earliest = min((since(sub.id) for sub in subs), default=now)
             pool = Candidates(shared, search, earliest, subs)
-            run = _Run(engine, settings, pool, cadence, period, today, dry_run, outbox, report)
+            run = _Run(engine, settings, pool, cadence, period, today, dry_run, courier, report)
             for start in range(0, len(subs), BATCH):
                 batch = subs[start : start + BATCH]
                 _send_batch(
                     run, shared, [(sub, existing.get(sub.id), since(sub.id)) for sub in batch]
                 )
     finally:
+        courier.close()
         outbox.close()
     return report
+
+
+class _Courier:
+    """Sends recorded digests, and marks them, from a thread of its own: composing the next
+    batch overlaps the SMTP round trips (the mails go out in the order they were recorded)."""
+
+    def __init__(
+        self, engine: Engine, settings: Settings, outbox: Sender, report: SendReport
+    ) -> None:
+        self.engine, self.settings, self.outbox, self.report = engine, settings, outbox, report
+        self.queue: queue.Queue[tuple[Digest, int, str] | None] = queue.Queue(maxsize=2 * BATCH)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._work, name="digest-courier", daemon=True)
+        self.thread.start()
+
+    def put(self, digest: Digest, delivery_id: int, message_id: str) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((digest, delivery_id, message_id))
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _work(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # (drain, so the composer never blocks on a full queue)
+            try:
+                _deliver(self.engine, self.settings, self.outbox, *item, self.report)
+            except BaseException as error:  # handed to the composing thread
+                self.error = error
 
 
 @dataclass(slots=True)
@@ -152,7 +190,7 @@ class _Run:
     period: str
     today: dt.date
     dry_run: bool
-    outbox: Sender
+    courier: _Courier
     report: SendReport
 
 
@@ -187,7 +225,7 @@ def _send_batch(run: _Run, conn: Connection, batch: list[tuple[Any, Any, dt.date
     ]
     outgoing += _record(run.engine, run.settings, composed, now)
     for digest, delivery_id, message_id in outgoing:
-        _deliver(run.engine, run.settings, run.outbox, digest, delivery_id, message_id, now, report)
+        run.courier.put(digest, delivery_id, message_id)
 
 
 def _resumed(conn: Connection, sub: Any, pending: Any, run: _Run) -> Digest:
@@ -270,13 +308,14 @@ def _record(
 
 def _deliver(
     engine: Engine, settings: Settings, outbox: Sender, digest: Digest, delivery_id: int,
-    message_id: str, now: dt.datetime, report: SendReport,
+    message_id: str, report: SendReport,
 ) -> None:  # fmt: skip
     """Send the mail, then mark the delivery sent (or failed, with the reason)."""
     token = unsubscribe_token(settings.signing_key(), digest.subscription_id, digest.email)
     mail = render_mail(
         digest, site_name=settings.site_name, base_url=settings.base_url, sender=settings.mail_from,
-        unsubscribe_url=f"{settings.base_url}/unsubscribe/{token}", message_id=message_id, now=now,
+        unsubscribe_url=f"{settings.base_url}/unsubscribe/{token}", message_id=message_id,
+        now=dt.datetime.now(dt.UTC),
     )  # fmt: skip
     try:
         outbox.send(mail)
