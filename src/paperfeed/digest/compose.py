@@ -10,20 +10,11 @@ paper. Each paper says why it is there.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.header import Header
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.nonmultipart import MIMENonMultipart
-from email.utils import format_datetime, formataddr, parseaddr
-from pathlib import Path
 from typing import Any
 
-import css_inline
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Connection, select
 
 from paperfeed.digest.new_papers import NewPapers
@@ -81,14 +72,6 @@ class Candidates:
         missing = [paper_id for paper_id in paper_ids if paper_id not in self._cards]
         self._cards.update((card.id, card) for card in load_cards(self.conn, missing))
         return {i: self._cards[i] for i in paper_ids if i in self._cards}
-
-
-_env = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 @dataclass(slots=True)
@@ -196,60 +179,6 @@ def _already_sent(
         for subscription_id, paper_id in rows:
             sent.setdefault(subscription_id, set()).add(paper_id)
     return sent
-
-
-def subject_of(digest: Digest, site_name: str) -> str:
-    count = len(digest.picks)
-    what = f"{count} paper{'' if count == 1 else 's'}" if count else "nothing new"
-    return f"{site_name}: {what} for {digest.period}"
-
-
-def render_text(digest: Digest, *, site_name: str, base_url: str, unsubscribe_url: str) -> str:
-    """The plain-text part (also what ``--dry-run`` prints)."""
-    return _env.get_template("digest.txt").render(
-        digest=digest, site_name=site_name, base_url=base_url, unsubscribe_url=unsubscribe_url
-    )
-
-
-def render_mail(digest: Digest, *, site_name: str, base_url: str, sender: str, unsubscribe_url: str,
-                message_id: str, now: dt.datetime) -> Message:  # fmt: skip
-    """A multipart/alternative mail (plain text and HTML with inlined CSS), with a Message-ID,
-    a Date, and RFC 8058 one-click unsubscribe headers.
-
-    Built with the ``email.mime`` classes rather than ``EmailMessage``: the modern API parses
-    every header it is given back into objects, which made building the mail cost more than
-    composing the digest; these write UTF-8 parts in base64 and encode headers only when needed.
-    """
-    context = {
-        "digest": digest,
-        "site_name": site_name,
-        "base_url": base_url,
-        "unsubscribe_url": unsubscribe_url,
-    }
-    text = _env.get_template("digest.txt").render(**context)
-    html = css_inline.inline(_env.get_template("digest.html").render(**context))
-    mail = MIMEMultipart("alternative")
-    name, address = parseaddr(sender)
-    mail["From"] = formataddr((name, address), charset="utf-8")
-    mail["To"] = digest.email
-    subject = subject_of(digest, site_name)
-    mail["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
-    mail["Date"] = format_datetime(now)
-    mail["Message-ID"] = message_id
-    mail["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-    mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    mail.attach(_utf8_part(text, "plain"))
-    mail.attach(_utf8_part(html, "html"))
-    return mail
-
-
-def _utf8_part(body: str, subtype: str) -> MIMENonMultipart:
-    """A UTF-8 text part in base64, encoded by ``binascii`` (``MIMEText`` splits the lines in
-    Python, which was a third of the cost of a mail)."""
-    part = MIMENonMultipart("text", subtype, charset="utf-8")
-    part["Content-Transfer-Encoding"] = "base64"
-    part.set_payload(base64.encodebytes(body.encode()).decode("ascii"))
-    return part
 
 
 def active_subscriptions(conn: Connection, cadence: str, only: str | None = None) -> list[Any]:

@@ -108,13 +108,18 @@ class NewPapers:
 
     def matches(self, text: str, limit: int) -> list[str]:
         """New papers that match a saved search, best first: every word of it, or close in
-        meaning; ranked by the site's hybrid fusion."""
+        meaning; ranked by the site's fusion of BM25 and cosine."""
         if not self.added:
             return []
         query = parse_query(text)
         depth = max(limit, 10)  # a digest takes a few; the day's papers are few
-        keyword = [(hit.key, hit.score) for hit in self.keyword.search(query, depth)]
-        strict = {hit.key for hit in self.keyword.search(query, depth, every_word=True)}
+        # BM25 of the papers with every word: they match whatever their meaning, and their
+        # scores rank them with the cosines (papers with some of the words only match by
+        # meaning, ranked by it).
+        keyword = [
+            (hit.key, hit.score) for hit in self.keyword.search(query, depth, every_word=True)
+        ]
+        strict = {key for key, _ in keyword}
         semantic: list[tuple[int, float]] = []
         if query.text and self._keys:
             self.prepare([text])

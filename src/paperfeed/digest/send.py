@@ -37,10 +37,8 @@ from paperfeed.digest.compose import (
     active_subscriptions,
     choose,
     period_key,
-    render_mail,
-    render_text,
-    subject_of,
 )
+from paperfeed.digest.render import MailRenderer
 from paperfeed.models import Delivery, DigestItem, table_of
 from paperfeed.search.hybrid import PaperSearch
 from paperfeed.services.accounts import AccountError, normal_email
@@ -129,7 +127,8 @@ def send_digests(
         existing = _deliveries(conn, cadence, period)
         since = _since(conn, cadence, now)
     outbox = sender or Sender(settings)
-    courier = _Courier(engine, settings, outbox, report)
+    renderer = MailRenderer(settings.site_name, settings.base_url, settings.mail_from)
+    courier = _Courier(engine, settings, renderer, outbox, report)
     try:
         with engine.connect() as shared:
             # What the run's digests have in common, once: from the earliest "since" on.
@@ -152,9 +151,11 @@ class _Courier:
     batch overlaps the SMTP round trips (the mails go out in the order they were recorded)."""
 
     def __init__(
-        self, engine: Engine, settings: Settings, outbox: Sender, report: SendReport
-    ) -> None:
-        self.engine, self.settings, self.outbox, self.report = engine, settings, outbox, report
+        self, engine: Engine, settings: Settings, renderer: MailRenderer, outbox: Sender,
+        report: SendReport,
+    ) -> None:  # fmt: skip
+        self.engine, self.settings, self.renderer = engine, settings, renderer
+        self.outbox, self.report = outbox, report
         self.queue: queue.Queue[tuple[Digest, int, str] | None] = queue.Queue(maxsize=2 * BATCH)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._work, name="digest-courier", daemon=True)
@@ -176,7 +177,7 @@ class _Courier:
             if self.error is not None:
                 continue  # (drain, so the composer never blocks on a full queue)
             try:
-                _deliver(self.engine, self.settings, self.outbox, *item, self.report)
+                _deliver(self, *item)
             except BaseException as error:  # handed to the composing thread
                 self.error = error
 
@@ -213,7 +214,7 @@ def _send_batch(run: _Run, conn: Connection, batch: list[tuple[Any, Any, dt.date
         if not digest.picks and not sub.send_empty:
             report.empty += 1
         elif run.dry_run:
-            report.previews.append(_preview(digest, run.settings))
+            report.previews.append(_preview(digest, run.courier.renderer))
         elif (problem := _bad_address(sub.email)) is not None:
             report.failed.append((sub.email, problem))
         else:
@@ -306,19 +307,14 @@ def _record(
     return recorded
 
 
-def _deliver(
-    engine: Engine, settings: Settings, outbox: Sender, digest: Digest, delivery_id: int,
-    message_id: str, report: SendReport,
-) -> None:  # fmt: skip
+def _deliver(courier: _Courier, digest: Digest, delivery_id: int, message_id: str) -> None:
     """Send the mail, then mark the delivery sent (or failed, with the reason)."""
+    settings, engine, report = courier.settings, courier.engine, courier.report
     token = unsubscribe_token(settings.signing_key(), digest.subscription_id, digest.email)
-    mail = render_mail(
-        digest, site_name=settings.site_name, base_url=settings.base_url, sender=settings.mail_from,
-        unsubscribe_url=f"{settings.base_url}/unsubscribe/{token}", message_id=message_id,
-        now=dt.datetime.now(dt.UTC),
-    )  # fmt: skip
+    unsubscribe_url = f"{settings.base_url}/unsubscribe/{token}"
+    mail = courier.renderer.mail(digest, unsubscribe_url, message_id, dt.datetime.now(dt.UTC))
     try:
-        outbox.send(mail)
+        courier.outbox.send(mail)
     except (smtplib.SMTPException, OSError) as error:
         permanent = isinstance(error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
         with write_transaction(engine) as conn:
@@ -338,12 +334,9 @@ def _deliver(
     report.sent += 1
 
 
-def _preview(digest: Digest, settings: Settings) -> str:
-    body = render_text(
-        digest, site_name=settings.site_name, base_url=settings.base_url,
-        unsubscribe_url=f"{settings.base_url}/unsubscribe/…",
-    )  # fmt: skip
-    return f"To: {digest.email}\nSubject: {subject_of(digest, settings.site_name)}\n\n{body}"
+def _preview(digest: Digest, renderer: MailRenderer) -> str:
+    body = renderer.text(digest, f"{renderer.base_url}/unsubscribe/…")
+    return f"To: {digest.email}\nSubject: {renderer.subject(digest)}\n\n{body}"
 
 
 def _aware(stamp: dt.datetime) -> dt.datetime:
