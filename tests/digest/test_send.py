@@ -77,7 +77,7 @@ def test_double_opt_in_then_one_digest_a_period(
     [mail] = digests_to(inbox, "reader@lab.org")
     assert mail.get_content_type() == "multipart/alternative"
     assert [part.get_content_type() for part in mail.iter_parts()] == ["text/plain", "text/html"]
-    assert mail["Message-ID"].startswith("<digest-") and mail["Date"]
+    assert mail["Message-ID"].startswith("<digest.2026-06-12.") and mail["Date"]
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     html = mail.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
     assert 'style="' in html and "<style" not in html  # CSS inlined for mail clients

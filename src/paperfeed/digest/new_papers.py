@@ -40,6 +40,7 @@ LIKE_FLOOR = 0.5
 #: "new", and a digest is about the latest papers anyway.
 MAX_NEW = 50_000
 QUERY_BATCH = 256
+TOP = 30  # closest new papers kept per saved search (a digest takes at most 10 a search)
 LOAD_CHUNK = 2_000
 
 
@@ -77,7 +78,8 @@ class NewPapers:
         self.keyword.add(papers)
         self._by_key = {paper_key(paper_id): paper_id for paper_id in self.added}
         self._allowed: dict[Filters, NDArray[np.bool_]] = {}
-        self._queries: dict[str, NDArray[np.float32]] = {}
+        self._vectors: dict[str, NDArray[np.float32]] = {}  # saved search text → its vector
+        self._top: dict[str, list[tuple[int, float]]] = {}  # → the closest new papers
         self._keys: list[int] = []
         self._matrix: NDArray[np.float32] = np.zeros((0, 0), dtype=np.float32)
         if search is not None and search.vectors is not None and self._by_key:
@@ -97,14 +99,21 @@ class NewPapers:
         return [i for i in paper_ids if i in self.added and self.added[i] >= when]
 
     def prepare(self, queries: Iterable[str]) -> None:
-        """Embed the texts of many saved searches in batches (far cheaper than one by one)."""
+        """Embed the texts of many saved searches in batches, and rank the new papers for a
+        batch of them with one matrix product (far cheaper than one by one)."""
         if self.search is None or self.search.embedder is None or not self._keys:
             return
-        texts = sorted({parse_query(q).text for q in queries} - {""} - set(self._queries))
+        texts = sorted({parse_query(q).text for q in queries} - {""} - set(self._vectors))
         for start in range(0, len(texts), QUERY_BATCH):
             chunk = texts[start : start + QUERY_BATCH]
-            vectors = self.search.embedder.embed_documents(chunk)
-            self._queries.update(zip(chunk, _normalised(vectors), strict=True))
+            vectors = _normalised(self.search.embedder.embed_documents(chunk))
+            scores = vectors @ self._matrix.T
+            depth = min(TOP, scores.shape[1])
+            tops = np.argpartition(-scores, depth - 1, axis=1)[:, :depth]
+            for row, text in enumerate(chunk):
+                self._vectors[text] = vectors[row]
+                best = tops[row][np.argsort(-scores[row, tops[row]])]
+                self._top[text] = [(self._keys[i], float(scores[row, i])) for i in best]
 
     def matches(self, text: str, limit: int) -> list[str]:
         """New papers that match a saved search, best first: every word of it, or close in
@@ -123,7 +132,10 @@ class NewPapers:
         semantic: list[tuple[int, float]] = []
         if query.text and self._keys:
             self.prepare([text])
-            semantic = self._nearest(self._queries[query.text], query.filters, depth)
+            if query.filters or depth > TOP:
+                semantic = self._nearest(self._vectors[query.text], query.filters, depth)
+            else:
+                semantic = self._top[query.text][:depth]
         close = {key for key, score in semantic if score >= MATCH_FLOOR}
         ranked = fuse("hybrid" if semantic else "keyword", keyword, semantic)
         wanted = strict | close

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import queue
+import secrets
 import smtplib
 import threading
 import time
@@ -156,6 +157,7 @@ class _Courier:
     ) -> None:  # fmt: skip
         self.engine, self.settings, self.renderer = engine, settings, renderer
         self.outbox, self.report = outbox, report
+        self.key = settings.signing_key()
         self.queue: queue.Queue[tuple[Digest, int, str] | None] = queue.Queue(maxsize=2 * BATCH)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._work, name="digest-courier", daemon=True)
@@ -276,27 +278,31 @@ def _record(
     engine: Engine, settings: Settings, digests: list[Digest], now: dt.datetime
 ) -> list[tuple[Digest, int, str]]:
     """The pending deliveries and their papers in the ledger, committed (in one transaction)
-    before anything is sent."""
+    before anything is sent. Message-IDs are random, so the rows go in with one statement."""
+    if not digests:
+        return []
     domain = urlsplit(settings.base_url).hostname or "localhost"
-    recorded = []
+    message_ids = [f"<digest.{d.period}.{secrets.token_hex(12)}@{domain}>" for d in digests]
     with write_transaction(engine) as conn:
-        for digest in digests:
-            delivery_id = int(
-                conn.execute(
-                    insert(deliveries).values(
-                        subscription_id=digest.subscription_id, cadence=digest.cadence,
-                        period=digest.period, status="pending", attempts=0, message_id="",
-                        created_at=now,
-                    )
-                ).inserted_primary_key[0]  # type: ignore[index]
-            )  # fmt: skip
-            message_id = f"<digest-{delivery_id}.{digest.period}@{domain}>"
+        conn.execute(insert(deliveries), [
+            {"subscription_id": digest.subscription_id, "cadence": digest.cadence,
+             "period": digest.period, "status": "pending", "attempts": 0, "message_id": message_id,
+             "created_at": now}
+            for digest, message_id in zip(digests, message_ids, strict=True)
+        ])  # fmt: skip
+        ids = dict(
             conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id)
-                .values(message_id=message_id)
-            )
-            recorded.append((digest, delivery_id, message_id))
+                select(deliveries.c.subscription_id, deliveries.c.id).where(
+                    deliveries.c.subscription_id.in_([d.subscription_id for d in digests]),
+                    deliveries.c.cadence == digests[0].cadence,
+                    deliveries.c.period == digests[0].period,
+                )
+            ).all()
+        )  # (one row per subscription and period: the unique key)
+        recorded = [
+            (digest, ids[digest.subscription_id], message_id)
+            for digest, message_id in zip(digests, message_ids, strict=True)
+        ]
         items = [
             {"subscription_id": digest.subscription_id, "paper_id": pick.card.id, "delivery_id": delivery_id}
             for digest, delivery_id, _ in recorded
@@ -310,7 +316,7 @@ def _record(
 def _deliver(courier: _Courier, digest: Digest, delivery_id: int, message_id: str) -> None:
     """Send the mail, then mark the delivery sent (or failed, with the reason)."""
     settings, engine, report = courier.settings, courier.engine, courier.report
-    token = unsubscribe_token(settings.signing_key(), digest.subscription_id, digest.email)
+    token = unsubscribe_token(courier.key, digest.subscription_id, digest.email)
     unsubscribe_url = f"{settings.base_url}/unsubscribe/{token}"
     mail = courier.renderer.mail(digest, unsubscribe_url, message_id, dt.datetime.now(dt.UTC))
     try:
