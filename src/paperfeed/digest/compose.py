@@ -39,7 +39,6 @@ class Candidates:
     ) -> None:  # fmt: skip
         self.conn, self.search = conn, search
         self.new = NewPapers(conn, search, since)
-        self.new.prepare(q for sub in subscriptions for q in saved_searches(sub))
         members = sorted({sub.user_id for sub in subscriptions if sub.user_id is not None})
         self.follows = following_many(conn, members)
         self._trending: list[str] | None = None
@@ -109,6 +108,8 @@ def choose(
     """The digests of many subscriptions for the period containing ``today``: for each
     ``(subscription, since)``, the papers new since then (and the period's trending ones) that
     the address has not been sent before. One ledger query and one card query for them all."""
+    # The batch's saved searches embedded together (while the courier sends the last batch).
+    pool.new.prepare(q for sub, _ in wanted for q in saved_searches(sub))
     offers = [(sub, _offers(sub, since, pool)) for sub, since in wanted]
     offered = {i for _, subs_offers in offers for ids, _, _ in subs_offers for i in ids}
     sent = _already_sent(conn, [sub.id for sub, _ in wanted], sorted(offered))
