@@ -176,7 +176,9 @@ def test_a_digest_renders_in_a_browser(site: TestClient, inbox: Inbox, engine: E
         page.set_content(html)
         assert page.locator("a.title").count() == 10
         assert "Helvetica" in page.evaluate("getComputedStyle(document.body).fontFamily")  # inlined
-        assert page.evaluate("getComputedStyle(document.querySelector('a.title')).fontWeight") == "700"
+        assert (
+            page.evaluate("getComputedStyle(document.querySelector('a.title')).fontWeight") == "700"
+        )
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "digest.png"), full_page=True)
         browser.close()
