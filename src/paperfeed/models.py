@@ -333,6 +333,8 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     suspended_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     public_votes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # "Reset my recommendations": signals older than this no longer shape "For you".
+    recommend_from: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
 class MemberSession(Base):
@@ -431,6 +433,73 @@ class Follow(Base):
     )  # author, organization, category
     target: Mapped[str] = mapped_column(String(500), primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
+
+
+class SavedPaper(Base):
+    """A paper a member saved for later (the "Saved" page; a positive for "For you")."""
+
+    __tablename__ = "saved_papers"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    paper_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
+
+
+class Dismissal(Base):
+    """ "Not interested": the paper leaves "For you" and pushes its like away."""
+
+    __tablename__ = "dismissals"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    paper_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
+
+
+class ReadingList(Base):
+    """A member's named list of papers. ``visibility``: private (the owner only), unlisted
+    (anyone with the link, which holds the unguessable ``token``) or public (also on the
+    owner's profile)."""
+
+    __tablename__ = "reading_lists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    visibility: Mapped[str] = mapped_column(String(10), default="private", server_default="private")
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class ListItem(Base):
+    """A paper in a reading list, at a position, with the owner's note."""
+
+    __tablename__ = "list_items"
+
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("reading_lists.id", ondelete="CASCADE"), primary_key=True
+    )
+    paper_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    added_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
 

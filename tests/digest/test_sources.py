@@ -12,11 +12,11 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 
-from paperfeed.digest.new_papers import NewPapers
 from paperfeed.digest.send import Sender, send_digests
 from paperfeed.models import Author, Organization, Paper, PaperAuthor, PaperCategory
 from paperfeed.search.embedder import HashingEmbedder
 from paperfeed.search.hybrid import PaperSearch
+from paperfeed.services.new_papers import NewPapers
 from tests.servers import Inbox
 from tests.web.helpers import join, token
 

@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from paperfeed.digest.new_papers import NewPapers
 from paperfeed.models import DigestItem, Subscription, Upvote
 from paperfeed.search.hybrid import PaperSearch
 from paperfeed.services.cards import Card, load_cards
 from paperfeed.services.feeds import trending_page
 from paperfeed.services.follows import KINDS, following_many
+from paperfeed.services.new_papers import NewPapers
 
 PER_SOURCE = 10
 MAX_SEARCHES = 10

@@ -34,6 +34,8 @@ from paperfeed.web import (
     contributions,
     feed_routes,
     follows,
+    foryou,
+    library,
     members,
     pages,
     profiles,
@@ -114,6 +116,8 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(profiles.router)
     app.include_router(follows.router)
+    app.include_router(library.router)
+    app.include_router(foryou.router)
     app.include_router(pages.router)
 
     _handle_errors(app)

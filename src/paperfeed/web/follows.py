@@ -15,7 +15,7 @@ from paperfeed.services import follows
 from paperfeed.services.accounts import AccountError, Member
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.forms import acting_member, problem
-from paperfeed.web.members import site_of
+from paperfeed.web.members import local_path, site_of
 
 router = APIRouter(include_in_schema=False)
 Field = Annotated[str, Form(max_length=500)]
@@ -27,7 +27,7 @@ def follow(
     request: Request, kind: Field, target: Field, back: Field = "/settings#follows",
     csrf_token: Token = "",
 ) -> Response:  # fmt: skip
-    back = _local(back)
+    back = local_path(back)
     member = acting_member(request, csrf_token, back)
     try:
         with write_transaction(site_of(request).engine) as conn:
@@ -42,7 +42,7 @@ def unfollow(
     request: Request, kind: Field, target: Field, back: Field = "/settings#follows",
     csrf_token: Token = "",
 ) -> Response:  # fmt: skip
-    back = _local(back)
+    back = local_path(back)
     member = acting_member(request, csrf_token, back, confirmed=False)
     with write_transaction(site_of(request).engine) as conn:
         follows.unfollow(conn, member, kind, target)
@@ -67,8 +67,3 @@ def followable(
     if not follows.known(conn, kind, target):
         return None
     return kind, target, follows.is_following(conn, member, kind, target)
-
-
-def _local(path: str) -> str:
-    """Only paths on this site (no ``//host`` or scheme): the form's return address."""
-    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from paperfeed.arxiv_ids import canonical_paper_id, is_arxiv_id
 from paperfeed.search.hybrid import MODES, SearchResults
 from paperfeed.search.query import Filters, parse_query
-from paperfeed.services import comments, subscriptions, votes
+from paperfeed.services import comments, library, subscriptions, votes
 from paperfeed.services import trending as trending_module
 from paperfeed.services.accounts import AccountError
 from paperfeed.services.cards import Card, load_cards
@@ -72,7 +72,7 @@ def feed(
             "subscribed": subscribed,
             "earlier": page.period.shifted(-1),
             "later": page.period.shifted(1),
-            "voted": voted_by_viewer(request, [c.id for c in page.cards]),
+            **viewer_marks(request, [c.id for c in page.cards]),
         },
     )
 
@@ -90,7 +90,7 @@ def trending(request: Request, p: Annotated[int, Query(ge=1, le=10_000)] = 1) ->
             "total": total,
             "page_number": p,
             "pages": max(1, -(-total // PAGE_SIZE)),
-            "voted": voted_by_viewer(request, [c.id for c in cards]),
+            **viewer_marks(request, [c.id for c in cards]),
         },
     )
 
@@ -118,7 +118,7 @@ def search(
         "q": q, "mode": chosen, "modes": MODES, "cat": cat.strip(),
         "year_from": filters.year_from or "", "year_to": filters.year_to or "",
         "has_code": filters.has_code, "page_number": p, "results": None, "cards": [],
-        "unavailable": None, "broader": None, "missing_id": None, "voted": set(),
+        "unavailable": None, "broader": None, "missing_id": None, "voted": set(), "saved": None,
         "followable": None,
     }  # fmt: skip
     if is_arxiv_id(q.strip()):  # an id pasted into the box: go to the paper, or say it is not here
@@ -146,7 +146,7 @@ def search(
             context["followable"] = followable(conn, current_member(request), q, filters)
         context["results"] = results
         context["cards"] = [(cards[h.id], h) for h in results.hits if h.id in cards]
-        context["voted"] = voted_by_viewer(request, list(cards))
+        context.update(viewer_marks(request, list(cards)))
         if not context["cards"]:
             context["broader"] = broader_query(q, filters)
     return render(request, "search.html", context)
@@ -183,14 +183,16 @@ def paper(
     member = current_member(request)
     with site.engine.connect() as conn:
         thread = comments.thread(conn, card.id, member, dt.datetime.now(dt.UTC))
+        my_lists = library.lists_of(conn, member.id) if member else []
     return render(
         request,
         "paper.html",
         {
             "card": card, "similar": similar, "similar_note": similar_note, "thread": thread,
+            "my_lists": my_lists,
             "submitted": submitted if submitted in ("featured", "already") else None,
             "claim": claim if claim in ("pending", "confirmed", "rejected") else None,
-            "voted": voted_by_viewer(request, [card.id, *(c.id for c in similar)]),
+            **viewer_marks(request, [card.id, *(c.id for c in similar)]),
         },
     )  # fmt: skip
 
@@ -271,13 +273,17 @@ def unsubscribe(request: Request, token: str) -> Response:
     return render(request, "unsubscribe.html", {"token": None, "done": address})
 
 
-def voted_by_viewer(request: Request, paper_ids: list[str]) -> set[str]:
-    """Which of these papers the logged-in member upvoted (nothing for visitors)."""
+def viewer_marks(request: Request, paper_ids: list[str]) -> dict[str, set[str] | None]:
+    """Which of these papers the logged-in member upvoted and saved (``saved`` is None for
+    visitors: the cards then show no save button)."""
     member = current_member(request)
     if member is None or not paper_ids:
-        return set()
+        return {"voted": set(), "saved": None if member is None else set()}
     with site_of(request).engine.connect() as conn:
-        return votes.voted_for(conn, member.id, paper_ids)
+        return {
+            "voted": votes.voted_for(conn, member.id, paper_ids),
+            "saved": library.saved_among(conn, member.id, paper_ids),
+        }
 
 
 def broader_query(q: str, filters: Filters) -> str | None:

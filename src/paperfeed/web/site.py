@@ -3,6 +3,7 @@ indexes, reopened when ``paperfeed index`` has moved them on."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -14,10 +15,12 @@ from paperfeed.config import Settings
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.hybrid import IndexMissing, PaperSearch
 from paperfeed.search.indexer import current_generation
+from paperfeed.services.new_papers import NewPapers
 from paperfeed.sources.record import PaperRecord
 from paperfeed.web.csrf import Csrf
 
 RECHECK_SECONDS = 2.0
+RECENT_SECONDS = 60.0  # "For you" sees papers at most a minute after they are indexed
 
 
 class SearchUnavailable(RuntimeError):
@@ -41,6 +44,7 @@ class Site:
         self._opened: tuple[Path, float] | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        self._recent: dict[int, tuple[float, NewPapers]] = {}
         #: How submissions fetch unknown papers (the arXiv API; tests point it elsewhere).
         self.fetch_paper: Callable[[str], PaperRecord | None] | None = None
 
@@ -81,3 +85,16 @@ class Site:
                     raise SearchUnavailable(str(error)) from None
                 self._opened = stamp
             return self._search
+
+    def recent(self, days: int) -> NewPapers:
+        """The papers of the last ``days`` days with their vectors, for "For you"; shared by
+        the node's requests and rebuilt at most every :data:`RECENT_SECONDS`."""
+        now = time.monotonic()
+        cached = self._recent.get(days)
+        if cached is not None and now - cached[0] < RECENT_SECONDS:
+            return cached[1]
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        with self.engine.connect() as conn:
+            papers = NewPapers(conn, self.search_or_none(), since)
+        self._recent[days] = (now, papers)
+        return papers

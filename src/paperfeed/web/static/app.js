@@ -1,5 +1,6 @@
 // paperfeed: keyboard shortcuts and nothing else a page needs to work.
-// "/" focuses the search box; "j"/"k" move between paper cards; Enter on a focused card opens it.
+// "/" focuses the search box; "j"/"k" move between paper cards; Enter on a focused card opens it;
+// "s" saves the focused card's paper (or the paper of a paper page).
 (function () {
   "use strict";
   function typing(target) {
@@ -10,6 +11,12 @@
     if (event.key === "/") {
       var box = document.getElementById("q") || document.getElementById("top-q");
       if (box) { event.preventDefault(); box.focus(); box.select(); }
+      return;
+    }
+    if (event.key === "s") {
+      var card = document.activeElement && document.activeElement.closest ? document.activeElement.closest(".card") : null;
+      var save = (card || document).querySelector("form[data-save]");
+      if (save) { event.preventDefault(); save.requestSubmit ? save.requestSubmit() : save.submit(); }
       return;
     }
     if (event.key !== "j" && event.key !== "k") return;
@@ -38,6 +45,25 @@
         form.querySelector(".count").textContent = data.upvotes;
         var unit = form.querySelector(".unit");
         if (unit) unit.textContent = data.upvotes === 1 ? "upvote" : "upvotes";
+      })
+      .catch(function () { form.submit(); });
+  });
+
+  // Save forms likewise: the button turns to "Saved" in place.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-save") || !window.fetch) return;
+    event.preventDefault();
+    fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.json().then(function (data) { return [response, data]; }); })
+      .then(function (pair) {
+        var response = pair[0], data = pair[1];
+        if (response.status === 401 && data.login) { window.location = data.login; return; }
+        if (!response.ok) { window.alert(data.detail || "That did not work"); return; }
+        var button = form.querySelector("button");
+        button.classList.toggle("on", data.saved);
+        button.setAttribute("aria-pressed", data.saved ? "true" : "false");
+        button.querySelector(".label").textContent = data.saved ? "Saved" : "Save";
       })
       .catch(function () { form.submit(); });
   });

@@ -1,4 +1,5 @@
-"""The papers that came into the store since the last digests, and searches among them only.
+"""The papers that came into the store lately, and searches among them only (digests, "For
+you").
 
 Why not search the whole store and keep the new hits: a digest wants what is new *and*
 matches, and in a store of a million papers the top hits of a saved search are almost never
@@ -74,8 +75,8 @@ class NewPapers:
                 self.by_author[name].append(paper.id)
             for category in paper.categories:
                 self.by_category[category].append(paper.id)
-        self.keyword = KeywordIndex(None)
-        self.keyword.add(papers)
+        self._papers = papers
+        self._keyword: KeywordIndex | None = None
         self._by_key = {paper_key(paper_id): paper_id for paper_id in self.added}
         self._allowed: dict[Filters, NDArray[np.bool_]] = {}
         self._vectors: dict[str, NDArray[np.float32]] = {}  # saved search text → its vector
@@ -90,6 +91,15 @@ class NewPapers:
                 key for key, row in zip(keys, vectors, strict=True) if not np.isnan(row).any()
             ]
             self._matrix = _normalised(vectors[stored])
+        self._row = {key: row for row, key in enumerate(self._keys)}
+
+    @property
+    def keyword(self) -> KeywordIndex:
+        """The new papers' own keyword index, built when a saved search first needs it."""
+        if self._keyword is None:
+            self._keyword = KeywordIndex(None)
+            self._keyword.add(self._papers)
+        return self._keyword
 
     def __len__(self) -> int:
         return len(self.added)
@@ -143,19 +153,48 @@ class NewPapers:
 
     def like(self, paper_ids: Sequence[str], limit: int) -> list[str]:
         """New papers close in meaning to ``paper_ids`` (a member's upvotes), best first."""
-        if self.search is None or self.search.vectors is None or not self._keys or not paper_ids:
+        return [paper_id for paper_id, _, _ in self.liked(paper_ids, (), limit)]
+
+    def liked(
+        self, positive_ids: Sequence[str], negative_ids: Sequence[str], limit: int
+    ) -> list[tuple[str, float, str]]:
+        """New papers like the positives and unlike the negatives, best first, as (paper id,
+        score, the positive it is closest to), never one of the positives or negatives.
+
+        The profile is the centroid of the positives minus half the centroid of the negatives
+        (as :meth:`PaperSearch.recommend`); a paper passes when its cosine with the profile is
+        at least :data:`LIKE_FLOOR`, and says which positive it is most like, so a page can
+        explain it ("like *X* you saved").
+        """
+        if self.search is None or self.search.vectors is None or not self._keys:
             return []
-        vectors = self.search.vectors.vectors([paper_key(i) for i in paper_ids])
-        vectors = vectors[~np.isnan(vectors).any(axis=1)]
-        if not len(vectors):
+        positives = self._stored([paper_key(i) for i in positive_ids])
+        if not len(positives[1]):
             return []
-        profile = _normalised(vectors.mean(axis=0, keepdims=True))[0]
-        mine = {paper_key(i) for i in paper_ids}
-        return [
-            self._by_key[key]
-            for key, score in self._nearest(profile, Filters(), limit + len(mine))
-            if score >= LIKE_FLOOR and key not in mine
-        ][:limit]
+        profile = positives[1].mean(axis=0)
+        negatives = self._stored([paper_key(i) for i in negative_ids])
+        if len(negatives[1]):
+            profile = profile - 0.5 * negatives[1].mean(axis=0)
+        profile = _normalised(profile[None, :])[0]
+        mine = {paper_key(i) for i in [*positive_ids, *negative_ids]}
+        ids_of = {paper_key(i): i for i in positive_ids}
+        found = []
+        for key, score in self._nearest(profile, Filters(), limit + len(mine)):
+            if score < LIKE_FLOOR or key in mine:
+                continue
+            row = self._row[key]
+            closest = int(np.argmax(positives[1] @ self._matrix[row]))
+            found.append((self._by_key[key], score, ids_of[positives[0][closest]]))
+        return found[:limit]
+
+    def _stored(self, keys: list[int]) -> tuple[list[int], NDArray[np.float32]]:
+        """The keys with a stored vector, and their vectors (normalised)."""
+        assert self.search is not None and self.search.vectors is not None
+        if not keys:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        vectors = self.search.vectors.vectors(keys)
+        keep = [n for n, row in enumerate(vectors) if not np.isnan(row).any()]
+        return [keys[n] for n in keep], _normalised(vectors[keep])
 
     def _nearest(
         self, vector: NDArray[np.float32], filters: Filters, depth: int
