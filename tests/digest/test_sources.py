@@ -136,7 +136,7 @@ def test_papers_like_the_ones_upvoted_and_nothing_new_mails(
     send(site, engine, site_home)
     [mail] = [m for m in inbox.messages if m["To"] == "ada@lab.org" and m["List-Unsubscribe"]]
     why = reasons(mail)
-    assert set(why) == set(near) and set(why.values()) == {"like papers you upvoted"}
+    assert set(why) == set(near) and set(why.values()) == {"like papers you upvoted or saved"}
 
     # The next day nothing is new: no mail, unless the member asked for "nothing new" mails.
     assert send(site, engine, site_home, DAY + dt.timedelta(days=1)).empty == 1

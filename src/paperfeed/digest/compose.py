@@ -3,7 +3,7 @@
 Papers come from these places, in this order, each paper once: the trending papers of the
 period (top N); among the papers new since the address's last digest, those that match its
 saved searches, those by the authors and organizations and in the categories the member
-follows or the subscription names, and those like the papers the member upvoted. Anything the
+follows or the subscription names, and those like the papers the member upvoted or saved. Anything the
 address received in an earlier digest (the ledger) is left out, so a digest never repeats a
 paper. Each paper says why it is there.
 """
@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, union_all
 
-from paperfeed.models import DigestItem, Subscription, Upvote
+from paperfeed.models import DigestItem, SavedPaper, Subscription, Upvote
 from paperfeed.search.hybrid import PaperSearch
 from paperfeed.services.cards import Card, load_cards
 from paperfeed.services.feeds import trending_page
@@ -57,15 +57,17 @@ class Candidates:
             self._matches[query] = self.new.matches(query, PER_SOURCE * 3)
         return self._matches[query]
 
-    def upvoted(self, user_id: int) -> list[str]:
-        return list(
-            self.conn.scalars(
-                select(Upvote.paper_id)
-                .where(Upvote.user_id == user_id)
-                .order_by(Upvote.created_at.desc())
-                .limit(200)
-            )
+    def liked(self, user_id: int) -> list[str]:
+        """The member's upvoted and saved papers, the latest first."""
+        votes = select(Upvote.paper_id, Upvote.created_at).where(Upvote.user_id == user_id)
+        saves = select(SavedPaper.paper_id, SavedPaper.created_at).where(
+            SavedPaper.user_id == user_id
         )
+        both = union_all(votes, saves).subquery()
+        rows = self.conn.execute(
+            select(both.c.paper_id).order_by(both.c.created_at.desc()).limit(200)
+        )
+        return list(dict.fromkeys(row[0] for row in rows))
 
     def cards(self, paper_ids: list[str]) -> dict[str, Card]:
         missing = [paper_id for paper_id in paper_ids if paper_id not in self._cards]
@@ -146,9 +148,9 @@ def _offers(sub: Any, since: dt.datetime, pool: Candidates) -> list[Offer]:
         offers.append((new.since(new.by_category.get(category, []), since), f"new in {category}",
                        PER_SOURCE))  # fmt: skip
     if sub.similar and sub.user_id is not None:
-        liked = pool.upvoted(sub.user_id)
+        liked = pool.liked(sub.user_id)
         offers.append((new.since(new.like(liked, sub.similar * 3), since),
-                       "like papers you upvoted", sub.similar))  # fmt: skip
+                       "like papers you upvoted or saved", sub.similar))  # fmt: skip
     return offers
 
 

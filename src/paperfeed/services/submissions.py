@@ -46,7 +46,7 @@ def arxiv_fetcher(api_url: str) -> Fetch:
     return fetch
 
 
-def _fetched(paper_id: str, fetch: Fetch) -> PaperRecord:
+def fetched_record(paper_id: str, fetch: Fetch) -> PaperRecord:
     """The normalised record of a paper the store does not have, from arXiv."""
     try:
         record = fetch(paper_id)
@@ -92,7 +92,7 @@ def submit(
         raise AccountError(
             f"you have submitted {done_today} papers today, the most a member may; try tomorrow"
         )
-    record = None if known else _fetched(paper_id, fetch)
+    record = None if known else fetched_record(paper_id, fetch)
     with write_transaction(engine) as conn:
         if record is not None:
             upsert_papers(conn, [record], arxiv_api.NAME, now)

@@ -17,11 +17,13 @@ from sqlalchemy import literal, select, tuple_
 from paperfeed.models import Paper
 from paperfeed.search.hybrid import MODES, Mode, PaperSearch, SearchHit
 from paperfeed.search.query import Filters
+from paperfeed.services import library
 from paperfeed.services.cards import load_cards
 from paperfeed.services.feeds import Sort, feed_page, recent_entries
 from paperfeed.services.periods import BadPeriod, parse_period
 from paperfeed.web import shapes
 from paperfeed.web.lookup import paper_id_or_404
+from paperfeed.web.session import current_member
 from paperfeed.web.site import SearchUnavailable, Site
 
 router = APIRouter(prefix="/api")
@@ -176,6 +178,29 @@ def v1_paper(request: Request, paper_id: str) -> dict[str, Any]:
     with site.engine.connect() as conn:
         cards = load_cards(conn, [paper_id_or_404(conn, paper_id)])
     return shapes.card_json(cards[0], site.settings.base_url)
+
+
+@router.get("/v1/lists/{token}", tags=["paperfeed"])
+def v1_list(request: Request, token: str) -> dict[str, Any]:
+    """A reading list (unlisted or public; private ones only for their owner's session), its
+    papers in order, with each one's note."""
+    site = site_of(request)
+    with site.engine.connect() as conn:
+        info = library.find_list(conn, token[:40], current_member(request))
+        if info is None:
+            raise HTTPException(404, "no such list")
+        entries = library.entries(conn, info)
+        cards = {c.id: c for c in load_cards(conn, [e.paper_id for e in entries])}
+    base = site.settings.base_url
+    return {
+        "name": info.name, "description": info.description, "visibility": info.visibility,
+        "owner": info.owner_handle, "updated_at": info.updated_at.isoformat(),
+        "url": f"{base}/lists/{info.token}",
+        "papers": [
+            {**shapes.card_json(cards[e.paper_id], base), "note": e.note}
+            for e in entries if e.paper_id in cards
+        ],
+    }  # fmt: skip
 
 
 def _searcher(site: Site) -> PaperSearch:

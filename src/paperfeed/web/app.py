@@ -32,6 +32,7 @@ from paperfeed.web import (
     admin,
     api,
     contributions,
+    exports,
     feed_routes,
     follows,
     foryou,
@@ -115,6 +116,7 @@ def create_app(
     app.include_router(member_settings.router)
     app.include_router(admin.router)
     app.include_router(profiles.router)
+    app.include_router(exports.router)  # before library and pages: their paths are greedy
     app.include_router(follows.router)
     app.include_router(library.router)
     app.include_router(foryou.router)

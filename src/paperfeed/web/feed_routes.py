@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from paperfeed.search.hybrid import MODES
+from paperfeed.services import library
 from paperfeed.services.cards import Card, load_cards
 from paperfeed.services.feeds import category_papers, feed_page, trending_page
 from paperfeed.services.periods import BadPeriod, parse_period
@@ -111,3 +112,18 @@ def category_feed(request: Request, category: str, kind: Format) -> Response:
         f"The newest papers in {category}",
         cards,
     )
+
+
+@router.get("/lists/{token}.{kind}")
+def list_feed(request: Request, token: str, kind: Format) -> Response:
+    """A reading list that is unlisted or public, newest additions first."""
+    with _site(request).engine.connect() as conn:
+        info = library.find_list(conn, token[:40], None)
+        if info is None:
+            raise HTTPException(404, "no such list")
+        entries = sorted(library.entries(conn, info), key=lambda e: -e.position)
+        cards = load_cards(conn, [e.paper_id for e in entries][:FEED_SIZE])
+    return _respond(
+        request, kind, info.name, f"/lists/{info.token}",
+        info.description or f"A reading list by {info.owner_name}", cards,
+    )  # fmt: skip

@@ -59,7 +59,7 @@ def save(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
 
 @router.get("/saved")
 def saved_page(request: Request) -> Response:
-    member = _viewer(request, "/saved")
+    member = logged_in(request, "/saved")
     with site_of(request).engine.connect() as conn:
         cards = load_cards(conn, library.saved_ids(conn, member.id))
     return render(
@@ -69,7 +69,7 @@ def saved_page(request: Request) -> Response:
 
 @router.get("/lists")
 def lists_page(request: Request, error: str | None = None) -> Response:
-    member = _viewer(request, "/lists")
+    member = logged_in(request, "/lists")
     with site_of(request).engine.connect() as conn:
         mine = library.lists_of(conn, member.id)
     return render(request, "lists.html", {"lists": mine, "error": error})
@@ -102,7 +102,7 @@ def list_page(request: Request, token: str) -> Response:
     with site.engine.connect() as conn:
         info = library.find_list(conn, token, member)
         if info is None:
-            return _not_found(request, f"/lists/{token[:40]}")
+            return not_found_page(request, f"/lists/{token[:40]}")
         entries = library.entries(conn, info)
         cards = {card.id: card for card in load_cards(conn, [e.paper_id for e in entries])}
     owner = member is not None and member.id == info.owner_id
@@ -119,7 +119,7 @@ def edit_list(
     visibility: Annotated[str, Form(max_length=10)] = "private", description: Text = "",
     csrf_token: Token = "",
 ) -> Response:  # fmt: skip
-    info = _own(request, token, csrf_token)
+    info = owned_list(request, token, csrf_token)
     try:
         with write_transaction(site_of(request).engine) as conn:
             library.edit_list(conn, info, name, visibility, description, _now())
@@ -130,7 +130,7 @@ def edit_list(
 
 @router.post("/lists/{token}/delete")
 def delete_list(request: Request, token: str, csrf_token: Token = "") -> Response:
-    info = _own(request, token, csrf_token)
+    info = owned_list(request, token, csrf_token)
     with write_transaction(site_of(request).engine) as conn:
         library.delete_list(conn, info)
     return RedirectResponse("/lists", status_code=303)
@@ -151,7 +151,7 @@ def add_to_list(
     request: Request, token: str, paper: Annotated[str, Form(max_length=200)],
     note: Text = "", csrf_token: Token = "",
 ) -> Response:  # fmt: skip
-    info = _own(request, token, csrf_token)
+    info = owned_list(request, token, csrf_token)
     found = stored_paper(request, paper)
     try:
         with write_transaction(site_of(request).engine) as conn:
@@ -167,7 +167,7 @@ def change_entry(
     csrf_token: Token = "",
 ) -> Response:  # fmt: skip
     """Remove a paper, move it up or down, or set its note."""
-    info = _own(request, token, csrf_token)
+    info = owned_list(request, token, csrf_token)
     with write_transaction(site_of(request).engine) as conn:
         if action == "remove":
             library.remove(conn, info, paper_id, _now())
@@ -176,26 +176,26 @@ def change_entry(
         elif action == "note":
             library.set_note(conn, info, paper_id, note, _now())
         else:
-            return _not_found(request, request.url.path)
+            return not_found_page(request, request.url.path)
     return RedirectResponse(f"/lists/{token}#p-{paper_id}", status_code=303)
 
 
-def _viewer(request: Request, back: str) -> Member:
+def logged_in(request: Request, back: str) -> Member:
     member = current_member(request)
     if member is None:
         raise Refusal(RedirectResponse(f"/login?next={quote(back)}", status_code=303))
     return member
 
 
-def _own(request: Request, token: str, csrf_token: str) -> ListInfo:
+def owned_list(request: Request, token: str, csrf_token: str) -> ListInfo:
     """The acting member and their list; anyone else's list is not found."""
     member = acting_member(request, csrf_token, f"/lists/{token}", confirmed=False)
     with site_of(request).engine.connect() as conn:
         info = library.own_list(conn, token, member)
     if info is None:
-        raise Refusal(_not_found(request, f"/lists/{token[:40]}"))
+        raise Refusal(not_found_page(request, f"/lists/{token[:40]}"))
     return info
 
 
-def _not_found(request: Request, wanted: str) -> Response:
+def not_found_page(request: Request, wanted: str) -> Response:
     return render(request, "not_found.html", {"wanted": wanted, "q": ""}, status_code=404)
