@@ -8,8 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
-from paperfeed.services import follows, profiles
+from paperfeed.models import User
+from paperfeed.services import follows, library, profiles
 from paperfeed.services.accounts import AccountError
 from paperfeed.services.cards import load_cards
 from paperfeed.services.moderation import NotAllowed
@@ -39,7 +41,11 @@ def profile_page(request: Request, handle: str) -> Response:
             *(c[0] for c in found.comments),
         }
         cards = {card.id: card for card in load_cards(conn, sorted(ids))}
-    return render(request, "profile.html", {"profile": found, "cards": cards})
+        owner = conn.scalar(select(User.id).where(User.handle == found.handle))
+        public_lists = library.lists_of(conn, owner, public_only=True) if owner else []
+    return render(
+        request, "profile.html", {"profile": found, "cards": cards, "lists": public_lists}
+    )
 
 
 @router.get("/orgs/{slug}")
