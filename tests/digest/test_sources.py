@@ -10,7 +10,7 @@ from email.message import Message
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, select, update
 
 from paperfeed.digest.send import Sender, send_digests
 from paperfeed.models import Author, Organization, Paper, PaperAuthor, PaperCategory
@@ -146,22 +146,3 @@ def test_papers_like_the_ones_upvoted_and_nothing_new_mails(
     assert len(mails) == 2 and mails[-1]["Subject"] == "paperfeed: nothing new for 2026-06-14"
     assert "Nothing new for you this day" in mails[-1].get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert not reasons(mails[-1])
-
-
-def test_a_saved_search_finds_new_papers_with_its_words_only_among_new_ones(
-    engine: Engine, site_home: Path
-) -> None:
-    with engine.connect() as conn:
-        gesture = list(conn.scalars(select(Paper.id).where(Paper.title.ilike("%gesture%"))))
-        total = conn.scalar(select(func.count()).select_from(Paper))
-    assert gesture
-    only_new(engine, [*gesture[1:], "2008.03186"])
-    search = PaperSearch(site_home, HashingEmbedder())
-    with engine.connect() as conn:
-        pool = NewPapers(conn, search, dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
-    assert len(pool) == len(gesture)  # the new ones only, out of all `total`
-    assert total and total > len(pool)
-    found = pool.matches("gesture", 10)
-    assert set(gesture[1:]) <= set(found) and gesture[0] not in found  # the old one is not new
-    assert pool.matches("gesture cat:q-bio.NC", 10) == []  # the site's filters apply
-    assert pool.matches("zzzz unheard words", 10) == []
