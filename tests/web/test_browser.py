@@ -333,3 +333,78 @@ def log_in_as(page: Page, server: str, email: str) -> None:
     page.get_by_label("Password").fill("a long enough password")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_save_list_reorder_share_export_and_for_you_in_the_browser(
+    server: str, store_url: str, browser: Browser
+) -> None:
+    port = server.rsplit(":", 1)[-1]
+    engine = make_engine(store_url)
+    with write_transaction(engine) as conn:
+        now = dt.datetime.now(dt.UTC)
+        member = sign_up(
+            conn, f"mae-{port}@lab.org", f"mae{port}", "Mae", "a long enough password", now
+        )
+        confirm(conn, Settings(home=Path("/nonexistent"), secret_key="x").signing_key(),
+                confirmation_token("x", member), now)  # fmt: skip
+    engine.dispose()
+    page = browser.new_page()
+    log_in_as(page, server, f"mae-{port}@lab.org")
+
+    page.goto(server + "/for-you")  # a new member: asked to pick categories, never an empty page
+    expect(page.get_by_text("Nothing to go on yet")).to_be_visible()
+    page.get_by_role("button", name="Follow cs.HC").click()
+    expect(page.locator(".why").first).to_have_text("in cs.HC, which you follow")
+
+    page.goto(server + "/?date=2026-06-09")  # save three papers: a click, and "s" on a focused card
+    saves = page.locator(".card .save-button")
+    saves.nth(0).click()
+    expect(saves.nth(0)).to_have_text("Saved")
+    saves.nth(1).click()
+    page.locator(".card .title a").nth(2).focus()
+    page.keyboard.press("s")
+    expect(saves.nth(2)).to_have_attribute("aria-pressed", "true")
+    saved = page.locator(".card").evaluate_all(
+        "cards => cards.slice(0, 3).map(c => c.dataset.paper)"
+    )
+    page.goto(server + "/saved")
+    expect(page.locator(".card")).to_have_count(3)
+
+    page.goto(server + "/for-you")
+    expect(page.locator(".why", has_text="you saved").first).to_be_visible()
+    first = page.locator(".card").first
+    dismissed = first.get_attribute("data-paper")
+    first.get_by_role("button", name="Not interested").click()
+    expect(page.locator(f'.card[data-paper="{dismissed}"]')).to_have_count(0)
+    shot(page, "for-you")
+    page.get_by_role("button", name="Reset my recommendations").click()
+    expect(page.locator(".why", has_text="you saved")).to_have_count(0)
+
+    for n, paper in enumerate(saved):  # a list: the first from a paper page, then the others
+        page.goto(f"{server}/papers/{paper}")
+        page.get_by_text("Add to a list").click()
+        if n == 0:
+            page.get_by_label("New list's name").fill("Group reading")
+            page.get_by_role("button", name="Create and add").click()
+        else:
+            page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.locator(".cards .card")).to_have_count(3)
+    page.get_by_role(
+        "button", name=f"Move {page.locator('.card .title a').nth(2).inner_text()} up"
+    ).click()
+    order = page.locator(".card").evaluate_all("cards => cards.map(c => c.dataset.paper)")
+    assert order == [saved[0], saved[2], saved[1]]
+    page.get_by_label("Who can see it").select_option("unlisted")
+    page.get_by_role("button", name="Save", exact=True).click()
+    link = page.url
+    with page.expect_download() as download:
+        page.get_by_role("link", name="BibTeX").click()
+    assert "@misc{" in Path(download.value.path()).read_text()
+    shot(page, "reading-list")
+
+    stranger = browser.new_page()  # the shared link, logged out
+    stranger.goto(link)
+    expect(stranger.locator(".card")).to_have_count(3)
+    expect(stranger.get_by_role("button", name="Delete this list")).to_have_count(0)
+    stranger.close()
+    page.close()
