@@ -39,7 +39,7 @@ from paperfeed.digest.compose import (
     choose,
     period_key,
 )
-from paperfeed.digest.render import MailRenderer
+from paperfeed.digest.render import MailRenderer, Outgoing
 from paperfeed.models import Delivery, DigestItem, table_of
 from paperfeed.search.hybrid import PaperSearch
 from paperfeed.services.accounts import AccountError, normal_email
@@ -72,13 +72,14 @@ class Sender:
         self.settings, self._sleep = settings, sleep
         self._server: smtplib.SMTP | None = None
 
-    def send(self, mail: Any) -> None:
+    def send(self, mail: Outgoing) -> None:
         wait = BACKOFF
         for attempt in range(RETRIES + 1):
             try:
                 if self._server is None:
                     self._server = smtp_connection(self.settings)
-                self._server.send_message(mail)
+                options = ["SMTPUTF8"] if mail.utf8 else []
+                self._server.sendmail(mail.sender, [mail.to], mail.data, mail_options=options)
                 return
             except smtplib.SMTPServerDisconnected:
                 self._server = None
