@@ -408,3 +408,21 @@ def test_save_list_reorder_share_export_and_for_you_in_the_browser(
     expect(stranger.get_by_role("button", name="Delete this list")).to_have_count(0)
     stranger.close()
     page.close()
+
+
+def test_no_page_breaks_the_content_security_policy(server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    for path in ("/", "/trending", "/search?q=gesture", "/papers/1812.06145", "/docs", "/signup"):
+        page.goto(server + path)
+        page.wait_for_load_state("networkidle")
+        if path == "/docs":  # the explorer's inline start script ran
+            expect(page.locator(".swagger-ui .info")).to_be_visible()
+    assert blocked == []
+    page.close()

@@ -57,6 +57,15 @@ def delete_comment(
                 lambda conn, m: moderation.delete_comment(conn, m, comment_id, _now(), reason))  # fmt: skip
 
 
+@router.post("/members/suspend")
+def suspend_by_name(
+    request: Request, handle: Annotated[str, Form(max_length=40)], csrf_token: Token = "",
+    reason: Reason = "",
+) -> Response:  # fmt: skip
+    """The admin page's form: the member's user name is a field."""
+    return suspend(request, handle, csrf_token, reason)
+
+
 @router.post("/members/{handle}/suspend")
 def suspend(request: Request, handle: str, csrf_token: Token = "", reason: Reason = "") -> Response:
     return _act(request, csrf_token, "/admin",

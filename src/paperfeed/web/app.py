@@ -45,6 +45,7 @@ from paperfeed.web import (
 from paperfeed.web import settings as member_settings
 from paperfeed.web.forms import Refusal
 from paperfeed.web.rendering import render
+from paperfeed.web.security import SecurityHeaders, docs_policy
 from paperfeed.web.site import Site
 
 STATIC = Path(__file__).parent / "static"
@@ -107,7 +108,8 @@ def create_app(
         https_only=settings.base_url.startswith("https://"),
     )
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
-    _serve_docs(app, settings)
+    docs_page = _serve_docs(app, settings)
+    app.add_middleware(SecurityHeaders, docs=docs_policy(docs_page))
     app.include_router(write_api.router)  # before api: its /api/v1/papers/{id:path} is greedy
     app.include_router(api.router)
     app.include_router(feed_routes.router)
@@ -126,21 +128,27 @@ def create_app(
     return app
 
 
-def _serve_docs(app: FastAPI, settings: Settings) -> None:
+def _serve_docs(app: FastAPI, settings: Settings) -> str:
     """The OpenAPI explorer at /docs, with Swagger UI's files from the installed package
-    (FastAPI's default loads them from a CDN, and the site must work offline)."""
+    (FastAPI's default loads them from a CDN, and the site must work offline). Returns the
+    page, whose inline script the security policy allows by hash."""
     app.mount("/docs-assets", CachedStatic(directory=DOCS_ASSETS), name="docs-assets")
-
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        """The OpenAPI explorer, with Swagger UI's files from the installed package."""
-        return get_swagger_ui_html(
+    page = bytes(
+        get_swagger_ui_html(
             openapi_url="/openapi.json",
             title=f"{settings.site_name} API",
             swagger_js_url="/docs-assets/swagger-ui-bundle.js",
             swagger_css_url="/docs-assets/swagger-ui.css",
             swagger_favicon_url="/static/favicon.svg",
-        )
+        ).body
+    ).decode()
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The OpenAPI explorer, with Swagger UI's files from the installed package."""
+        return HTMLResponse(page)
+
+    return page
 
 
 def _handle_errors(app: FastAPI) -> None:
