@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,8 @@ def test_index_then_search_in_every_mode_and_in_batch(tmp_path: Path) -> None:
         "Indexed 300 papers for keyword search" in built.stdout and "embedded 300" in built.stdout
     )
     assert "up to date" in paperfeed(home, "index").stdout
+    checked = paperfeed(home, "check")
+    assert checked.returncode == 0 and "The search index matches the store." in checked.stdout
 
     for mode in ("hybrid", "keyword", "semantic"):
         found = paperfeed(
@@ -62,3 +65,10 @@ def test_index_then_search_in_every_mode_and_in_batch(tmp_path: Path) -> None:
     found = paperfeed(home, "search", "sparse representation classification", "--json")
     assert "1904.11093" not in [hit["id"] for hit in json.loads(found.stdout)["results"]]
     assert paperfeed(home, "delete", "2699.99999").returncode == 1
+
+    # A damaged index: `check` says so and what repairs it; `index --rebuild` does.
+    shutil.rmtree(home / "search" / "current" / "keyword")
+    damaged = paperfeed(home, "check")
+    assert damaged.returncode == 1 and "paperfeed index --rebuild" in damaged.stderr
+    assert paperfeed(home, "index", "--rebuild").returncode == 0
+    assert paperfeed(home, "check").returncode == 0

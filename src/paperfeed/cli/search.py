@@ -22,7 +22,9 @@ from rich.progress import (
 from paperfeed.cli.app import app, console, fail, open_store, settings_of
 from paperfeed.config import Settings
 from paperfeed.search import indexer
-from paperfeed.search.embedder import Embedder, MiniLMEmbedder
+from paperfeed.search.check import SHOWN
+from paperfeed.search.check import check as compare
+from paperfeed.search.embedder import DIMENSIONS, Embedder, MiniLMEmbedder
 from paperfeed.search.hybrid import MODES, IndexMissing, Mode, PaperSearch, SearchResults
 from paperfeed.search.model_files import ModelMissing
 
@@ -172,3 +174,29 @@ def _highlighted(snippet_html: str) -> str:
         f"[bold yellow]{escape(html.unescape(p))}[/]" if i % 2 else escape(html.unescape(p))
         for i, p in enumerate(parts)
     )
+
+
+@app.command()
+def check(ctx: typer.Context) -> None:
+    """Compare the search index with the store: papers missing from it, or in it but no longer
+    in the store. Exits 1 if they differ (`paperfeed index --rebuild` repairs it)."""
+    settings = settings_of(ctx)
+    engine = open_store(settings)
+    report = compare(engine, settings.home, DIMENSIONS)
+    console.print(f"Store: {report.papers:,} papers; the indexer has yet to reach "
+                  f"{report.pending_keyword:,} (keywords) and {report.pending_vectors:,} (vectors).")  # fmt: skip
+    for problem in report.problems:
+        console.print(f"[red]{problem}[/]")
+    for what, ids in (
+        ("missing from the keyword index", report.missing_keyword),
+        ("in the keyword index but not in the store", report.extra_keyword),
+        ("without a vector", report.missing_vectors),
+    ):
+        if ids:
+            shown = ", ".join(ids[:SHOWN]) + (" …" if len(ids) > SHOWN else "")
+            console.print(f"[red]{len(ids):,} papers {what}[/]: {shown}")
+    if report.extra_vectors:
+        console.print(f"[red]{report.extra_vectors:,} vectors of papers not in the store[/]")
+    if not report.consistent:
+        fail("the search index differs from the store: run `paperfeed index --rebuild`")
+    console.print("The search index matches the store.")

@@ -80,9 +80,7 @@ def suggestions(recent: NewPapers, found: Signals, limit: int = 30) -> list[Sugg
     seen = set(found.positives) | set(found.negatives)
     best: dict[str, Suggestion] = {}
     for paper_id, score, like in recent.liked(list(found.positives), found.negatives, limit * 2):
-        best[paper_id] = Suggestion(
-            paper_id, score, f"like {WHY_KIND[found.positives[like]]}", like
-        )
+        best[paper_id] = Suggestion(paper_id, score, WHY_KIND[found.positives[like]], like)
     followed = [
         (recent.by_author, "author", "by {}, whom you follow"),
         (recent.by_organization, "organization", "from {}, which you follow"),

@@ -1,0 +1,99 @@
+"""Is the search index consistent with the store? ``paperfeed check`` asks this after a crash.
+
+Every paper the store holds must be in the keyword index and (once embedded) the vector index;
+nothing else may be in them. Papers that changed after the index's cursors are *pending*, not
+missing: the indexer has yet to reach them. Whatever else differs is reported; ``paperfeed
+index --rebuild`` repairs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tantivy
+from sqlalchemy import Engine, select
+
+from paperfeed.models import Paper
+from paperfeed.search.documents import paper_key
+from paperfeed.search.indexer import VECTOR_DTYPE, Cursor, IndexState, current_generation
+from paperfeed.search.lexical import KeywordIndex
+from paperfeed.search.vectors import FILE_NAME, VectorIndex
+
+SHOWN = 10
+
+
+@dataclass(slots=True)
+class CheckReport:
+    papers: int = 0
+    pending_keyword: int = 0
+    pending_vectors: int = 0
+    missing_keyword: list[str] = field(default_factory=list)
+    extra_keyword: list[str] = field(default_factory=list)
+    missing_vectors: list[str] = field(default_factory=list)
+    extra_vectors: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def consistent(self) -> bool:
+        return not (
+            self.missing_keyword or self.extra_keyword or self.missing_vectors
+            or self.extra_vectors or self.problems
+        )  # fmt: skip
+
+
+def check(engine: Engine, home: Path, dimensions: int) -> CheckReport:
+    report = CheckReport()
+    folder = current_generation(home)
+    if folder is None:
+        report.problems.append("there is no search index (run `paperfeed index`)")
+        return report
+    state = IndexState.load(folder)
+    with engine.connect() as conn:
+        rows = conn.execute(select(Paper.id, Paper.updated_at)).all()
+    report.papers = len(rows)
+    stored = {paper_id for paper_id, _ in rows}
+    keyword_seen = _behind(rows, state.keyword_cursor)
+    vector_seen = _behind(rows, state.vector_cursor)
+    report.pending_keyword = len(stored) - len(keyword_seen)
+    report.pending_vectors = len(stored) - len(vector_seen)
+    try:
+        indexed = _keyword_ids(KeywordIndex(folder / "keyword"))
+    except (ValueError, OSError) as error:
+        report.problems.append(f"the keyword index cannot be read ({error})")
+        indexed = set()
+    report.missing_keyword = sorted(keyword_seen - indexed)
+    report.extra_keyword = sorted(indexed - stored)
+    if (folder / FILE_NAME).exists():
+        try:
+            vectors = VectorIndex(folder, dimensions, VECTOR_DTYPE, view=True)
+            keys = {int(k) for k in np.asarray(vectors.index.keys)}
+        except (ValueError, RuntimeError, OSError) as error:
+            report.problems.append(f"the vector index cannot be read ({error})")
+            keys = set()
+        report.missing_vectors = sorted(p for p in vector_seen if paper_key(p) not in keys)
+        report.extra_vectors = len(keys - {paper_key(p) for p in stored})
+    elif vector_seen:
+        report.problems.append("the vector index file is missing")
+    return report
+
+
+def _behind(rows: Sequence[Any], cursor: Cursor | None) -> set[str]:
+    """The papers at or before the cursor: the ones the index must have by now."""
+    if cursor is None:
+        return set()
+    when, last_id = cursor
+    when = when.replace(tzinfo=None)
+    return {
+        paper_id for paper_id, updated in rows
+        if (updated.replace(tzinfo=None), paper_id) <= (when, last_id)
+    }  # fmt: skip
+
+
+def _keyword_ids(index: KeywordIndex) -> set[str]:
+    searcher = index.index.searcher()
+    found = searcher.search(tantivy.Query.all_query(), max(searcher.num_docs, 1))
+    return {searcher.doc(address)["id"][0] for _, address in found.hits}
