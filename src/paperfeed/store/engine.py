@@ -27,6 +27,9 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+CONNECT_TIMEOUT = 2  # seconds, PostgreSQL
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite the database's folder is created if missing."""
     url = normalise_url(url)
@@ -37,7 +40,9 @@ def make_engine(url: str) -> Engine:
         raise ValueError(
             f"unsupported database {parsed.drivername!r}: use sqlite:/// or postgresql://"
         )
-    return create_engine(url, pool_pre_ping=True)
+    # A stopped or unreachable server fails a request in seconds, not minutes; connections the
+    # server dropped are noticed at checkout (pre-ping), so the pool recovers when it is back.
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Scope
 
@@ -44,11 +46,17 @@ from paperfeed.web import (
 )
 from paperfeed.web import settings as member_settings
 from paperfeed.web.forms import Refusal
-from paperfeed.web.rendering import render
+from paperfeed.web.rendering import STATIC_VERSION, TEMPLATES, render
 from paperfeed.web.security import SecurityHeaders, docs_policy
 from paperfeed.web.site import Site
 
 STATIC = Path(__file__).parent / "static"
+STORE_DOWN = (
+    "The database is not answering right now (it may be restarting). "
+    "Pages come back by themselves as soon as it does: try again in a moment."
+)
+RETRY_AFTER = 5  # seconds
+log = logging.getLogger("paperfeed.web")
 #: Swagger UI 5 (OpenAPI 3.1), as files inside the installed fastapi-offline package.
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
@@ -167,6 +175,22 @@ def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(Refusal)
     async def refusal(request: Request, error: Refusal) -> Response:
         return error.response
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def store_down(request: Request, error: Exception) -> Response:
+        """The database cannot be reached (PostgreSQL stopped, restarting, unreachable): say so
+        at once; the pool checks connections before use, so the site recovers by itself."""
+        log.warning("the store is not answering: %s", str(error).splitlines()[0][:300])
+        headers = {"Retry-After": str(RETRY_AFTER)}
+        if request.url.path.startswith("/api/") or "." in request.url.path.rsplit("/", 1)[-1]:
+            return JSONResponse({"detail": STORE_DOWN}, status_code=503, headers=headers)
+        # (no member, no CSRF cookie: both would need the store)
+        page = TEMPLATES.get_template("store_down.html").render(
+            site_name=request.app.state.site.settings.site_name, message=STORE_DOWN,
+            static_version=STATIC_VERSION,
+        )  # fmt: skip
+        return HTMLResponse(page, status_code=503, headers=headers)
 
     @app.exception_handler(404)
     async def not_found(request: Request, error: Exception) -> Response:
