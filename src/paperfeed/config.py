@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     mail_from: str = "paperfeed <noreply@localhost>"
     submissions_per_day: int = Field(default=10, description="papers one member may submit a day")
+    rate_limits: bool = Field(
+        default=True, description="limit requests per IP and per member (off for load tests)"
+    )
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     index_every: str | None = Field(
         default=None, description="catch the search index up with the store this often (serve: 10s)"

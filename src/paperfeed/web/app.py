@@ -46,6 +46,7 @@ from paperfeed.web import (
 )
 from paperfeed.web import settings as member_settings
 from paperfeed.web.forms import Refusal
+from paperfeed.web.rate_limits import RateLimits
 from paperfeed.web.rendering import STATIC_VERSION, TEMPLATES, render
 from paperfeed.web.security import SecurityHeaders, docs_policy
 from paperfeed.web.site import Site
@@ -107,6 +108,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.site = site
+    # (added first, so it runs inside the session middleware and sees the session)
+    app.add_middleware(RateLimits, enabled=settings.rate_limits)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.signing_key(),

@@ -1,0 +1,51 @@
+"""Rate limits: per IP (searches from one address) and per member (comments from two
+addresses with one session), 429 with Retry-After, JSON for the API, and off when configured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from paperfeed.config import Settings
+from paperfeed.search.embedder import HashingEmbedder
+from paperfeed.web.app import create_app
+from paperfeed.web.rate_limits import LIMITS
+from tests.servers import Inbox
+from tests.web.helpers import join, token
+
+
+def test_searches_per_address(client: TestClient) -> None:
+    allowed = LIMITS["search"].amount
+    for _ in range(allowed):
+        assert client.get("/api/v1/search?q=gesture").status_code == 200
+    over = client.get("/api/v1/search?q=gesture")
+    assert over.status_code == 429 and int(over.headers["retry-after"]) >= 1
+    assert "Too many search requests" in over.json()["detail"]
+    page = client.get("/search?q=gesture")
+    assert page.status_code == 429 and "Slow down" in page.text
+    elsewhere = TestClient(client.app, client=("192.0.2.7", 1234))
+    assert elsewhere.get("/search?q=gesture").status_code == 200  # another address: its own count
+    assert client.get("/").status_code == 200  # pages without a limit are not affected
+
+
+def test_comments_per_member_across_addresses(site: TestClient, inbox: Inbox) -> None:
+    join(site, inbox, "ada")
+    other = TestClient(site.app, client=("192.0.2.8", 4321), cookies=dict(site.cookies))
+    allowed = LIMITS["comment"].amount
+    for n in range(allowed):
+        client = site if n % 2 else other
+        done = client.post("/papers/1812.06145/comments",
+                           data={"body": f"note {n}", "csrf_token": token(client, "/papers/1812.06145")},
+                           follow_redirects=False)  # fmt: skip
+        assert done.status_code == 303, done.text
+    over = other.post("/papers/1812.06145/comments",
+                      data={"body": "one more", "csrf_token": token(other, "/papers/1812.06145")})  # fmt: skip
+    assert over.status_code == 429  # the member's count, though this address did only half
+
+
+def test_limits_can_be_switched_off(site_home: Path, db_url: str) -> None:
+    settings = Settings(home=site_home, db=db_url, base_url="http://testserver", rate_limits=False)
+    with TestClient(create_app(settings, HashingEmbedder)) as client:
+        for _ in range(LIMITS["search"].amount + 5):
+            assert client.get("/api/v1/search?q=gesture").status_code == 200
