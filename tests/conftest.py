@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from paperfeed.search.embedder import MiniLMEmbedder
 from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import upgrade
 
@@ -70,3 +71,18 @@ def engine(db_url: str) -> Iterator[Engine]:
     upgrade(store)
     yield store
     store.dispose()
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory's ``models`` folder with the real model exported to ONNX, once per
+    test session (copy it into a node's data directory to spare that node the export)."""
+    folder = tmp_path_factory.mktemp("models")
+    MiniLMEmbedder(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def minilm(model_dir: Path) -> MiniLMEmbedder:
+    """The real model (its ONNX export made once per session)."""
+    return MiniLMEmbedder(model_dir)

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     digest_at: str | None = Field(
         default=None, description="send the digests from the web nodes after this time (HH:MM, UTC)"
     )
+    digest_check_every: float = Field(
+        default=300.0, gt=0, description="seconds between a node's looks at whether digests are due"
+    )
     sync_every: str | None = Field(
         default=None, description="run `paperfeed sync` in the background this often (e.g. 1h)"
     )

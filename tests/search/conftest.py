@@ -10,14 +10,8 @@ from sqlalchemy import Engine
 
 from paperfeed.ingest import ingest_file
 from paperfeed.search import indexer
-from paperfeed.search.embedder import HashingEmbedder, MiniLMEmbedder
+from paperfeed.search.embedder import HashingEmbedder
 from tests.conftest import FIXTURES
-
-
-@pytest.fixture(scope="session")
-def minilm(tmp_path_factory: pytest.TempPathFactory) -> MiniLMEmbedder:
-    """The real model, exported to ONNX once per test session."""
-    return MiniLMEmbedder(tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from paperfeed.store.locks import job_lock
 
 log = logging.getLogger("paperfeed.digest")
 DIGEST_LOCK = "digest"
-CHECK_EVERY = 300.0
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 

@@ -22,7 +22,7 @@ from starlette.types import Scope
 
 from paperfeed.background import BackgroundJob
 from paperfeed.config import Settings, load_settings
-from paperfeed.digest.schedule import CHECK_EVERY, parse_time, send_if_due
+from paperfeed.digest.schedule import parse_time, send_if_due
 from paperfeed.search.embedder import Embedder, MiniLMEmbedder
 from paperfeed.search.indexer import follow_if_free
 from paperfeed.search.model_files import ModelMissing
@@ -231,7 +231,7 @@ def background_jobs(settings: Settings, engine: Engine, site: Site) -> list[Back
     if settings.digest_at:
         at = parse_time(settings.digest_at)
         jobs.append(BackgroundJob(
-            "digest", CHECK_EVERY,
+            "digest", settings.digest_check_every,
             lambda: send_if_due(engine, settings, site.search_or_none, at, dt.datetime.now(dt.UTC)),
         ))  # fmt: skip
     return jobs
