@@ -66,7 +66,13 @@ def index(
             )
 
         build = indexer.rebuild if rebuild else indexer.update
-        report = build(engine, settings.home, embedder, show)
+        try:
+            report = build(engine, settings.home, embedder, show)
+        except (OSError, ValueError, RuntimeError) as error:  # a full disk, a damaged index
+            fail(
+                f"writing the search index failed ({error}). The previous index is untouched and "
+                "still serves; free some space (or repair the disk) and run the command again."
+            )
     if report.deleted_papers:
         console.print(f"Removed {report.deleted_papers:,} deleted papers from the indexes.")
     if report.keyword_papers == 0 and report.vector_papers == 0:

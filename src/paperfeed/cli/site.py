@@ -10,8 +10,11 @@ import typer
 
 from paperfeed.arxiv_ids import canonical_paper_id
 from paperfeed.cli.app import app, console, fail, open_store, settings_of
+from paperfeed.cli.search import load_embedder
 from paperfeed.config import Settings
 from paperfeed.digest.schedule import parse_time
+from paperfeed.search import indexer
+from paperfeed.search.embedder import DIMENSIONS
 from paperfeed.store.engine import write_transaction
 from paperfeed.store.feed import PaperNotFound, listed_paper_ids
 from paperfeed.store.feed import feature as feature_paper
@@ -57,6 +60,7 @@ def serve(
         except ValueError as error:
             fail(str(error))
     os.environ["PAPERFEED_INDEX_EVERY"] = index_every
+    _repair_index(settings)
     if digest_at:
         try:
             parse_time(digest_at)
@@ -148,3 +152,20 @@ def _day(text: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         fail(f"{option} must be written YYYY-MM-DD, not {text!r}")
+
+
+def _repair_index(settings: Settings) -> None:
+    """A search index that cannot be opened (a crash mid-write, a damaged disk) is found at
+    start and rebuilt from the store before serving, rather than failing every search."""
+    problem = indexer.damage(settings.home, DIMENSIONS)
+    if problem is None:
+        return
+    console.print(
+        f"The search index in {indexer.current_generation(settings.home)} cannot be opened "
+        f"({problem}): rebuilding it from the store…"
+    )
+    report = indexer.rebuild(open_store(settings), settings.home, load_embedder(settings))
+    console.print(
+        f"Rebuilt: {report.keyword_papers:,} papers for keyword search, "
+        f"{report.vector_papers:,} embedded."
+    )

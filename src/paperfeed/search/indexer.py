@@ -110,6 +110,23 @@ def update(
         return _follow(engine, folder, embedder, on_progress)
 
 
+def damage(home: Path, dimensions: int) -> str | None:
+    """What is wrong with the current generation, if it cannot be opened (None when it opens,
+    or when there is none yet)."""
+    folder = current_generation(home)
+    if folder is None:
+        return None
+    try:
+        KeywordIndex(folder / "keyword").count()
+        IndexState.load(folder)
+        VectorIndex(folder, dimensions, VECTOR_DTYPE, view=True)
+    except (OSError, ValueError, RuntimeError) as error:
+        return (
+            f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else error!r}"
+        )
+    return None
+
+
 def follow_if_free(engine: Engine, home: Path, embedder: Embedder) -> UpdateReport | None:
     """For a web node's background follower: catch up the existing index with the store, unless
     another writer is at work (None then) or there is no index yet (a first build of a whole

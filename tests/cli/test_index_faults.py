@@ -1,0 +1,121 @@
+"""The search index under faults, as a user meets them: ``paperfeed index`` killed with
+SIGKILL mid-build and run again, then ``paperfeed check`` finds the index consistent with the
+store; a disk that fills while a new index is written (a file-size limit on the process) gives
+a clear error and the previous index still serves."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.cli.test_search_command import paperfeed
+from tests.conftest import FIXTURES
+from tests.servers import free_port
+
+PAPERS = FIXTURES / "arxiv-more-1-head300.jsonl"
+
+
+def ready_home(tmp_path: Path, model_dir: Path) -> Path:
+    home = tmp_path / "home"
+    shutil.copytree(model_dir, home / "models")  # (the model's ONNX export, made once a session)
+    assert paperfeed(home, "init").returncode == 0
+    assert paperfeed(home, "ingest", "arxiv-snapshot", PAPERS).returncode == 0
+    return home
+
+
+def test_an_index_build_killed_midway_is_finished_by_the_next_run(
+    tmp_path: Path, model_dir: Path
+) -> None:
+    home = ready_home(tmp_path, model_dir)
+    env = {**os.environ, "PAPERFEED_HOME": str(home)}
+    env.pop("PAPERFEED_DB", None)
+    build = subprocess.Popen([sys.executable, "-m", "paperfeed", "index"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    state = home / "search" / "current" / "state.json"
+    deadline = time.monotonic() + 120
+    while not (state.exists() and json.loads(state.read_text()).get("keyword_cursor")):
+        assert time.monotonic() < deadline and build.poll() is None, (
+            "the build ended before it could be killed"
+        )
+        time.sleep(0.05)
+    build.send_signal(signal.SIGKILL)  # keywords done, vectors under way
+    build.wait(10)
+    interrupted = paperfeed(home, "check")
+    assert interrupted.returncode == 0, (
+        interrupted.stderr
+    )  # pending papers are not an inconsistency
+    keywords, vectors = map(int, re.findall(r"(\d+) \((?:keywords|vectors)\)", interrupted.stdout))
+    assert keywords == 0 and vectors > 0  # killed while embedding
+    again = paperfeed(home, "index")
+    assert again.returncode == 0, again.stderr
+    checked = paperfeed(home, "check")
+    assert checked.returncode == 0 and "yet to reach 0 (keywords) and 0 (vectors)" in checked.stdout
+    found = paperfeed(home, "search", "hand gesture recognition", "--mode", "semantic", "--json")
+    assert "1812.06145" in [hit["id"] for hit in json.loads(found.stdout)["results"]][:3]
+
+
+def _file_size_limit(limit: int) -> None:
+    """In the child: a disk that fills after ``limit`` bytes of any one file (writes beyond it
+    fail with EFBIG, as they would with ENOSPC, instead of killing the process)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_a_full_disk_while_indexing_leaves_the_previous_index_serving(
+    tmp_path: Path, model_dir: Path
+) -> None:
+    home = ready_home(tmp_path, model_dir)
+    assert paperfeed(home, "index").returncode == 0
+    before = (home / "search" / "current").resolve()
+    env = {**os.environ, "PAPERFEED_HOME": str(home)}
+    env.pop("PAPERFEED_DB", None)
+    full = subprocess.run(
+        [sys.executable, "-m", "paperfeed", "index", "--rebuild"], env=env, capture_output=True,
+        text=True, timeout=600, preexec_fn=lambda: _file_size_limit(64 * 1024),
+    )  # fmt: skip
+    assert full.returncode == 1 and "Traceback" not in full.stderr
+    assert "writing the search index failed" in full.stderr and "previous index" in full.stderr
+    assert (home / "search" / "current").resolve() == before  # not switched to the broken one
+    assert [p for p in (home / "search").iterdir() if p.is_dir() and p.name != "current"] == [
+        before
+    ]
+    found = paperfeed(home, "search", "hand gesture recognition", "--json")
+    assert "1812.06145" in [hit["id"] for hit in json.loads(found.stdout)["results"]]
+    assert paperfeed(home, "check").returncode == 0
+
+
+def test_a_corrupt_index_is_rebuilt_when_the_site_starts(tmp_path: Path, model_dir: Path) -> None:
+    home = ready_home(tmp_path, model_dir)
+    assert paperfeed(home, "index").returncode == 0
+    keyword = home / "search" / "current" / "keyword"
+    (keyword / "meta.json").write_text("{ this is not json")
+    assert paperfeed(home, "check").returncode == 1
+    env = {**os.environ, "PAPERFEED_HOME": str(home)}
+    env.pop("PAPERFEED_DB", None)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "paperfeed", "serve", "--port", str(free_port())], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        lines = []
+        assert serve.stdout is not None
+        for line in serve.stdout:
+            lines.append(line)
+            if line.startswith("Serving paperfeed"):
+                break
+        said = "".join(lines)
+        assert "cannot be opened" in said and "rebuilding it from the store" in said, said
+    finally:
+        serve.kill()
+        serve.wait(10)
+        if serve.stdout is not None:
+            serve.stdout.close()
+    assert paperfeed(home, "check").returncode == 0
