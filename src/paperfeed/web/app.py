@@ -198,7 +198,9 @@ def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(404)
     async def not_found(request: Request, error: Exception) -> Response:
         detail = getattr(error, "detail", "not found")
-        if request.url.path.startswith(("/api/", "/static/")):
+        if request.url.path.startswith(("/api/", "/static/")) or request.url.path.endswith(
+            (".rss", ".atom")
+        ):
             return JSONResponse({"detail": detail}, status_code=404)
         return render(
             request, "not_found.html", {"wanted": request.url.path, "q": ""}, status_code=404

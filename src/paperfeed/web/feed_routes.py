@@ -13,10 +13,15 @@ from paperfeed.services import library
 from paperfeed.services.cards import Card, load_cards
 from paperfeed.services.feeds import category_papers, feed_page, trending_page
 from paperfeed.services.periods import BadPeriod, parse_period
+from paperfeed.web.problems import READ_ERRORS
 from paperfeed.web.site import SearchUnavailable, Site
 from paperfeed.web.syndication import MEDIA_TYPES, Format, render_feed
 
-router = APIRouter(tags=["feeds"])
+FEED_ANSWER = {
+    "description": "the feed",
+    "content": {"application/rss+xml": {}, "application/atom+xml": {}},
+}
+router = APIRouter(tags=["feeds"], responses={**READ_ERRORS, 200: FEED_ANSWER})
 FEED_SIZE = 50
 
 

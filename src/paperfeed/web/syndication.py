@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Literal
 
@@ -27,13 +28,14 @@ def render_feed(
     cards: Sequence[Card],
     base_url: str,
 ) -> bytes:
-    """The feed document; entries keep the order of ``cards``."""
+    """The feed document; entries keep the order of ``cards``. Text that XML cannot carry
+    (control characters, from a request's path or a paper's metadata) is dropped."""
     generator = FeedGenerator()
-    generator.id(self_url)
-    generator.title(title)
-    generator.link(href=page_url, rel="alternate")
-    generator.link(href=self_url, rel="self")
-    generator.description(description)
+    generator.id(_xml(self_url))
+    generator.title(_xml(title))
+    generator.link(href=_xml(page_url), rel="alternate")
+    generator.link(href=_xml(self_url), rel="self")
+    generator.description(_xml(description))
     generator.language("en")
     stamps = [_stamp(card) for card in cards]
     generator.updated(max(stamps) if stamps else dt.datetime.now(dt.UTC))
@@ -42,19 +44,26 @@ def render_feed(
         entry = generator.add_entry(order="append")
         entry.id(url)
         entry.guid(url, permalink=True)
-        entry.title(card.title)
+        entry.title(_xml(card.title))
         entry.link(href=url)
-        entry.description(card.abstract or card.title)
+        entry.description(_xml(card.abstract or card.title))
         entry.published(stamp)
         entry.updated(stamp)
         if kind == "atom":  # RSS 2.0 authors must be e-mail addresses, which we do not have
             for name in card.authors[:20]:
-                entry.author({"name": name})
+                entry.author({"name": _xml(name)})
         for category in card.categories:
-            entry.category(term=category)
+            entry.category(term=_xml(category))
     return bytes(
         generator.rss_str(pretty=True) if kind == "rss" else generator.atom_str(pretty=True)
     )
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    return _NOT_XML.sub("", text)
 
 
 def _stamp(card: Card) -> dt.datetime:

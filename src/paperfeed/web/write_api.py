@@ -23,9 +23,10 @@ from paperfeed.services.accounts import AccountError, Member
 from paperfeed.services.submissions import arxiv_fetcher, submit
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.lookup import find_paper_id
+from paperfeed.web.problems import WRITE_ERRORS
 from paperfeed.web.site import Site
 
-router = APIRouter(prefix="/api/v1", tags=["write API (bearer token)"])
+router = APIRouter(prefix="/api/v1", tags=["write API (bearer token)"], responses=WRITE_ERRORS)
 bearer = HTTPBearer(auto_error=False, description="A personal token from the settings page")
 
 
