@@ -40,10 +40,17 @@ class ApiPage:
 
 
 def parse_feed(body: bytes) -> ApiPage:
-    parsed = feedparser.parse(body)
+    try:
+        parsed = feedparser.parse(body)
+    except (ValueError, UnicodeError) as error:  # feedparser's encoding step on garbage bytes
+        raise ArxivApiError(f"not an arXiv API response: {error}") from None
     if parsed.bozo and not parsed.entries:
         raise ArxivApiError(f"not an arXiv API response: {parsed.get('bozo_exception')}")
-    page = ApiPage(total=int(parsed.feed.get("opensearch_totalresults", 0) or 0))
+    try:
+        total = int(parsed.feed.get("opensearch_totalresults", 0) or 0)
+    except ValueError:
+        raise ArxivApiError("not an arXiv API response: an unreadable result count") from None
+    page = ApiPage(total=total)
     affiliations = _affiliations(body)
     for entry in parsed.entries:
         if entry.get("title") == "Error" and "api/errors" in entry.get("id", ""):
