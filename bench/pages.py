@@ -80,7 +80,7 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     if not (args.reuse and (args.work / "paperfeed.db").exists()):
-        build(args, env)
+        build(args.work, args.data, args.papers, args.featured, env)
     else:  # a store kept from an earlier run may predate a migration
         subprocess.run([sys.executable, "-m", "paperfeed", "init"], env=env, check=True,
                        stdout=subprocess.DEVNULL)  # fmt: skip
@@ -128,22 +128,27 @@ def main() -> None:
         server.wait(10)
 
 
-def build(args: argparse.Namespace, env: dict[str, str]) -> None:
-    shutil.rmtree(args.work, ignore_errors=True)
-    args.work.mkdir(parents=True)
-    snapshot = args.work / "snapshot.jsonl"
-    build_file(args.data, snapshot, args.papers)
+def build(
+    work: Path, data: Path, papers: int, featured: int, env: dict[str, str], url: str | None = None
+) -> list[str]:
+    """The store (SQLite in ``work``, or ``url``) and ``work``'s search index; the paper ids."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    url = url or f"sqlite:///{work / 'paperfeed.db'}"
+    env = {**env, "PAPERFEED_DB": url}
+    snapshot = work / "snapshot.jsonl"
+    build_file(data, snapshot, papers)
     started = time.perf_counter()
     for command in (["init"], ["ingest", "arxiv-snapshot", str(snapshot)]):
         subprocess.run([sys.executable, "-m", "paperfeed", *command], env=env, check=True,
                        stdout=subprocess.DEVNULL)  # fmt: skip
     snapshot.unlink()
-    print(f"imported the {args.papers:,}-line file in {time.perf_counter() - started:.0f} s")
-    engine = make_engine(f"sqlite:///{args.work / 'paperfeed.db'}")
+    print(f"imported the {papers:,}-line file in {time.perf_counter() - started:.0f} s")
+    engine = make_engine(url)
     rng = random.Random(20261125)
     with engine.connect() as conn:
         all_ids = list(conn.scalars(select(Paper.id)))
-    chosen = rng.sample(all_ids, args.featured)
+    chosen = rng.sample(all_ids, featured)
     now = dt.datetime.now(dt.UTC)
     with write_transaction(engine) as conn:
         conn.execute(
@@ -165,16 +170,17 @@ def build(args: argparse.Namespace, env: dict[str, str]) -> None:
                 for paper_id, count in zip(chosen, votes.tolist(), strict=True)
             ],
         )
-    print(f"featured {args.featured:,} papers, {PER_DAY} a day, synthetic Zipf upvotes")
-    build_index(args.work, all_ids)
+    print(f"featured {featured:,} papers, {PER_DAY} a day, synthetic Zipf upvotes")
+    build_index(work, all_ids, url)
+    return all_ids
 
 
-def build_index(home: Path, ids: list[str]) -> None:
+def build_index(home: Path, ids: list[str], url: str) -> None:
     """Keyword index by the indexer; vectors: 5,000 real embeddings plus noise for the rest."""
     started = time.perf_counter()
     folder = indexer._new_generation(home)
     indexer._switch(home, folder)
-    engine = make_engine(f"sqlite:///{home / 'paperfeed.db'}")
+    engine = make_engine(url)
     state = indexer.IndexState(embedder="all-MiniLM-L6-v2-int8")
     indexer._follow_keywords(engine, folder, state, None)
     with engine.connect() as conn:

@@ -1,0 +1,199 @@
+"""Load: two web nodes on one PostgreSQL with a million papers, under a mixed workload from a
+real load generator (Locust, headless, on loopback), bounded in time.
+
+How the data is made: the store is built exactly as ``bench/pages.py`` builds it (a
+1,000,000-line snapshot of real arXiv records with distinct ids, imported with ``paperfeed
+ingest arxiv-snapshot``, 50,000 papers featured with synthetic Zipf upvotes; the search index's
+keyword side by the real indexer, its vectors 5,000 real embeddings plus noisy copies), but into
+PostgreSQL (``--db``, or the server ``scripts/with-postgres`` starts). ``--members`` (1,000)
+members with API tokens are added for the upvotes. Node A's data directory is copied for node
+B; both run ``paperfeed serve`` (one worker each, rate limits off: every request comes from
+127.0.0.1). The workload (``--users`` simulated clients, each waiting 0-0.2 s between requests,
+each request to node A or B at random): 70% pages (a day's feed, a paper page), 20% searches
+(site and API, 2-4 words of real titles), 8% API (daily papers, a paper), 2% upvotes (one of
+the members, write API). Usage:
+
+    scripts/with-postgres .venv/bin/python bench/load.py [--seconds 60] [--users 20] [--reuse]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+from sqlalchemy import func, select, text
+
+sys.path.insert(0, str(Path(__file__).parent))
+from pages import build, free_port, wait_until_up
+
+from paperfeed.models import FeedEntry, Paper
+from paperfeed.services import tokens
+from paperfeed.services.accounts import Member
+from paperfeed.store.engine import make_engine, write_transaction
+from paperfeed.store.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCUSTFILE = """
+import os, random
+from locust import HttpUser, between, task
+
+HOSTS = os.environ["LOAD_HOSTS"].split()
+def lines(name):
+    with open(os.path.join(os.environ["LOAD_DIR"], name)) as f:
+        return [line.rstrip("\\n") for line in f if line.strip()]
+DAYS, PAPERS, QUERIES, TOKENS = lines("days.txt"), lines("papers.txt"), lines("queries.txt"), lines("tokens.txt")
+
+class Reader(HttpUser):
+    host = HOSTS[0]
+    wait_time = between(0, 0.2)
+
+    def go(self, path, name):
+        self.client.get(random.choice(HOSTS) + path, name=name)
+
+    @task(35)
+    def feed(self): self.go("/?date=" + random.choice(DAYS), "page: feed (a day)")
+    @task(35)
+    def paper(self): self.go("/papers/" + random.choice(PAPERS), "page: paper")
+    @task(12)
+    def search(self): self.go("/search?q=" + random.choice(QUERIES), "search: site")
+    @task(8)
+    def api_search(self): self.go("/api/v1/search?q=" + random.choice(QUERIES), "search: API")
+    @task(4)
+    def api_daily(self): self.go("/api/daily_papers?date=" + random.choice(DAYS), "API: daily_papers")
+    @task(4)
+    def api_paper(self): self.go("/api/papers/" + random.choice(PAPERS), "API: paper")
+    @task(2)
+    def upvote(self):
+        self.client.post(random.choice(HOSTS) + "/api/v1/papers/" + random.choice(PAPERS) + "/upvote",
+                         headers={"Authorization": "Bearer " + random.choice(TOKENS)}, name="upvote (API)")
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--db", default=os.environ.get("PAPERFEED_TEST_POSTGRES_URL"))
+    parser.add_argument("--papers", type=int, default=1_000_000)
+    parser.add_argument("--featured", type=int, default=50_000)
+    parser.add_argument("--members", type=int, default=1_000)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/paperfeed-load"))
+    parser.add_argument("--reuse", action="store_true", help="keep the store and indexes")
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--users", type=int, default=20)
+    args = parser.parse_args()
+    if not args.db or not args.db.startswith("postgresql"):
+        sys.exit("a PostgreSQL URL is needed: --db, or run under scripts/with-postgres")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    env = {**os.environ, "PAPERFEED_DB": args.db, "PAPERFEED_RATE_LIMITS": "false"}
+    node_a, node_b = args.work / "node-a", args.work / "node-b"
+    if not (args.reuse and (node_a / "search").exists()):
+        build(
+            node_a,
+            args.data,
+            args.papers,
+            args.featured,
+            {**env, "PAPERFEED_HOME": str(node_a)},
+            args.db,
+        )
+        shutil.rmtree(node_b, ignore_errors=True)
+        shutil.copytree(node_a, node_b, symlinks=True)  # (each node keeps its own index)
+    engine = make_engine(args.db)
+    upgrade(engine)
+    prepare_inputs(engine, args.work, args.members)
+    with engine.connect() as conn:
+        papers = conn.scalar(select(func.count()).select_from(Paper)) or 0
+        featured = conn.scalar(select(func.count()).select_from(FeedEntry)) or 0
+    print(f"store: {papers:,} papers, {featured:,} featured, {args.members:,} members (PostgreSQL)")
+    nodes, bases = [], []
+    try:
+        for home in (node_a, node_b):
+            port = free_port()
+            nodes.append(subprocess.Popen(
+                [sys.executable, "-m", "paperfeed", "serve", "--port", str(port)],
+                env={**env, "PAPERFEED_HOME": str(home)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            ))  # fmt: skip
+            bases.append(f"http://127.0.0.1:{port}")
+            wait_until_up(bases[-1], nodes[-1])
+        results = run_locust(args, bases)
+        rss = [psutil.Process(node.pid).memory_info().rss / 2**30 for node in nodes]
+    finally:
+        for node in nodes:
+            node.terminate()
+            node.wait(20)
+    report(results, rss, args)
+
+
+def prepare_inputs(engine, work: Path, members: int) -> None:  # type: ignore[no-untyped-def]
+    """The URLs' ingredients (days, papers, title words) and the members' tokens."""
+    rng = random.Random(20261125)
+    with engine.connect() as conn:
+        days = sorted({str(d) for d in conn.scalars(select(FeedEntry.day).distinct())})
+        ids = list(conn.scalars(select(Paper.id).order_by(func.random()).limit(5_000)))
+        titles = list(conn.scalars(select(Paper.title).order_by(func.random()).limit(2_000)))
+    queries = [" ".join(t.split()[: rng.randint(2, 4)]) for t in titles]
+    now = dt.datetime.now(dt.UTC)
+    made = []
+    with write_transaction(engine) as conn:
+        existing = (
+            conn.execute(text("SELECT count(*) FROM users WHERE handle LIKE 'load%'")).scalar() or 0
+        )
+        for n in range(existing, members):
+            user_id = conn.execute(text(
+                "INSERT INTO users (email, handle, name, password_hash, created_at, email_confirmed_at, is_admin, public_votes) "
+                "VALUES (:e, :h, :h, 'x', :now, :now, false, false) RETURNING id"
+            ), {"e": f"load{n}@bench.example", "h": f"load{n}", "now": now}).scalar()  # fmt: skip
+            member = Member(
+                int(user_id or 0), f"load{n}@bench.example", f"load{n}", f"load{n}", True, False
+            )
+            made.append(tokens.create(conn, member, "load", now))
+    token_file = work / "tokens.txt"
+    if made:
+        token_file.write_text("\n".join(made) + "\n")
+    for name, values in (("days.txt", days), ("papers.txt", ids), ("queries.txt", queries)):
+        (work / name).write_text("\n".join(values) + "\n")
+
+
+def run_locust(args: argparse.Namespace, bases: list[str]) -> list[dict[str, str]]:
+    locustfile = args.work / "locustfile.py"
+    locustfile.write_text(LOCUSTFILE)
+    prefix = args.work / "result"
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(args.users),
+         "-r", str(args.users), "--run-time", f"{args.seconds}s", "--csv", str(prefix), "--only-summary"],
+        env={**os.environ, "LOAD_HOSTS": " ".join(bases), "LOAD_DIR": str(args.work)},
+        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=args.seconds + 120,
+    )  # fmt: skip
+    print(f"load: {args.users} simulated clients for {time.perf_counter() - started:.0f} s, "
+          "two nodes, Locust on the same two cores")  # fmt: skip
+    with (args.work / "result_stats.csv").open() as rows:
+        return list(csv.DictReader(rows))
+
+
+def report(rows: list[dict[str, str]], rss: list[float], args: argparse.Namespace) -> None:
+    print(
+        f"{'route':22s} {'requests':>9s} {'req/s':>7s} {'p50 ms':>7s} {'p99 ms':>7s} {'errors':>7s}"
+    )
+    for row in rows:
+        name = "all" if row["Name"] == "Aggregated" else row["Name"]
+        print(f"{name:22s} {int(row['Request Count']):9,d} {float(row['Requests/s']):7.1f} "
+              f"{float(row['50%']):7.0f} {float(row['99%']):7.0f} {int(row['Failure Count']):7d}")  # fmt: skip
+    print("node RSS after the run: " + ", ".join(f"{r:.2f} GiB" for r in rss))
+
+
+if __name__ == "__main__":
+    main()
