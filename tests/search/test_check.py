@@ -53,3 +53,21 @@ def test_check_finds_what_differs_and_a_rebuild_repairs_it(
     (folder / "keyword" / "meta.json").write_text("{not json")
     broken = check(engine, indexed_home, DIMENSIONS)
     assert not broken.consistent and "cannot be read" in broken.problems[0]
+
+
+def test_a_late_commit_behind_the_cursor_is_caught_by_the_follower(
+    engine: Engine, indexed_home: Path
+) -> None:
+    folder = indexer.current_generation(indexed_home)
+    assert folder is not None
+    cursor_time = indexer.IndexState.load(folder).keyword_cursor[0]  # type: ignore[index]
+    late = cursor_time - dt.timedelta(seconds=5)  # took its time before the last indexed change
+    with write_transaction(engine) as conn:
+        conn.execute(insert(Paper).values(id="9999.00001", title="Late arrivals in distributed ledgers",
+                                          abstract="A commit that lands behind the cursor.",
+                                          created_at=late, updated_at=late))  # fmt: skip
+    assert check(engine, indexed_home, DIMENSIONS).missing_keyword == ["9999.00001"]
+    report = indexer.update(engine, indexed_home, HashingEmbedder())
+    assert report.keyword_papers == 1
+    assert check(engine, indexed_home, DIMENSIONS).consistent
+    assert indexer.update(engine, indexed_home, HashingEmbedder()).keyword_papers == 0  # once

@@ -29,6 +29,7 @@ from paperfeed.models import Author, Paper, PaperAuthor, PaperCategory
 from paperfeed.search.documents import IndexedPaper, paper_key
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.lexical import KeywordIndex
+from paperfeed.search.query import Filters
 from paperfeed.search.vectors import VectorIndex
 from paperfeed.store.papers import changed_since, count_changed_since, deleted_since
 
@@ -37,6 +38,8 @@ DELETION_PAGE = 5_000
 VECTOR_PAGE = 512
 SAVE_VECTORS_EVERY = 120.0  # seconds: a crash loses at most this much embedding work
 VECTOR_DTYPE = "f16"
+LATE_WINDOW = dt.timedelta(seconds=60)  # how far back the follower looks for late commits
+LATE_LIMIT = 20_000
 
 Progress = Callable[[str, int, int], None]
 Cursor = tuple[dt.datetime, str]
@@ -191,7 +194,38 @@ def _follow(
     started = time.perf_counter()
     report.vector_papers = _follow_vectors(engine, folder, state, embedder, on_progress)
     report.seconds_vectors = time.perf_counter() - started
+    report.keyword_papers += _late_commits(engine, folder, state, embedder)
     return report
+
+
+def _late_commits(engine: Engine, folder: Path, state: IndexState, embedder: Embedder) -> int:
+    """Papers whose change committed after the cursor had passed its time.
+
+    The cursor is the application's clock: with several writers (web nodes, syncs) a
+    transaction that took its timestamp before another's, and committed after it, lands behind
+    a cursor that already moved on. Once caught up, the follower looks again at the last
+    :data:`LATE_WINDOW` before its cursor and indexes what the indexes lack (at most
+    :data:`LATE_LIMIT` papers: the window is seconds of writes, not an import's worth).
+    """
+    if state.keyword_cursor is None:
+        return 0
+    since = (state.keyword_cursor[0] - LATE_WINDOW, "")
+    with engine.connect() as conn:
+        recent = [paper_id for paper_id, _ in changed_since(conn, since, LATE_LIMIT)]
+    keyword = KeywordIndex(folder / "keyword")
+    keys = {paper_key(paper_id): paper_id for paper_id in recent}
+    indexed = keyword.allowed_keys(Filters(), list(keys))
+    vectors = VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE)
+    missing = [paper_id for key, paper_id in keys.items() if key not in indexed]
+    unembedded = [paper_id for key, paper_id in keys.items() if key not in vectors.index]
+    with engine.connect() as conn:
+        if missing:
+            keyword.add(load_papers(conn, missing))
+        papers = load_papers(conn, unembedded)
+    if papers and state.vector_cursor is not None:
+        vectors.add([p.key for p in papers], embedder.embed_documents([p.text for p in papers]))
+        vectors.save()
+    return len(missing)
 
 
 def _follow_deletions(engine: Engine, folder: Path, state: IndexState, embedder: Embedder) -> int:
