@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench install install-test sample clean
+.PHONY: demo test lint bench install install-test install-bench sample clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,14 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+## The benchmarks' extra needs (Locust for bench/load.py).
+install-bench: $(VENV)/.installed-bench
 
 ## Install, initialise the SQLite store in ./.paperfeed (or $PAPERFEED_HOME), import the sample.
 demo: install
@@ -32,7 +38,7 @@ lint: install-test
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 
-bench: install-test
+bench: install-bench
 	$(BIN)/python bench/ingest.py
 
 ## Rebuild src/paperfeed/data/sample from ../shared (deterministic).

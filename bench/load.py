@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import importlib.util
 import os
 import platform
 import random
@@ -28,6 +29,8 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -45,7 +48,7 @@ from paperfeed.store.migrate import upgrade
 ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = """
 import os, random
-from locust import HttpUser, between, task
+from locust import HttpUser, between, constant_throughput, task
 
 HOSTS = os.environ["LOAD_HOSTS"].split()
 def lines(name):
@@ -53,9 +56,12 @@ def lines(name):
         return [line.rstrip("\\n") for line in f if line.strip()]
 DAYS, PAPERS, QUERIES, TOKENS = lines("days.txt"), lines("papers.txt"), lines("queries.txt"), lines("tokens.txt")
 
+RATE = float(os.environ.get("LOAD_USER_RATE") or 0)
+
 class Reader(HttpUser):
     host = HOSTS[0]
-    wait_time = between(0, 0.2)
+    # a set rate per client (open-ish load below capacity), or as fast as answers come
+    wait_time = constant_throughput(RATE) if RATE else between(0, 0.05)
 
     def go(self, path, name):
         self.client.get(random.choice(HOSTS) + path, name=name)
@@ -92,7 +98,15 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the store and indexes")
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--users", type=int, default=20)
+    parser.add_argument(
+        "--rate", type=float, help="requests/s for the measured run (default: --share of capacity)"
+    )
+    parser.add_argument(
+        "--share", type=float, default=0.7, help="of the capacity, for the latency run"
+    )
     args = parser.parse_args()
+    if importlib.util.find_spec("locust") is None:
+        sys.exit("Locust is missing: pip install -e '.[bench]' (or make install-bench)")
     if not args.db or not args.db.startswith("postgresql"):
         sys.exit("a PostgreSQL URL is needed: --db, or run under scripts/with-postgres")
     print(
@@ -122,19 +136,31 @@ def main() -> None:
     try:
         for home in (node_a, node_b):
             port = free_port()
-            nodes.append(subprocess.Popen(
-                [sys.executable, "-m", "paperfeed", "serve", "--port", str(port)],
-                env={**env, "PAPERFEED_HOME": str(home)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            ))  # fmt: skip
+            with (home / "serve.log").open("wb") as log:  # read it if a node misbehaves
+                nodes.append(subprocess.Popen(
+                    [sys.executable, "-m", "paperfeed", "serve", "--port", str(port)],
+                    env={**env, "PAPERFEED_HOME": str(home)}, stdout=subprocess.DEVNULL, stderr=log,
+                ))  # fmt: skip
             bases.append(f"http://127.0.0.1:{port}")
             wait_until_up(bases[-1], nodes[-1])
-        results = run_locust(args, bases)
+            warm_up(bases[-1], args.work)
+        rate = args.rate
+        if rate is None:
+            full = run_locust(args, bases, None)
+            capacity = float(full[-1]["Requests/s"])
+            print(
+                f"capacity: {capacity:.1f} requests/s with {args.users} clients sending as fast as answered"
+            )
+            report(full)
+            rate = capacity * args.share
+        results = run_locust(args, bases, rate)
         rss = [psutil.Process(node.pid).memory_info().rss / 2**30 for node in nodes]
     finally:
         for node in nodes:
             node.terminate()
             node.wait(20)
-    report(results, rss, args)
+    report(results)
+    print("node RSS after the runs: " + ", ".join(f"{r:.2f} GiB" for r in rss))
 
 
 def prepare_inputs(engine, work: Path, members: int) -> None:  # type: ignore[no-untyped-def]
@@ -167,24 +193,41 @@ def prepare_inputs(engine, work: Path, members: int) -> None:  # type: ignore[no
         (work / name).write_text("\n".join(values) + "\n")
 
 
-def run_locust(args: argparse.Namespace, bases: list[str]) -> list[dict[str, str]]:
+def warm_up(base: str, work: Path) -> None:
+    """The first search loads the model and maps the index: not part of the measurement."""
+    queries = (work / "queries.txt").read_text().split("\n")[:5]
+    papers = (work / "papers.txt").read_text().split("\n")[:5]
+    for query, paper in zip(queries, papers, strict=True):
+        for path in (f"/search?q={urllib.parse.quote(query)}", f"/papers/{paper}"):
+            urllib.request.urlopen(base + path, timeout=120).read()  # noqa: S310  (our own node)
+
+
+def run_locust(
+    args: argparse.Namespace, bases: list[str], rate: float | None
+) -> list[dict[str, str]]:
+    """One Locust run: ``rate`` requests/s in all, or (None) as many as the nodes answer."""
     locustfile = args.work / "locustfile.py"
     locustfile.write_text(LOCUSTFILE)
     prefix = args.work / "result"
+    (args.work / "result_stats.csv").unlink(missing_ok=True)
     started = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(args.users),
          "-r", str(args.users), "--run-time", f"{args.seconds}s", "--csv", str(prefix), "--only-summary"],
-        env={**os.environ, "LOAD_HOSTS": " ".join(bases), "LOAD_DIR": str(args.work)},
-        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=args.seconds + 120,
+        env={**os.environ, "LOAD_HOSTS": " ".join(bases), "LOAD_DIR": str(args.work),
+             "LOAD_USER_RATE": str(rate / args.users if rate else "")},
+        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=args.seconds + 120,
     )  # fmt: skip
-    print(f"load: {args.users} simulated clients for {time.perf_counter() - started:.0f} s, "
-          "two nodes, Locust on the same two cores")  # fmt: skip
+    if not (args.work / "result_stats.csv").exists():  # Locust exits 1 when a request failed
+        sys.exit(f"Locust produced no results (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    print(f"\nload: {args.users} simulated clients for {time.perf_counter() - started:.0f} s, "
+          + (f"{rate:.1f} requests/s in all" if rate else "each sending as soon as answered")
+          + "; two nodes, Locust on the same two cores")  # fmt: skip
     with (args.work / "result_stats.csv").open() as rows:
         return list(csv.DictReader(rows))
 
 
-def report(rows: list[dict[str, str]], rss: list[float], args: argparse.Namespace) -> None:
+def report(rows: list[dict[str, str]]) -> None:
     print(
         f"{'route':22s} {'requests':>9s} {'req/s':>7s} {'p50 ms':>7s} {'p99 ms':>7s} {'errors':>7s}"
     )
@@ -192,7 +235,6 @@ def report(rows: list[dict[str, str]], rss: list[float], args: argparse.Namespac
         name = "all" if row["Name"] == "Aggregated" else row["Name"]
         print(f"{name:22s} {int(row['Request Count']):9,d} {float(row['Requests/s']):7.1f} "
               f"{float(row['50%']):7.0f} {float(row['99%']):7.0f} {int(row['Failure Count']):7d}")  # fmt: skip
-    print("node RSS after the run: " + ", ".join(f"{r:.2f} GiB" for r in rss))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """The search index under faults, as a user meets them: ``paperfeed index`` killed with
 SIGKILL mid-build and run again, then ``paperfeed check`` finds the index consistent with the
-store; a disk that fills while a new index is written (a file-size limit on the process) gives
-a clear error and the previous index still serves."""
+store; a disk that fills while a new index is written (a small tmpfs that really fills, and a
+file-size limit on the process) gives a clear error and the previous index still serves."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -14,7 +15,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.cli.test_search_command import paperfeed
 from tests.conftest import FIXTURES
@@ -90,6 +94,48 @@ def test_a_full_disk_while_indexing_leaves_the_previous_index_serving(
     found = paperfeed(home, "search", "hand gesture recognition", "--json")
     assert "1812.06145" in [hit["id"] for hit in json.loads(found.stdout)["results"]]
     assert paperfeed(home, "check").returncode == 0
+
+
+@contextlib.contextmanager
+def small_tmpfs(where: Path, megabytes: int) -> Iterator[Path]:
+    """A real file system of its own, as small as asked (tmpfs; mounting needs root, which the
+    CI has)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+    where.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(where)],
+                   check=True)  # fmt: skip
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_a_really_full_disk_while_indexing_leaves_the_previous_index_serving(
+    tmp_path: Path, model_dir: Path
+) -> None:
+    """The index on a small tmpfs that fills up (ENOSPC) while ``index --rebuild`` writes."""
+    home = ready_home(tmp_path, model_dir)
+    with small_tmpfs(home / "search", 64):
+        assert paperfeed(home, "index").returncode == 0
+        before = (home / "search" / "current").resolve()
+        free = shutil.disk_usage(home / "search").free
+        with (home / "search" / "filler").open("wb") as filler:  # leave 16 KiB free
+            left = free - 16 * 1024
+            while left > 0:
+                left -= filler.write(b"\0" * min(left, 2**20))
+        full = paperfeed(home, "index", "--rebuild")
+        assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr
+        assert "writing the search index failed" in full.stderr, full.stderr
+        assert "No space left on device" in full.stderr, full.stderr
+        assert (home / "search" / "current").resolve() == before
+        found = paperfeed(home, "search", "hand gesture recognition", "--json")
+        assert "1812.06145" in [hit["id"] for hit in json.loads(found.stdout)["results"]]
+        assert paperfeed(home, "check").returncode == 0
+        (home / "search" / "filler").unlink()  # space again: the rebuild now succeeds
+        assert paperfeed(home, "index", "--rebuild").returncode == 0
+        assert (home / "search" / "current").resolve() != before
+        assert paperfeed(home, "check").returncode == 0
 
 
 def test_a_corrupt_index_is_rebuilt_when_the_site_starts(tmp_path: Path, model_dir: Path) -> None:
