@@ -49,3 +49,17 @@ def test_ris_and_csl_carry_ids_versions_and_names() -> None:
     assert item["number"] == "arXiv:2106.09685" and item["version"] == "2"
     assert item["author"][3] == {"literal": "Plato"}
     assert item["issued"] == {"date-parts": [[2021, 6, 17]]}
+
+
+def test_bibtex_links_and_dois_stay_verbatim() -> None:
+    """Reference managers read ``url`` and ``doi`` as they are: no ``\\url{}``, no ``\\_``."""
+    card = Card(
+        id="2106.09685", title="Under_scores & more", abstract="", published=None, upvotes=0,
+        num_comments=0, doi="10.1000/a_b%c", authors=["Edward J. Hu"],
+    )  # fmt: skip
+    [entry] = parse_string(export([card], "bib")).entries  # raw: no LaTeX decoding
+    fields = entry.fields_dict
+    assert fields["url"].value == "https://arxiv.org/abs/2106.09685"
+    assert fields["doi"].value == "10.1000/a_b%c"
+    assert fields["eprint"].value == "2106.09685"
+    assert fields["title"].value == r"Under\_scores \& more"

@@ -67,7 +67,24 @@ def to_bibtex(cards: Sequence[Card]) -> str:
             [model.Field(name, value) for name, value in fields.items() if value],
         )
         library.add(entry)
-    return str(write_string(library, prepend_middleware=[LatexEncodingMiddleware()]))
+    return str(write_string(library, prepend_middleware=[_TextLatexEncoding()]))
+
+
+class _TextLatexEncoding(LatexEncodingMiddleware):
+    """LaTeX-encodes the text fields only. ``url``, ``doi`` and ``eprint`` are verbatim fields
+    in biblatex and BibTeX's url package: a ``\\url{}`` or ``\\_`` written into them breaks the
+    link a reference manager shows."""
+
+    VERBATIM = frozenset({"url", "doi", "eprint"})
+
+    def transform_entry(self, entry: model.Entry, library: Library) -> model.Block:
+        kept = {f.key: f.value for f in entry.fields if f.key in self.VERBATIM}
+        block = super().transform_entry(entry, library)
+        if isinstance(block, model.Entry):
+            for f in block.fields:
+                if f.key in kept:
+                    f.value = kept[f.key]
+        return block
 
 
 def to_ris(cards: Sequence[Card]) -> str:
