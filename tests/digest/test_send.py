@@ -83,7 +83,8 @@ def test_double_opt_in_then_one_digest_a_period(
     assert 'style="' in html and "<style" not in html  # CSS inlined for mail clients
     assert (
         len(papers_in(mail)) == 10
-        and "trending this day" in mail.get_body(preferencelist=("plain",)).get_content()
+        and "trending on the feed of 12 June 2026"
+        in mail.get_body(preferencelist=("plain",)).get_content()
     )  # type: ignore[union-attr]
     assert f'href="http://testserver/papers/{papers_in(mail)[0]}"' in html
 
@@ -230,3 +231,31 @@ def test_serving_nodes_send_after_the_hour_once(
     for bad in ("7", "25:00", "07:60", "noon"):
         with pytest.raises(ValueError, match="not a time of day"):
             parse_time(bad)
+
+
+def test_dry_run_for_one_address_prints_its_digest_or_says_why_there_is_none(
+    site: TestClient, inbox: Inbox, site_home: Path, db_url: str
+) -> None:
+    env = {**os.environ, "PAPERFEED_HOME": str(site_home), "PAPERFEED_DB": db_url,
+           "PAPERFEED_BASE_URL": "http://testserver"}  # fmt: skip
+
+    def dry_run(*options: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "paperfeed", "digest", "send", "--dry-run",
+                   "--date", DAY.isoformat(), *options]  # fmt: skip
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    site.post("/subscribe", data={"email": "reader@lab.org", "csrf_token": token(site)})
+    pending = dry_run("--to", "reader@lab.org")
+    assert pending.returncode == 1 and "has not confirmed its subscription" in pending.stderr
+    assert site.get(inbox.link("reader@lab.org")).status_code == 200
+    shown = dry_run("--to", "READER@lab.org")
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        "To: reader@lab.org" in shown.stdout and "trending on the feed of 12 June" in shown.stdout
+    )
+    assert "daily digests: would send 1," in shown.stdout
+    weekly = dry_run("--to", "reader@lab.org", "--cadence", "weekly")
+    assert weekly.returncode == 1 and "gets daily digests: add --cadence daily" in weekly.stderr
+    unknown = dry_run("--to", "nobody@lab.org")
+    assert unknown.returncode == 1 and "nobody@lab.org has no subscription" in unknown.stderr
+    assert len(digests_to(inbox, "reader@lab.org")) == 0  # a dry run sends nothing

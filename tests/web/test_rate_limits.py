@@ -49,3 +49,24 @@ def test_limits_can_be_switched_off(site_home: Path, db_url: str) -> None:
     with TestClient(create_app(settings, HashingEmbedder)) as client:
         for _ in range(LIMITS["search"].amount + 5):
             assert client.get("/api/v1/search?q=gesture").status_code == 200
+
+
+def test_the_subscribe_box_cannot_flood_an_inbox(site: TestClient, inbox: Inbox) -> None:
+    """Three confirmation mails a day to one address, however many addresses ask; each IP may
+    ask ten times an hour. Every asker sees the same answer, so nobody learns who subscribed."""
+    for n in range(5):
+        asker = TestClient(site.app, client=(f"192.0.2.{20 + n}", 1000))
+        done = asker.post(
+            "/subscribe", data={"email": "victim@lab.org", "csrf_token": token(asker)}
+        )
+        assert done.status_code == 200 and "confirmation link is on its way" in done.text
+    site.post("/subscribe", data={"email": "other@lab.org", "csrf_token": token(site)})
+    assert sum(m["To"] == "victim@lab.org" for m in inbox.messages) == 3
+    assert sum(m["To"] == "other@lab.org" for m in inbox.messages) == 1
+    answers = [
+        site.post(
+            "/subscribe", data={"email": f"x{n}@lab.org", "csrf_token": token(site)}
+        ).status_code
+        for n in range(LIMITS["subscribe"].amount)
+    ]
+    assert answers.count(429) == 1  # this address asked once before: the tenth is refused

@@ -13,6 +13,7 @@ from paperfeed.digest.send import send_digests
 from paperfeed.search.embedder import MiniLMEmbedder
 from paperfeed.search.hybrid import IndexMissing, PaperSearch
 from paperfeed.search.model_files import ModelMissing
+from paperfeed.services import subscriptions
 from paperfeed.store.locks import job_lock
 
 digest_app = typer.Typer(help="E-mail digests.", no_args_is_help=True)
@@ -45,6 +46,11 @@ def send(
         search = PaperSearch(settings.home, MiniLMEmbedder(settings.home / "models"))
     except (IndexMissing, ModelMissing) as error:
         errors.print(f"saved searches are skipped: {error}", highlight=False)
+    if to:
+        with engine.connect() as conn:
+            why = subscriptions.why_not_sent(conn, to, cadence)
+        if why:
+            fail(why)
     with job_lock(engine, DIGEST_LOCK) as held:
         if not held:
             console.print("Another process is sending digests; nothing done.")

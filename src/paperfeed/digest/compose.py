@@ -20,12 +20,15 @@ from sqlalchemy import Connection, select, union_all
 from paperfeed.models import DigestItem, SavedPaper, Subscription, Upvote
 from paperfeed.search.hybrid import PaperSearch
 from paperfeed.services.cards import Card, load_cards
-from paperfeed.services.feeds import trending_page
+from paperfeed.services.feeds import period_trending
 from paperfeed.services.follows import KINDS, following_many
 from paperfeed.services.new_papers import NewPapers
 
 PER_SOURCE = 10
 MAX_SEARCHES = 10
+#: Feed days a digest's "trending" covers: a daily digest takes the newest day and the one
+#: before (papers featured after yesterday's digest went out), a weekly one the week.
+TRENDING_DAYS = {"daily": 2, "weekly": 7}
 
 
 class Candidates:
@@ -35,22 +38,28 @@ class Candidates:
 
     def __init__(
         self, conn: Connection, search: PaperSearch | None, since: dt.datetime,
-        subscriptions: Sequence[Any] = (),
+        subscriptions: Sequence[Any] = (), today: dt.date | None = None,
     ) -> None:  # fmt: skip
         self.conn, self.search = conn, search
+        self.today = today or dt.datetime.now(dt.UTC).date()
         self.new = NewPapers(conn, search, since)
         members = sorted({sub.user_id for sub in subscriptions if sub.user_id is not None})
         self.follows = following_many(conn, members)
-        self._trending: list[str] | None = None
+        self._trending: dict[str, list[str]] = {}
         self._cards: dict[str, Card] = {}
         self._matches: dict[str, list[str]] = {}
 
-    def trending(self, count: int) -> list[str]:
-        if self._trending is None:
-            cards, _ = trending_page(self.conn, 0, 150)
-            self._trending = [card.id for card in cards]
+    def trending(self, cadence: str, count: int) -> list[str]:
+        """The period's top papers (``count`` times three, for what the ledger removes)."""
+        if cadence not in self._trending:
+            cards = period_trending(self.conn, self.today, TRENDING_DAYS[cadence], 150)
+            self._trending[cadence] = [card.id for card in cards]
             self._cards.update((card.id, card) for card in cards)
-        return self._trending[: count * 3]
+        return self._trending[cadence][: count * 3]
+
+    def featured_on(self, paper_id: str) -> dt.date | None:
+        card = self._cards.get(paper_id)
+        return card.day if card else None
 
     def matches(self, query: str) -> list[str]:
         if query not in self._matches:
@@ -101,7 +110,8 @@ def saved_searches(sub: Any) -> list[str]:
     return [q.strip() for q in (sub.searches or "").splitlines() if q.strip()][:MAX_SEARCHES]
 
 
-Offer = tuple[list[str], str, int]  # paper ids (best first), why, how many at most
+#: Paper ids (best first), why (one reason for all, or each paper's), how many at most.
+Offer = tuple[list[str], str | dict[str, str], int]
 
 
 def choose(
@@ -130,8 +140,9 @@ def _offers(sub: Any, since: dt.datetime, pool: Candidates) -> list[Offer]:
     """Each source's papers for ``sub``, in the digest's order of sources."""
     offers: list[Offer] = []
     if sub.trending:
-        period = "week" if sub.cadence == "weekly" else "day"
-        offers.append((pool.trending(sub.trending), f"trending this {period}", sub.trending))
+        trending = pool.trending(sub.cadence, sub.trending)
+        offers.append((trending, {i: _trending_reason(pool.featured_on(i)) for i in trending},
+                       sub.trending))  # fmt: skip
     new = pool.new
     for query in saved_searches(sub):
         offers.append((new.since(pool.matches(query), since), f"matches your search “{query}”",
@@ -154,6 +165,10 @@ def _offers(sub: Any, since: dt.datetime, pool: Candidates) -> list[Offer]:
     return offers
 
 
+def _trending_reason(day: dt.date | None) -> str:
+    return f"trending on the feed of {day.day} {day:%B %Y}" if day else "trending"
+
+
 def _pick(offers: list[Offer], sent: set[str]) -> dict[str, str]:
     """Paper id → reason: each source's first papers not sent before, each paper once."""
     chosen: dict[str, str] = {}
@@ -162,7 +177,7 @@ def _pick(offers: list[Offer], sent: set[str]) -> dict[str, str]:
             if limit <= 0:
                 break
             if paper_id not in sent and paper_id not in chosen:
-                chosen[paper_id] = reason
+                chosen[paper_id] = reason if isinstance(reason, str) else reason[paper_id]
                 limit -= 1
     return chosen
 

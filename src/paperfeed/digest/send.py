@@ -135,7 +135,7 @@ def send_digests(
         with engine.connect() as shared:
             # What the run's digests have in common, once: from the earliest "since" on.
             earliest = min((since(sub.id) for sub in subs), default=now)
-            pool = Candidates(shared, search, earliest, subs)
+            pool = Candidates(shared, search, earliest, subs, today)
             run = _Run(engine, settings, pool, cadence, period, today, dry_run, courier, report)
             for start in range(0, len(subs), BATCH):
                 batch = subs[start : start + BATCH]

@@ -114,6 +114,22 @@ def trending_page(
     return load_cards(conn, ranked[offset : offset + limit]), len(ranked)
 
 
+def period_trending(conn: Connection, until: dt.date, days: int, limit: int) -> list[Card]:
+    """The top papers of the last ``days`` feed days up to ``until`` (the newest featured day
+    on or before it, and the days before that), best trending score first: a digest's
+    "trending" for its period. Anchored to the newest featured day, so a quiet day or a site
+    whose feed stopped still offers its latest papers (the digest ledger keeps them from
+    coming twice)."""
+    newest = conn.scalar(
+        select(func.max(FeedEntry.day)).where(FeedEntry.hidden.is_(False), FeedEntry.day <= until)
+    )
+    if newest is None:
+        return []
+    newest = _as_date(newest)
+    ranked = _by_trending(conn, newest - dt.timedelta(days=days - 1), newest, None, None)
+    return load_cards(conn, ranked[:limit])
+
+
 def _by_trending(
     conn: Connection,
     start: dt.date,

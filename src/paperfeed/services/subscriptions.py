@@ -42,6 +42,26 @@ def subscribe(
     return int(row.id), address, row.status != "active"
 
 
+def why_not_sent(conn: Connection, email: str, cadence: str) -> str | None:
+    """Why ``email`` gets no ``cadence`` digest, in words for the person who asked; None when
+    it is an active subscription of that cadence."""
+    address = email.strip().lower()
+    row = conn.execute(
+        select(subscriptions.c.status, subscriptions.c.cadence).where(
+            subscriptions.c.email == address
+        )
+    ).first()
+    if row is None:
+        return f"{address} has no subscription"
+    if row.status == "pending":
+        return f"{address} has not confirmed its subscription (nothing is sent before it does)"
+    if row.status != "active":
+        return f"{address} has unsubscribed"
+    if row.cadence != cadence:
+        return f"{address} gets {row.cadence} digests: add --cadence {row.cadence}"
+    return None
+
+
 def confirm_token(secret: str, subscription_id: int, email: str) -> str:
     return URLSafeTimedSerializer(secret, salt="confirm-digest").dumps([subscription_id, email])
 

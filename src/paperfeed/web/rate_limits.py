@@ -1,5 +1,5 @@
 """Rate limits per IP address and per member on what costs the most or invites abuse: logging
-in, submitting, upvoting, commenting, searching. Over the limit, a 429 with Retry-After (JSON
+in, subscribing an address (which mails it), submitting, upvoting, commenting, searching. Over the limit, a 429 with Retry-After (JSON
 for the API and in-page requests, a page for people).
 
 Counted by the ``limits`` library in each web node's memory (a moving window): with N nodes a
@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 #: (method, path pattern, action); the first match counts.
 ROUTES = [
     ("POST", re.compile(r"^/login$"), "login"),
+    ("POST", re.compile(r"^/subscribe$"), "subscribe"),
     ("POST", re.compile(r"^(/api/v1)?/submit$"), "submit"),
     ("POST", re.compile(r"/upvote$"), "upvote"),
     ("DELETE", re.compile(r"^/api/v1/papers/.+/upvote$"), "upvote"),
@@ -32,6 +33,7 @@ ROUTES = [
 #: Per IP and, separately, per member: generous for people, tight for scripts run amok.
 LIMITS: dict[str, RateLimitItem] = {
     "login": parse("20/minute"),
+    "subscribe": parse("10/hour"),  # each one can mail a stranger
     "submit": parse("20/minute"),
     "upvote": parse("120/minute"),
     "comment": parse("20/minute"),
@@ -86,3 +88,19 @@ class RateLimits:
             return JSONResponse({"detail": message}, status_code=429, headers=headers)
         page = f"<!doctype html><title>Too many requests</title><h1>Slow down</h1><p>{message}</p>"
         return HTMLResponse(page, status_code=429, headers=headers)
+
+
+class ConfirmationMails:
+    """Confirmation mails to one address, whoever asks (:data:`PER_ADDRESS`): the subscribe box
+    must not be a way to flood a stranger's inbox from many IP addresses. One per site, like
+    the middleware's counts."""
+
+    PER_ADDRESS = parse("3/day")
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def may_send(self, address: str) -> bool:
+        """Whether one more may go to ``address`` (counted if so)."""
+        return not self.enabled or self.limiter.hit(self.PER_ADDRESS, "confirm", address)
