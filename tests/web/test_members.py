@@ -25,6 +25,7 @@ def test_sign_up_confirm_log_out_and_in(site: TestClient, inbox: Inbox) -> None:
                                       "password": PASSWORD, "csrf_token": token(site, "/signup")},
                      follow_redirects=False)  # fmt: skip
     assert form.status_code == 303
+    assert "Welcome! We have mailed you a link" in site.get(form.headers["location"]).text
     assert "Confirm your e-mail address (ada@lab.org)" in site.get("/").text
     assert (
         site.post("/submit", data={"arxiv": "1707.08567", "csrf_token": token(site)}).status_code

@@ -48,6 +48,7 @@ def feed(
     sort: str = "trending",
     p: Annotated[int, Query(ge=1, le=10_000)] = 1,
     subscribed: str | None = None,
+    welcome: str | None = None,
 ) -> Response:
     site = site_of(request)
     try:
@@ -70,6 +71,7 @@ def feed(
             "page_number": p,
             "pages": max(1, -(-page.total // PAGE_SIZE)),
             "subscribed": subscribed,
+            "welcome": welcome,
             "earlier": page.period.shifted(-1),
             "later": page.period.shifted(1),
             **viewer_marks(request, [c.id for c in page.cards]),
