@@ -28,43 +28,38 @@
     links[index].scrollIntoView({ block: "nearest" });
   });
 
-  // Upvote forms work without JavaScript; with it, the count changes in place.
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.hasAttribute || !form.hasAttribute("data-vote") || !window.fetch) return;
-    event.preventDefault();
-    fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) { return response.json().then(function (data) { return [response, data]; }); })
-      .then(function (pair) {
-        var response = pair[0], data = pair[1];
-        if (response.status === 401 && data.login) { window.location = data.login; return; }
-        if (!response.ok) { window.alert(data.detail || "That did not work"); return; }
-        var button = form.querySelector("button");
-        button.classList.toggle("on", data.voted);
-        button.setAttribute("aria-pressed", data.voted ? "true" : "false");
-        form.querySelector(".count").textContent = data.upvotes;
-        var unit = form.querySelector(".unit");
-        if (unit) unit.textContent = data.upvotes === 1 ? "upvote" : "upvotes";
-      })
-      .catch(function () { form.submit(); });
+  // Forms marked data-ATTR work without JavaScript; with it, they post in the background and
+  // `apply` shows the answer in place (a 401 goes to the log-in page).
+  function inPlace(attr, apply) {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.hasAttribute || !form.hasAttribute(attr) || !window.fetch) return;
+      event.preventDefault();
+      fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) { return response.json().then(function (data) { return [response, data]; }); })
+        .then(function (pair) {
+          var response = pair[0], data = pair[1];
+          if (response.status === 401 && data.login) { window.location = data.login; return; }
+          if (!response.ok) { window.alert(data.detail || "That did not work"); return; }
+          apply(form, form.querySelector("button"), data);
+        })
+        .catch(function () { form.submit(); });
+    });
+  }
+
+  // Upvotes: the count changes in place.
+  inPlace("data-vote", function (form, button, data) {
+    button.classList.toggle("on", data.voted);
+    button.setAttribute("aria-pressed", data.voted ? "true" : "false");
+    form.querySelector(".count").textContent = data.upvotes;
+    var unit = form.querySelector(".unit");
+    if (unit) unit.textContent = data.upvotes === 1 ? "upvote" : "upvotes";
   });
 
-  // Save forms likewise: the button turns to "Saved" in place.
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.hasAttribute || !form.hasAttribute("data-save") || !window.fetch) return;
-    event.preventDefault();
-    fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) { return response.json().then(function (data) { return [response, data]; }); })
-      .then(function (pair) {
-        var response = pair[0], data = pair[1];
-        if (response.status === 401 && data.login) { window.location = data.login; return; }
-        if (!response.ok) { window.alert(data.detail || "That did not work"); return; }
-        var button = form.querySelector("button");
-        button.classList.toggle("on", data.saved);
-        button.setAttribute("aria-pressed", data.saved ? "true" : "false");
-        button.querySelector(".label").textContent = data.saved ? "Saved" : "Save";
-      })
-      .catch(function () { form.submit(); });
+  // Saves: the button turns to "Saved" in place.
+  inPlace("data-save", function (form, button, data) {
+    button.classList.toggle("on", data.saved);
+    button.setAttribute("aria-pressed", data.saved ? "true" : "false");
+    button.querySelector(".label").textContent = data.saved ? "Saved" : "Save";
   });
 })();
