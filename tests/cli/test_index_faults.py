@@ -117,7 +117,8 @@ def test_a_really_full_disk_while_indexing_leaves_the_previous_index_serving(
     """The index on a small tmpfs that fills up (ENOSPC) while ``index --rebuild`` writes."""
     home = ready_home(tmp_path, model_dir)
     with small_tmpfs(home / "search", 64):
-        assert paperfeed(home, "index").returncode == 0
+        first = paperfeed(home, "index")
+        assert first.returncode == 0, first.stderr
         before = (home / "search" / "current").resolve()
         free = shutil.disk_usage(home / "search").free
         with (home / "search" / "filler").open("wb") as filler:  # leave 16 KiB free
@@ -125,17 +126,21 @@ def test_a_really_full_disk_while_indexing_leaves_the_previous_index_serving(
             while left > 0:
                 left -= filler.write(b"\0" * min(left, 2**20))
         full = paperfeed(home, "index", "--rebuild")
-        assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr
-        assert "writing the search index failed" in full.stderr, full.stderr
-        assert "No space left on device" in full.stderr, full.stderr
+        said = f"exit {full.returncode}: {full.stderr}"
+        assert full.returncode == 1 and "Traceback" not in full.stderr, said
+        assert "writing the search index failed" in full.stderr, said
+        assert "No space left on device" in full.stderr, said
         assert (home / "search" / "current").resolve() == before
         found = paperfeed(home, "search", "hand gesture recognition", "--json")
         assert "1812.06145" in [hit["id"] for hit in json.loads(found.stdout)["results"]]
-        assert paperfeed(home, "check").returncode == 0
+        checked = paperfeed(home, "check")
+        assert checked.returncode == 0, checked.stdout + checked.stderr
         (home / "search" / "filler").unlink()  # space again: the rebuild now succeeds
-        assert paperfeed(home, "index", "--rebuild").returncode == 0
+        again = paperfeed(home, "index", "--rebuild")
+        assert again.returncode == 0, again.stderr
         assert (home / "search" / "current").resolve() != before
-        assert paperfeed(home, "check").returncode == 0
+        checked = paperfeed(home, "check")
+        assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_a_corrupt_index_is_rebuilt_when_the_site_starts(tmp_path: Path, model_dir: Path) -> None:

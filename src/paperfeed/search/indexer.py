@@ -212,17 +212,23 @@ def _late_commits(engine: Engine, folder: Path, state: IndexState, embedder: Emb
     since = (state.keyword_cursor[0] - LATE_WINDOW, "")
     with engine.connect() as conn:
         recent = [paper_id for paper_id, _ in changed_since(conn, since, LATE_LIMIT)]
+    if not recent:
+        return 0
     keyword = KeywordIndex(folder / "keyword")
     keys = {paper_key(paper_id): paper_id for paper_id in recent}
     indexed = keyword.allowed_keys(Filters(), list(keys))
-    vectors = VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE)
     missing = [paper_id for key, paper_id in keys.items() if key not in indexed]
-    unembedded = [paper_id for key, paper_id in keys.items() if key not in vectors.index]
+    # Membership through a memory-mapped view: loading a million vectors writable every few
+    # seconds, to find them all present, was most of a busy node's CPU.
+    stored = VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE, view=True).index
+    unembedded = [paper_id for key, paper_id in keys.items() if key not in stored]
+    del stored
     with engine.connect() as conn:
         if missing:
             keyword.add(load_papers(conn, missing))
         papers = load_papers(conn, unembedded)
     if papers and state.vector_cursor is not None:
+        vectors = VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE)
         vectors.add([p.key for p in papers], embedder.embed_documents([p.text for p in papers]))
         vectors.save()
     return len(missing)
@@ -272,8 +278,10 @@ def _follow_vectors(
     embedder: Embedder,
     on_progress: Progress | None,
 ) -> int:
-    vectors = VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE)
     total, done = _pending(engine, state.vector_cursor), 0
+    if not total:  # the usual case for a web node's follower: do not load the vectors at all
+        return 0
+    vectors = VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE)
     position, saved_at = state.vector_cursor, time.monotonic()
     while True:
         with engine.connect() as conn:
