@@ -208,8 +208,9 @@ def run_locust(
     """One Locust run: ``rate`` requests/s in all, or (None) as many as the nodes answer."""
     locustfile = args.work / "locustfile.py"
     locustfile.write_text(LOCUSTFILE)
-    prefix = args.work / "result"
-    (args.work / "result_stats.csv").unlink(missing_ok=True)
+    prefix = args.work / ("result-at-rate" if rate else "result-capacity")
+    stats, failures = Path(f"{prefix}_stats.csv"), Path(f"{prefix}_failures.csv")
+    stats.unlink(missing_ok=True)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(args.users),
@@ -218,12 +219,17 @@ def run_locust(
              "LOAD_USER_RATE": str(rate / args.users if rate else "")},
         check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=args.seconds + 120,
     )  # fmt: skip
-    if not (args.work / "result_stats.csv").exists():  # Locust exits 1 when a request failed
+    if not stats.exists():  # (Locust exits 1 when a request failed, so its code says little)
         sys.exit(f"Locust produced no results (exit {done.returncode}):\n{done.stderr[-3000:]}")
     print(f"\nload: {args.users} simulated clients for {time.perf_counter() - started:.0f} s, "
           + (f"{rate:.1f} requests/s in all" if rate else "each sending as soon as answered")
           + "; two nodes, Locust on the same two cores")  # fmt: skip
-    with (args.work / "result_stats.csv").open() as rows:
+    with failures.open() as rows:
+        for row in csv.DictReader(rows):
+            print(
+                f"  error x{row['Occurrences']}: {row['Method']} {row['Name']}: {row['Error'][:200]}"
+            )
+    with stats.open() as rows:
         return list(csv.DictReader(rows))
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from paperfeed.ingest import ingest_file
 from paperfeed.search import indexer
@@ -158,3 +158,51 @@ def test_recommend_finds_papers_like_the_positives(
     unlike = search.recommend(gestures[:1], negative_ids=["2503.12485"], limit=10)
     assert "2503.12485" not in [hit.id for hit in unlike]
     assert search.recommend([]) == [] and search.recommend(["2999.99999"]) == []
+
+
+def test_a_change_committed_behind_the_cursor_is_indexed_and_old_cursors_are_left_alone(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Another writer's transaction stamped its change before the cursor but committed after the
+    follower passed it: the follower still finds it, while the cursor is recent. Once it has
+    looked after the window that can hold such commits, it stops looking until the cursor moves
+    (a busy node otherwise re-read the last minute of an import every few seconds)."""
+    home = tmp_path / "home"
+    ingest_file(engine, "jsonl", write(tmp_path / "a.jsonl", [
+        {"id": "2606.00001", "title": "Graph neural networks for molecules"},
+    ]))  # fmt: skip
+    indexer.update(engine, home, HashingEmbedder())
+    state = indexer.IndexState.load(indexer.current_generation(home))  # type: ignore[arg-type]
+    assert state.keyword_cursor is not None and state.late_checked_at is not None
+    cursor_time = state.keyword_cursor[0]
+
+    ingest_file(engine, "jsonl", write(tmp_path / "b.jsonl", [
+        {"id": "2606.00002", "title": "Zeolite catalysis, committed late"},
+    ]))  # fmt: skip
+    with write_transaction(engine) as conn:  # stamped 5 s before the cursor, as a slow writer's
+        conn.execute(
+            text("UPDATE papers SET updated_at = :t WHERE id = '2606.00002'"),
+            {"t": cursor_time - dt.timedelta(seconds=5)},
+        )
+    report = indexer.update(engine, home, HashingEmbedder())
+    assert report.keyword_papers == 1
+    search = PaperSearch(home, HashingEmbedder())
+    assert [h.id for h in search.search("zeolite", mode="keyword").hits] == ["2606.00002"]
+    assert [h.id for h in search.search("zeolite catalysis", mode="semantic", limit=1).hits] == [
+        "2606.00002"
+    ]
+
+    folder = indexer.current_generation(home)
+    assert folder is not None
+    state = indexer.IndexState.load(folder)
+    state.late_checked_at = indexer._utc(cursor_time) + indexer.LATE_WINDOW  # looked long after
+    state.save(folder)
+    ingest_file(engine, "jsonl", write(tmp_path / "c.jsonl", [
+        {"id": "2606.00003", "title": "Zeolite catalysis, far too late"},
+    ]))  # fmt: skip
+    with write_transaction(engine) as conn:
+        conn.execute(
+            text("UPDATE papers SET updated_at = :t WHERE id = '2606.00003'"),
+            {"t": cursor_time - dt.timedelta(seconds=5)},
+        )
+    assert indexer.update(engine, home, HashingEmbedder()).keyword_papers == 0  # not looked for

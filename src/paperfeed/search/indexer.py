@@ -53,6 +53,8 @@ class IndexState:
     vector_cursor: Cursor | None = None
     deletion_cursor: Cursor | None = None
     embedder: str | None = None
+    #: When the follower last looked for late commits (UTC); see :func:`_late_commits`.
+    late_checked_at: dt.datetime | None = None
 
     @classmethod
     def load(cls, folder: Path) -> IndexState:
@@ -65,6 +67,7 @@ class IndexState:
             _cursor(raw.get("vector_cursor")),
             _cursor(raw.get("deletion_cursor")),
             raw.get("embedder"),
+            dt.datetime.fromisoformat(raw["late_checked_at"]) if raw.get("late_checked_at") else None,
         )
 
     def save(self, folder: Path) -> None:
@@ -73,6 +76,7 @@ class IndexState:
             "vector_cursor": _raw_cursor(self.vector_cursor),
             "deletion_cursor": _raw_cursor(self.deletion_cursor),
             "embedder": self.embedder,
+            "late_checked_at": self.late_checked_at.isoformat() if self.late_checked_at else None,
         }
         partial = folder / "state.json.partial"
         partial.write_text(json.dumps(raw, indent=1))
@@ -209,6 +213,13 @@ def _late_commits(engine: Engine, folder: Path, state: IndexState, embedder: Emb
     """
     if state.keyword_cursor is None:
         return 0
+    at = _utc(state.keyword_cursor[0])
+    if state.late_checked_at is not None and _utc(state.late_checked_at) >= at + LATE_WINDOW:
+        # Looked after every transaction stamped before the cursor had ended (none lasts the
+        # window): nothing more can land behind it until the cursor moves.
+        return 0
+    state.late_checked_at = dt.datetime.now(dt.UTC)
+    state.save(folder)  # (before the look: a change committing meanwhile is seen next time)
     since = (state.keyword_cursor[0] - LATE_WINDOW, "")
     with engine.connect() as conn:
         recent = [paper_id for paper_id, _ in changed_since(conn, since, LATE_LIMIT)]
@@ -365,6 +376,11 @@ def _switch(home: Path, folder: Path) -> None:
     partial.unlink(missing_ok=True)
     partial.symlink_to(folder.name)
     os.replace(partial, root / "current")
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """Store timestamps come back naive from SQLite: they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _cursor(raw: list[str] | None) -> Cursor | None:
