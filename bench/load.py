@@ -19,12 +19,14 @@ the members, write API). Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import importlib.util
 import os
 import platform
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -48,7 +50,7 @@ from paperfeed.store.migrate import upgrade
 ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = """
 import os, random
-from locust import HttpUser, between, constant_throughput, task
+from locust import HttpUser, between, task
 
 HOSTS = os.environ["LOAD_HOSTS"].split()
 def lines(name):
@@ -60,8 +62,10 @@ RATE = float(os.environ.get("LOAD_USER_RATE") or 0)
 
 class Reader(HttpUser):
     host = HOSTS[0]
-    # a set rate per client (open-ish load below capacity), or as fast as answers come
-    wait_time = constant_throughput(RATE) if RATE else between(0, 0.05)
+    # At a set rate: random (exponential) pauses, so the clients' requests arrive as a crowd's
+    # do, not in step (constant pacing kept the clients in phase: bursts of 20 at once, then
+    # nothing). Without a rate: as fast as the answers come.
+    wait_time = (lambda self: random.expovariate(RATE)) if RATE else between(0, 0.05)
 
     def go(self, path, name):
         self.client.get(random.choice(HOSTS) + path, name=name)
@@ -102,7 +106,7 @@ def main() -> None:
         "--rate", type=float, help="requests/s for the measured run (default: --share of capacity)"
     )
     parser.add_argument(
-        "--share", type=float, default=0.7, help="of the capacity, for the latency run"
+        "--shares", default="0.3,0.5,0.7", help="of the capacity: one latency run each"
     )
     args = parser.parse_args()
     if importlib.util.find_spec("locust") is None:
@@ -144,23 +148,58 @@ def main() -> None:
             bases.append(f"http://127.0.0.1:{port}")
             wait_until_up(bases[-1], nodes[-1])
             warm_up(bases[-1], args.work)
-        rate = args.rate
-        if rate is None:
-            full = run_locust(args, bases, None)
+        if args.rate is None:
+            full = measured(args, bases, None, nodes)
             capacity = float(full[-1]["Requests/s"])
-            print(
-                f"capacity: {capacity:.1f} requests/s with {args.users} clients sending as fast as answered"
-            )
-            report(full)
-            rate = capacity * args.share
-        results = run_locust(args, bases, rate)
+            print(f"capacity: {capacity:.1f} requests/s")
+            rates = [capacity * float(share) for share in args.shares.split(",")]
+        else:
+            rates = [args.rate]
+        for rate in rates:
+            measured(args, bases, rate, nodes)
         rss = [psutil.Process(node.pid).memory_info().rss / 2**30 for node in nodes]
     finally:
         for node in nodes:
             node.terminate()
             node.wait(20)
-    report(results)
     print("node RSS after the runs: " + ", ".join(f"{r:.2f} GiB" for r in rss))
+
+
+def measured(
+    args: argparse.Namespace,
+    bases: list[str],
+    rate: float | None,
+    nodes: list[subprocess.Popen[bytes]],
+) -> list[dict[str, str]]:
+    """One Locust run, its table, and where the two cores' time went meanwhile."""
+    before = cpu_seconds(nodes)
+    rows = run_locust(args, bases, rate)
+    after = cpu_seconds(nodes)
+    report(rows)
+    spent = {name: after[name] - before[name] for name in after}
+    print("CPU seconds meanwhile: " + ", ".join(f"{name} {value:.0f}" for name, value in spent.items())
+          + f" (of {2 * args.seconds} on two cores)")  # fmt: skip
+    return rows
+
+
+def cpu_seconds(nodes: list[subprocess.Popen[bytes]]) -> dict[str, float]:
+    """CPU time so far of each node, of PostgreSQL's processes, and of finished children
+    (Locust)."""
+
+    def used(process: psutil.Process) -> float:  # (PostgreSQL's ended backends: its children)
+        times = process.cpu_times()
+        return float(times.user + times.system + times.children_user + times.children_system)
+
+    spent = {f"node {'AB'[n]}": used(psutil.Process(node.pid)) for n, node in enumerate(nodes)}
+    postgres = 0.0
+    for process in psutil.process_iter(["name"]):
+        if (process.info["name"] or "").startswith("postgres"):
+            with contextlib.suppress(psutil.Error):
+                postgres += used(process)
+    spent["PostgreSQL"] = postgres
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spent["Locust"] = children.ru_utime + children.ru_stime
+    return spent
 
 
 def prepare_inputs(engine, work: Path, members: int) -> None:  # type: ignore[no-untyped-def]

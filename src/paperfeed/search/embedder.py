@@ -55,6 +55,10 @@ class MiniLMEmbedder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Idle threads sleep rather than spin: a web node embeds one short query at a time, and
+        # spinning threads took the cores from the node's other requests and from PostgreSQL.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         path = onnx_model(models_dir, quantized=quantized)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._cache: OrderedDict[str, Vectors] = OrderedDict()

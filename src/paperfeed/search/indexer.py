@@ -67,7 +67,9 @@ class IndexState:
             _cursor(raw.get("vector_cursor")),
             _cursor(raw.get("deletion_cursor")),
             raw.get("embedder"),
-            dt.datetime.fromisoformat(raw["late_checked_at"]) if raw.get("late_checked_at") else None,
+            dt.datetime.fromisoformat(raw["late_checked_at"])
+            if raw.get("late_checked_at")
+            else None,
         )
 
     def save(self, folder: Path) -> None:

@@ -28,6 +28,10 @@ def normalise_url(url: str) -> str:
 
 
 CONNECT_TIMEOUT = 2  # seconds, PostgreSQL
+#: PostgreSQL connections a process keeps open, and how many more it may open at a peak (so a
+#: node needs up to 40 of the server's ``max_connections``; docs/deploy.md).
+POOL_SIZE = 20
+MAX_OVERFLOW = 20
 
 
 def make_engine(url: str) -> Engine:
@@ -42,7 +46,13 @@ def make_engine(url: str) -> Engine:
         )
     # A stopped or unreachable server fails a request in seconds, not minutes; connections the
     # server dropped are noticed at checkout (pre-ping), so the pool recovers when it is back.
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
+    # The pool keeps as many connections as a busy node uses at once: with SQLAlchemy's default
+    # (5), every connection beyond was opened and closed per request, a new server process
+    # each time, which cost a loaded node more than its queries.
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT},
+    )  # fmt: skip
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:

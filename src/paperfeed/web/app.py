@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -73,9 +74,14 @@ class CachedStatic(StaticFiles):
 
 
 def bundled_embedder(settings: Settings) -> Callable[[], Embedder | None]:
+    """The model for a web node: one thread. A query is a few word pieces, where a second
+    thread gains a millisecond and takes the core other requests (and the database, and the
+    other nodes of a machine) were using; the background follower's trickle of new papers
+    does not need it either."""
+
     def load() -> Embedder | None:
         try:
-            return MiniLMEmbedder(settings.home / "models")
+            return MiniLMEmbedder(settings.home / "models", threads=1)
         except ModelMissing:
             return None  # keyword search still works; the search page says so
 
@@ -95,6 +101,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for job in jobs:
             job.start()
+        # What is loaded by now lives as long as the process: out of the collector's sight, a
+        # full collection no longer walks every module and table definition mid-request.
+        gc.freeze()
         yield
         for job in jobs:
             job.stop()
