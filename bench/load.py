@@ -8,12 +8,18 @@ keyword side by the real indexer, its vectors 5,000 real embeddings plus noisy c
 PostgreSQL (``--db``, or the server ``scripts/with-postgres`` starts). ``--members`` (1,000)
 members with API tokens are added for the upvotes. Node A's data directory is copied for node
 B; both run ``paperfeed serve`` (one worker each, rate limits off: every request comes from
-127.0.0.1). The workload (``--users`` simulated clients, each waiting 0-0.2 s between requests,
-each request to node A or B at random): 70% pages (a day's feed, a paper page), 20% searches
-(site and API, 2-4 words of real titles), 8% API (daily papers, a paper), 2% upvotes (one of
-the members, write API). Usage:
+127.0.0.1). The workload (``--users`` simulated clients, each request to node A or B at
+random): 70% pages (a day's feed, a paper page), 20% searches (site and API, 2-4 words of real
+titles), 8% API (daily papers, a paper), 2% upvotes (one of the members, write API).
 
-    scripts/with-postgres .venv/bin/python bench/load.py [--seconds 60] [--users 20] [--reuse]
+First the clients send as fast as the answers come: the capacity. Then one run for each of
+``--shares`` of that capacity, the clients pausing a random (exponential) time between
+requests so they arrive as a crowd's do: the latencies at a load the cores sustain. Each run
+prints requests, requests/s, p50/p99 and errors per route, and the CPU seconds the nodes,
+PostgreSQL and Locust used meanwhile. Usage:
+
+    scripts/with-postgres .venv/bin/python bench/load.py [--seconds 60] [--users 20]
+        [--shares 0.3,0.5,0.7] [--rate R] [--reuse] [--db postgresql://...] [--work DIR]
 """
 
 from __future__ import annotations
