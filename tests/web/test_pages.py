@@ -204,3 +204,10 @@ def test_static_files_are_cached_and_unknown_pages_are_404(client: TestClient) -
     assert "prefers-color-scheme: dark" in css.text
     page = client.get("/no/such/page")
     assert page.status_code == 404 and "Not found" in page.text
+
+
+def test_an_overlong_address_gets_the_plain_answer(client: TestClient) -> None:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
+    assert token is not None
+    done = client.post("/subscribe", data={"email": "a" * 400 + "@lab.org", "csrf_token": token[1]})
+    assert done.status_code == 400 and "is not an e-mail address" in done.text

@@ -207,7 +207,7 @@ def about(request: Request) -> Response:
 @router.post("/subscribe", response_class=HTMLResponse)
 def subscribe(
     request: Request,
-    email: Annotated[str, Form(max_length=320)],
+    email: Annotated[str, Form(max_length=2000)],
     csrf_token: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
     """Double opt-in: the address is pending until it clicks the link mailed to it."""
