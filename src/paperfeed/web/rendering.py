@@ -17,7 +17,7 @@ from paperfeed.web.csrf import COOKIE, MAX_AGE, Csrf
 from paperfeed.web.session import current_member
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-STATIC_VERSION = "7"  # bump when static files change: their URLs carry it, caches keep them a year
+STATIC_VERSION = "8"  # bump when static files change: their URLs carry it, caches keep them a year
 
 
 def authors_line(card: Card, shown: int = 3) -> str:
