@@ -109,7 +109,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument(
-        "--rate", type=float, help="requests/s for the measured run (default: --share of capacity)"
+        "--rate",
+        type=float,
+        help="requests/s for one measured run (default: --shares of the capacity)",
     )
     parser.add_argument(
         "--shares", default="0.3,0.5,0.7", help="of the capacity: one latency run each"

@@ -175,6 +175,9 @@ def test_a_change_committed_behind_the_cursor_is_indexed_and_old_cursors_are_lef
     state = indexer.IndexState.load(indexer.current_generation(home))  # type: ignore[arg-type]
     assert state.keyword_cursor is not None and state.late_checked_at is not None
     cursor_time = state.keyword_cursor[0]
+    written = (indexer.current_generation(home) / "state.json").stat().st_mtime_ns  # type: ignore[operator]
+    indexer.update(engine, home, HashingEmbedder())  # looks again, finds nothing
+    assert (indexer.current_generation(home) / "state.json").stat().st_mtime_ns == written  # type: ignore[operator]
 
     ingest_file(engine, "jsonl", write(tmp_path / "b.jsonl", [
         {"id": "2606.00002", "title": "Zeolite catalysis, committed late"},

@@ -45,21 +45,20 @@ class Candidates:
         self.new = NewPapers(conn, search, since)
         members = sorted({sub.user_id for sub in subscriptions if sub.user_id is not None})
         self.follows = following_many(conn, members)
-        self._trending: dict[str, list[str]] = {}
+        self._trending: dict[str, tuple[list[str], dict[str, str]]] = {}
         self._cards: dict[str, Card] = {}
         self._matches: dict[str, list[str]] = {}
 
-    def trending(self, cadence: str, count: int) -> list[str]:
-        """The period's top papers (``count`` times three, for what the ledger removes)."""
+    def trending(self, cadence: str, count: int) -> tuple[list[str], dict[str, str]]:
+        """The period's top papers (``count`` times three, for what the ledger removes) and
+        each one's reason (the feed it trended on), made once a run."""
         if cadence not in self._trending:
             cards = period_trending(self.conn, self.today, TRENDING_DAYS[cadence], 150)
-            self._trending[cadence] = [card.id for card in cards]
+            reasons = {card.id: _trending_reason(card.day) for card in cards}
+            self._trending[cadence] = ([card.id for card in cards], reasons)
             self._cards.update((card.id, card) for card in cards)
-        return self._trending[cadence][: count * 3]
-
-    def featured_on(self, paper_id: str) -> dt.date | None:
-        card = self._cards.get(paper_id)
-        return card.day if card else None
+        ids, reasons = self._trending[cadence]
+        return ids[: count * 3], reasons
 
     def matches(self, query: str) -> list[str]:
         if query not in self._matches:
@@ -140,9 +139,7 @@ def _offers(sub: Any, since: dt.datetime, pool: Candidates) -> list[Offer]:
     """Each source's papers for ``sub``, in the digest's order of sources."""
     offers: list[Offer] = []
     if sub.trending:
-        trending = pool.trending(sub.cadence, sub.trending)
-        offers.append((trending, {i: _trending_reason(pool.featured_on(i)) for i in trending},
-                       sub.trending))  # fmt: skip
+        offers.append((*pool.trending(sub.cadence, sub.trending), sub.trending))
     new = pool.new
     for query in saved_searches(sub):
         offers.append((new.since(pool.matches(query), since), f"matches your search “{query}”",

@@ -38,6 +38,7 @@ DELETION_PAGE = 5_000
 VECTOR_PAGE = 512
 SAVE_VECTORS_EVERY = 120.0  # seconds: a crash loses at most this much embedding work
 VECTOR_DTYPE = "f16"
+LATE_CHECK_FILE = "late-check.txt"
 LATE_WINDOW = dt.timedelta(seconds=60)  # how far back the follower looks for late commits
 LATE_LIMIT = 20_000
 
@@ -53,7 +54,8 @@ class IndexState:
     vector_cursor: Cursor | None = None
     deletion_cursor: Cursor | None = None
     embedder: str | None = None
-    #: When the follower last looked for late commits (UTC); see :func:`_late_commits`.
+    #: When the follower last looked for late commits (UTC); see :func:`_late_commits`. Kept
+    #: in a file of its own: a searcher reopens the index when ``state.json`` changes.
     late_checked_at: dt.datetime | None = None
 
     @classmethod
@@ -67,9 +69,7 @@ class IndexState:
             _cursor(raw.get("vector_cursor")),
             _cursor(raw.get("deletion_cursor")),
             raw.get("embedder"),
-            dt.datetime.fromisoformat(raw["late_checked_at"])
-            if raw.get("late_checked_at")
-            else None,
+            _late_check(folder),
         )
 
     def save(self, folder: Path) -> None:
@@ -78,11 +78,17 @@ class IndexState:
             "vector_cursor": _raw_cursor(self.vector_cursor),
             "deletion_cursor": _raw_cursor(self.deletion_cursor),
             "embedder": self.embedder,
-            "late_checked_at": self.late_checked_at.isoformat() if self.late_checked_at else None,
         }
         partial = folder / "state.json.partial"
         partial.write_text(json.dumps(raw, indent=1))
         os.replace(partial, folder / "state.json")
+        self.save_late_check(folder)
+
+    def save_late_check(self, folder: Path) -> None:
+        if self.late_checked_at is not None:
+            partial = folder / f"{LATE_CHECK_FILE}.partial"
+            partial.write_text(self.late_checked_at.isoformat())
+            os.replace(partial, folder / LATE_CHECK_FILE)
 
 
 @dataclass(slots=True)
@@ -221,7 +227,7 @@ def _late_commits(engine: Engine, folder: Path, state: IndexState, embedder: Emb
         # window): nothing more can land behind it until the cursor moves.
         return 0
     state.late_checked_at = dt.datetime.now(dt.UTC)
-    state.save(folder)  # (before the look: a change committing meanwhile is seen next time)
+    state.save_late_check(folder)  # (before the look: what commits meanwhile is seen next time)
     since = (state.keyword_cursor[0] - LATE_WINDOW, "")
     with engine.connect() as conn:
         recent = [paper_id for paper_id, _ in changed_since(conn, since, LATE_LIMIT)]
@@ -378,6 +384,11 @@ def _switch(home: Path, folder: Path) -> None:
     partial.unlink(missing_ok=True)
     partial.symlink_to(folder.name)
     os.replace(partial, root / "current")
+
+
+def _late_check(folder: Path) -> dt.datetime | None:
+    path = folder / LATE_CHECK_FILE
+    return dt.datetime.fromisoformat(path.read_text()) if path.exists() else None
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

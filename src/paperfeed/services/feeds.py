@@ -48,9 +48,13 @@ class FeedPage:
     following: dt.date | None = None  # nearest later day with papers
 
 
-def latest_day(conn: Connection) -> dt.date | None:
-    """The newest day that has featured papers."""
-    return conn.scalar(select(func.max(FeedEntry.day)).where(FeedEntry.hidden.is_(False)))
+def latest_day(conn: Connection, until: dt.date | None = None) -> dt.date | None:
+    """The newest day that has featured papers (on or before ``until``, if given)."""
+    query = select(func.max(FeedEntry.day)).where(FeedEntry.hidden.is_(False))
+    if until is not None:
+        query = query.where(FeedEntry.day <= until)
+    newest = conn.scalar(query)
+    return None if newest is None else _as_date(newest)
 
 
 def feed_page(
@@ -120,12 +124,9 @@ def period_trending(conn: Connection, until: dt.date, days: int, limit: int) -> 
     "trending" for its period. Anchored to the newest featured day, so a quiet day or a site
     whose feed stopped still offers its latest papers (the digest ledger keeps them from
     coming twice)."""
-    newest = conn.scalar(
-        select(func.max(FeedEntry.day)).where(FeedEntry.hidden.is_(False), FeedEntry.day <= until)
-    )
+    newest = latest_day(conn, until)
     if newest is None:
         return []
-    newest = _as_date(newest)
     ranked = _by_trending(conn, newest - dt.timedelta(days=days - 1), newest, None, None)
     return load_cards(conn, ranked[:limit])
 

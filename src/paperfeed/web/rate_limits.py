@@ -1,6 +1,7 @@
 """Rate limits per IP address and per member on what costs the most or invites abuse: logging
-in, subscribing an address (which mails it), submitting, upvoting, commenting, searching. Over the limit, a 429 with Retry-After (JSON
-for the API and in-page requests, a page for people).
+in, subscribing an address (which mails it), submitting, upvoting, commenting, searching.
+Over the limit, a 429 with Retry-After (JSON for the API and in-page requests, a page for
+people).
 
 Counted by the ``limits`` library in each web node's memory (a moving window): with N nodes a
 client could do N times the limit if the proxy spread its requests, which is still a limit;
