@@ -129,7 +129,8 @@ def test_a_really_full_disk_while_indexing_leaves_the_previous_index_serving(
         said = f"exit {full.returncode}: {full.stderr}"
         assert full.returncode == 1 and "Traceback" not in full.stderr, said
         assert "writing the search index failed" in full.stderr, said
-        assert "No space left on device" in full.stderr, said
+        # tantivy says "No space left on device", or only that its writer thread died
+        assert "No space left on device" in full.stderr or "has 0.0 MiB free" in full.stderr, said
         assert (home / "search" / "current").resolve() == before
         found = paperfeed(home, "search", "hand gesture recognition", "--json")
         assert "1812.06145" in [hit["id"] for hit in json.loads(found.stdout)["results"]]

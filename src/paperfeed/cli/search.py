@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -69,9 +70,12 @@ def index(
         try:
             report = build(engine, settings.home, embedder, show)
         except (OSError, ValueError, RuntimeError) as error:  # a full disk, a damaged index
+            # tantivy sometimes reports only that its writer thread died: say what the disk has
+            free = shutil.disk_usage(indexer.search_root(settings.home)).free
             fail(
-                f"writing the search index failed ({error}). The previous index is untouched and "
-                "still serves; free some space (or repair the disk) and run the command again."
+                f"writing the search index failed ({error}); the disk holding it has "
+                f"{free / 2**20:,.1f} MiB free. The previous index is untouched and still serves; "
+                "free some space (or repair the disk) and run the command again."
             )
     if report.deleted_papers:
         console.print(f"Removed {report.deleted_papers:,} deleted papers from the indexes.")
