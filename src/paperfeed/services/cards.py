@@ -4,16 +4,25 @@ authors, organization, counters and, when it was featured, the day and the submi
 Cards are loaded for a page of papers at a time with a fixed number of queries (papers with
 their feed entry and organization, then their authors, then their categories), whatever the
 page size: the feed, search results and similar papers all cost the same three queries.
+
+Authors and categories change only when an import changes the paper, and an import that does
+moves the paper's ``updated_at`` in the same transaction. So each process keeps them for the
+papers it showed lately, stamped with that ``updated_at``, which the first query reads anyway:
+a page of papers seen before costs one query, and a changed paper is read afresh at once, on
+every node. Counters, titles and feed entries always come from that first query.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, select
+from sqlalchemy import Connection, Engine, Row, Select, bindparam, select
 
 from paperfeed.models import (
     Author,
@@ -80,7 +89,7 @@ def card_query() -> Select[Any]:
         Organization.name.label("organization"),
         Organization.slug.label("organization_slug"),
         FeedEntry.day, FeedEntry.submitter, FeedEntry.submitter_name,
-        FeedEntry.submitted_at, FeedEntry.hidden,
+        FeedEntry.submitted_at, FeedEntry.hidden, Paper.updated_at.label("changed_at"),
     )  # fmt: skip
     return (
         select(*columns)
@@ -89,48 +98,129 @@ def card_query() -> Select[Any]:
     )
 
 
+# Built once: building a statement costs more Python than running a cached one.
+_BY_IDS = card_query().where(Paper.id.in_(bindparam("ids", expanding=True)))
+_AUTHORS = (
+    select(PaperAuthor.paper_id, Author.name, PaperAuthor.affiliation)
+    .join(Author, Author.id == PaperAuthor.author_id)
+    .where(PaperAuthor.paper_id.in_(bindparam("ids", expanding=True)))
+    .order_by(PaperAuthor.paper_id, PaperAuthor.position)
+)
+_CATEGORIES = select(PaperCategory.paper_id, PaperCategory.category).where(
+    PaperCategory.paper_id.in_(bindparam("ids", expanding=True))
+)
+CACHED_PAPERS = 50_000  # papers whose authors and categories a process keeps (about 1 KB each)
+
+
 def load_cards(conn: Connection, paper_ids: Sequence[str]) -> list[Card]:
     """Cards of ``paper_ids`` in that order; ids not in the store are left out."""
     if not paper_ids:
         return []
-    rows = conn.execute(card_query().where(Paper.id.in_(list(paper_ids)))).all()
+    rows = conn.execute(_BY_IDS, {"ids": list(paper_ids)}).all()
     by_id = {card.id: card for card in cards_from_rows(conn, rows)}
     return [by_id[paper_id] for paper_id in paper_ids if paper_id in by_id]
 
 
 def cards_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Card]:
     """Cards from rows of :func:`card_query` (in their order), authors and categories added."""
-    cards = [_card(row) for row in rows]
-    ids = [card.id for card in cards]
-    if not ids:
+    if not rows:
         return []
+    cache = _link_cache(conn.engine)
+    found: dict[str, _Links] = {}
+    missing: list[str] = []
+    for row in rows:
+        links = cache.get(row.id, row.changed_at)
+        if links is None:
+            missing.append(row.id)
+        else:
+            found[row.id] = links
+    if missing:
+        read = _read_links(conn, missing, {row.id: row.changed_at for row in rows})
+        cache.put(read)
+        found.update(read)
+    cards = [_card(row) for row in rows]
+    for card in cards:
+        links = found[card.id]
+        card.authors = list(links.authors)
+        card.categories = list(links.categories)
+        card.affiliations = dict(links.affiliations)
+    return cards
+
+
+@dataclass(frozen=True, slots=True)
+class _Links:
+    """A paper's authors (with affiliations) and categories, as of ``changed_at``."""
+
+    changed_at: object  # the paper's updated_at, as the database returns it
+    authors: tuple[str, ...]
+    affiliations: dict[str, str]
+    categories: tuple[str, ...]
+
+
+class _LinkCache:
+    """The most recently shown papers' :class:`_Links`, the least recently used dropped first."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, _Links] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, paper_id: str, changed_at: object) -> _Links | None:
+        with self._lock:
+            links = self._entries.get(paper_id)
+            if links is None or links.changed_at != changed_at:
+                return None
+            self._entries.move_to_end(paper_id)
+            return links
+
+    def put(self, links: dict[str, _Links]) -> None:
+        with self._lock:
+            self._entries.update(links)
+            for paper_id in links:
+                self._entries.move_to_end(paper_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+# One cache per store (tests and tools open several stores in one process).
+_CACHES: weakref.WeakKeyDictionary[Engine, _LinkCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def _link_cache(engine: Engine) -> _LinkCache:
+    with _CACHES_LOCK:
+        cache = _CACHES.get(engine)
+        if cache is None:
+            cache = _CACHES[engine] = _LinkCache(CACHED_PAPERS)
+        return cache
+
+
+def _read_links(
+    conn: Connection, paper_ids: list[str], changed_at: dict[str, object]
+) -> dict[str, _Links]:
     authors: dict[str, list[str]] = {}
     affiliations: dict[str, dict[str, str]] = {}
-    for paper_id, name, affiliation in conn.execute(
-        select(PaperAuthor.paper_id, Author.name, PaperAuthor.affiliation)
-        .join(Author, Author.id == PaperAuthor.author_id)
-        .where(PaperAuthor.paper_id.in_(ids))
-        .order_by(PaperAuthor.paper_id, PaperAuthor.position)
-    ):
+    for paper_id, name, affiliation in conn.execute(_AUTHORS, {"ids": paper_ids}):
         authors.setdefault(paper_id, []).append(name)
         if affiliation:
             affiliations.setdefault(paper_id, {})[name] = affiliation
     categories: dict[str, list[str]] = {}
-    for paper_id, category in conn.execute(
-        select(PaperCategory.paper_id, PaperCategory.category).where(
-            PaperCategory.paper_id.in_(ids)
-        )
-    ):
+    for paper_id, category in conn.execute(_CATEGORIES, {"ids": paper_ids}):
         categories.setdefault(paper_id, []).append(category)
-    for card in cards:
-        card.authors = authors.get(card.id, [])
-        card.categories = categories.get(card.id, [])
-        card.affiliations = affiliations.get(card.id, {})
-    return cards
+    return {
+        paper_id: _Links(
+            changed_at[paper_id],
+            tuple(authors.get(paper_id, ())),
+            affiliations.get(paper_id, {}),
+            tuple(categories.get(paper_id, ())),
+        )
+        for paper_id in paper_ids
+    }
 
 
 def _card(row: Row[Any]) -> Card:
     values = row._asdict()
+    del values["changed_at"]
     if values.pop("hidden", False):  # hidden from the feed by a moderator: not shown as featured
         values.update(day=None, submitter=None, submitter_name=None, submitted_at=None)
         values["hidden"] = True

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
+    Select,
     bindparam,
     func,
     select,
@@ -70,18 +71,21 @@ def feed_page(
     if period is None:
         period = day_period(latest_day(conn) or dt.datetime.now(dt.UTC).date())
     page = FeedPage(period, sort, offset=offset)
-    where: list[ColumnElement[bool]] = [
-        FeedEntry.day >= period.start,
-        FeedEntry.day <= period.end,
-        FeedEntry.hidden.is_(False),
-    ]
-    if submitter:
-        where.append(FeedEntry.submitter == submitter)
-    page.total = conn.scalar(select(func.count()).select_from(FeedEntry).where(*where)) or 0
+    facts = conn.execute(_FACTS, {"start": period.start, "end": period.end}).one()
+    page.previous, page.following = facts.before, facts.after
     if sort == "trending":
-        ranked = _by_trending(conn, period.start, period.end, submitter, now)
+        ranked = _by_trending(conn, period.start, period.end, submitter, now, facts.newest_entry)
+        page.total = len(ranked)  # (the ranking reads the same entries as a count would)
         page.cards = load_cards(conn, ranked[offset : offset + limit])
     else:
+        where: list[ColumnElement[bool]] = [
+            FeedEntry.day >= period.start,
+            FeedEntry.day <= period.end,
+            FeedEntry.hidden.is_(False),
+        ]
+        if submitter:
+            where.append(FeedEntry.submitter == submitter)
+        page.total = conn.scalar(select(func.count()).select_from(FeedEntry).where(*where)) or 0
         order = (
             (Paper.upvotes.desc(), FeedEntry.day.desc(), Paper.id)
             if sort == "upvotes"
@@ -89,18 +93,25 @@ def feed_page(
         )
         query = card_query().where(*where).order_by(*order).offset(offset).limit(limit)
         page.cards = cards_from_rows(conn, conn.execute(query).all())
-    page.previous, page.following = neighbour_days(conn, period)
     return page
 
 
-def neighbour_days(conn: Connection, period: Period) -> tuple[dt.date | None, dt.date | None]:
-    """The nearest days before and after ``period`` that have featured papers."""
+def _facts() -> Select[Any]:
+    """One query for what a feed page needs besides its papers: the nearest days before and
+    after the period that have featured papers, and the newest entry (the rankings' cache key).
+    Round trips to the database, not its work, are most of a page's cost on a busy node."""
     visible = FeedEntry.hidden.is_(False)
-    before = conn.scalar(
-        select(func.max(FeedEntry.day)).where(FeedEntry.day < period.start, visible)
+    start, end = bindparam("start", type_=Date), bindparam("end", type_=Date)
+    before = select(func.max(FeedEntry.day)).where(FeedEntry.day < start, visible)
+    after = select(func.min(FeedEntry.day)).where(FeedEntry.day > end, visible)
+    return select(
+        before.scalar_subquery().label("before"),
+        after.scalar_subquery().label("after"),
+        select(func.max(FeedEntry.id)).scalar_subquery().label("newest_entry"),
     )
-    after = conn.scalar(select(func.min(FeedEntry.day)).where(FeedEntry.day > period.end, visible))
-    return before, after
+
+
+_FACTS = _facts()
 
 
 def trending_page(
@@ -137,6 +148,7 @@ def _by_trending(
     end: dt.date,
     submitter: str | None,
     now: dt.datetime | None,
+    newest_entry: int | None = None,
 ) -> list[str]:
     """The ranking, from a cache kept :data:`RANKING_TTL` seconds per process.
 
@@ -145,7 +157,8 @@ def _by_trending(
     id, so a newly featured paper shows at once; cards, with their vote counts, are always read
     fresh. (Hiding a paper, when moderation comes, must call :func:`forget_rankings`.)
     """
-    newest_entry = conn.scalar(select(func.max(FeedEntry.id)))  # the primary key: no scan
+    if newest_entry is None:  # (the caller may have read it already)
+        newest_entry = conn.scalar(select(func.max(FeedEntry.id)))  # the primary key: no scan
     key = (str(conn.engine.url), start, end, submitter, newest_entry)
     clock = time.monotonic()
     with _RANKINGS_LOCK:

@@ -159,31 +159,29 @@ def paper(
     request: Request, paper_id: str, submitted: str | None = None, claim: str | None = None
 ) -> Response:
     site = site_of(request)
-    with site.engine.connect() as conn:
-        found = find_paper_id(conn, paper_id)
-        cards = load_cards(conn, [found]) if found else []
-    if not cards:
-        return render(
-            request, "not_found.html", {"wanted": paper_id[:200], "q": canonical_paper_id(paper_id)[:200]},
-            status_code=404,
-        )  # fmt: skip
-    card = cards[0]
-    if paper_id != card.id:  # versioned, prefixed or URL forms: one address per paper
-        return RedirectResponse(f"/papers/{card.id}", status_code=301)
-    similar: list[Card] = []
-    similar_note = None
-    try:
-        hits = site.search().similar(card.id, SIMILAR)
-        with site.engine.connect() as conn:
-            similar = load_cards(conn, [hit.id for hit in hits])
-        if not hits:
-            similar_note = (
-                "Similar papers appear once this paper's vector is built (`paperfeed index`)."
-            )
-    except SearchUnavailable as error:
-        similar_note = str(error)
     member = current_member(request)
+    # One connection for the whole page: each checkout costs a round trip or two of its own.
     with site.engine.connect() as conn:
+        cards = load_cards(conn, [canonical_paper_id(paper_id)]) if len(paper_id) <= 300 else []
+        if not cards:
+            return render(
+                request, "not_found.html", {"wanted": paper_id[:200], "q": canonical_paper_id(paper_id)[:200]},
+                status_code=404,
+            )  # fmt: skip
+        card = cards[0]
+        if paper_id != card.id:  # versioned, prefixed or URL forms: one address per paper
+            return RedirectResponse(f"/papers/{card.id}", status_code=301)
+        similar: list[Card] = []
+        similar_note = None
+        try:
+            hits = site.search().similar(card.id, SIMILAR)
+            similar = load_cards(conn, [hit.id for hit in hits])
+            if not hits:
+                similar_note = (
+                    "Similar papers appear once this paper's vector is built (`paperfeed index`)."
+                )
+        except SearchUnavailable as error:
+            similar_note = str(error)
         thread = comments.thread(conn, card.id, member, dt.datetime.now(dt.UTC))
         my_lists = library.lists_of(conn, member.id) if member else []
     return render(
