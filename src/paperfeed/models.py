@@ -38,6 +38,11 @@ NAMING_CONVENTION = {
 Timestamp = DateTime(timezone=True)
 
 
+def utc(stamp: dt.datetime) -> dt.datetime:
+    """A stored :data:`Timestamp` as an aware datetime: SQLite gives them back naive (in UTC)."""
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

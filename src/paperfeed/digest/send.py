@@ -40,7 +40,7 @@ from paperfeed.digest.compose import (
     period_key,
 )
 from paperfeed.digest.render import MailRenderer, Outgoing
-from paperfeed.models import Delivery, DigestItem, table_of
+from paperfeed.models import Delivery, DigestItem, table_of, utc
 from paperfeed.search.hybrid import PaperSearch
 from paperfeed.services.accounts import AccountError, normal_email
 from paperfeed.services.cards import load_cards
@@ -270,7 +270,7 @@ def _since(conn: Connection, cadence: str, now: dt.datetime) -> Callable[[int], 
 
     def since(subscription_id: int) -> dt.datetime:
         sent = last.get(subscription_id)
-        return max(_aware(sent), now - 2 * period) if sent else now - period
+        return max(utc(sent), now - 2 * period) if sent else now - period
 
     return since
 
@@ -344,7 +344,3 @@ def _deliver(courier: _Courier, digest: Digest, delivery_id: int, message_id: st
 def _preview(digest: Digest, renderer: MailRenderer) -> str:
     body = renderer.text(digest, f"{renderer.base_url}/unsubscribe/…")
     return f"To: {digest.email}\nSubject: {renderer.subject(digest)}\n\n{body}"
-
-
-def _aware(stamp: dt.datetime) -> dt.datetime:
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)

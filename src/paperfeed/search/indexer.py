@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select
 
-from paperfeed.models import Author, Paper, PaperAuthor, PaperCategory
+from paperfeed.models import Author, Paper, PaperAuthor, PaperCategory, utc
 from paperfeed.search.documents import IndexedPaper, paper_key
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.lexical import KeywordIndex
@@ -221,8 +221,8 @@ def _late_commits(engine: Engine, folder: Path, state: IndexState, embedder: Emb
     """
     if state.keyword_cursor is None:
         return 0
-    at = _utc(state.keyword_cursor[0])
-    if state.late_checked_at is not None and _utc(state.late_checked_at) >= at + LATE_WINDOW:
+    at = utc(state.keyword_cursor[0])
+    if state.late_checked_at is not None and utc(state.late_checked_at) >= at + LATE_WINDOW:
         # Looked after every transaction stamped before the cursor had ended (none lasts the
         # window): nothing more can land behind it until the cursor moves.
         return 0
@@ -389,11 +389,6 @@ def _switch(home: Path, folder: Path) -> None:
 def _late_check(folder: Path) -> dt.datetime | None:
     path = folder / LATE_CHECK_FILE
     return dt.datetime.fromisoformat(path.read_text()) if path.exists() else None
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """Store timestamps come back naive from SQLite: they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _cursor(raw: list[str] | None) -> Cursor | None:

@@ -10,7 +10,7 @@ import nh3
 from markdown_it import MarkdownIt
 from sqlalchemy import Connection, insert, select, update
 
-from paperfeed.models import Comment, Paper, User, table_of
+from paperfeed.models import Comment, Paper, User, table_of, utc
 from paperfeed.services.accounts import AccountError, Member
 
 EDIT_WINDOW = dt.timedelta(minutes=15)
@@ -86,7 +86,7 @@ def add(
 
 def edit(conn: Connection, member: Member, comment_id: int, body: str, now: dt.datetime) -> str:
     row = _own(conn, member, comment_id)
-    if now - _aware(row.created_at) > EDIT_WINDOW:
+    if now - utc(row.created_at) > EDIT_WINDOW:
         raise AccountError("comments can be edited for 15 minutes after they are written")
     text = _body(body)
     conn.execute(
@@ -121,9 +121,9 @@ def thread(
         mine = viewer is not None and row.user_id == viewer.id and row.deleted_at is None
         item = ShownComment(
             row.id, row.parent_id, row.handle, row.author_name, row.html, row.body,
-            _aware(row.created_at),
+            utc(row.created_at),
             row.edited_at is not None, row.deleted_at is not None, mine,
-            mine and now - _aware(row.created_at) <= EDIT_WINDOW, [],
+            mine and now - utc(row.created_at) <= EDIT_WINDOW, [],
         )  # fmt: skip
         shown[row.id] = item
         if row.parent_id is not None and row.parent_id in shown:
@@ -158,7 +158,3 @@ def _body(body: str) -> str:
     if len(text) > MAX_BODY:
         raise AccountError(f"a comment is {MAX_BODY:,} characters at most")
     return text
-
-
-def _aware(stamp: dt.datetime) -> dt.datetime:
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)

@@ -73,27 +73,58 @@ def feed_page(
     page = FeedPage(period, sort, offset=offset)
     facts = conn.execute(_FACTS, {"start": period.start, "end": period.end}).one()
     page.previous, page.following = facts.before, facts.after
-    if sort == "trending":
-        ranked = _by_trending(conn, period.start, period.end, submitter, now, facts.newest_entry)
-        page.total = len(ranked)  # (the ranking reads the same entries as a count would)
-        page.cards = load_cards(conn, ranked[offset : offset + limit])
-    else:
-        where: list[ColumnElement[bool]] = [
-            FeedEntry.day >= period.start,
-            FeedEntry.day <= period.end,
-            FeedEntry.hidden.is_(False),
-        ]
-        if submitter:
-            where.append(FeedEntry.submitter == submitter)
-        page.total = conn.scalar(select(func.count()).select_from(FeedEntry).where(*where)) or 0
-        order = (
-            (Paper.upvotes.desc(), FeedEntry.day.desc(), Paper.id)
-            if sort == "upvotes"
-            else (Paper.published.desc(), FeedEntry.day.desc(), Paper.id)
-        )
-        query = card_query().where(*where).order_by(*order).offset(offset).limit(limit)
-        page.cards = cards_from_rows(conn, conn.execute(query).all())
+    page.cards, page.total = _entries(
+        conn, period, sort, offset, limit, now, submitter, facts.newest_entry, counted=True
+    )
     return page
+
+
+def feed_cards(
+    conn: Connection,
+    period: Period,
+    sort: Sort = "trending",
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+    submitter: str | None = None,
+) -> list[Card]:
+    """The papers of :func:`feed_page` alone, without the neighbour days and the count that a
+    page shows and the API does not."""
+    return _entries(conn, period, sort, offset, limit, None, submitter, None, counted=False)[0]
+
+
+def _entries(
+    conn: Connection,
+    period: Period,
+    sort: Sort,
+    offset: int,
+    limit: int,
+    now: dt.datetime | None,
+    submitter: str | None,
+    newest_entry: int | None,
+    counted: bool,
+) -> tuple[list[Card], int]:
+    """A page of the period's cards, and how many entries it has (0 if not ``counted``)."""
+    if sort == "trending":
+        ranked = _by_trending(conn, period.start, period.end, submitter, now, newest_entry)
+        # (the ranking reads the same entries a count would)
+        return load_cards(conn, ranked[offset : offset + limit]), len(ranked)
+    where: list[ColumnElement[bool]] = [
+        FeedEntry.day >= period.start,
+        FeedEntry.day <= period.end,
+        FeedEntry.hidden.is_(False),
+    ]
+    if submitter:
+        where.append(FeedEntry.submitter == submitter)
+    total = 0
+    if counted:
+        total = conn.scalar(select(func.count()).select_from(FeedEntry).where(*where)) or 0
+    order = (
+        (Paper.upvotes.desc(), FeedEntry.day.desc(), Paper.id)
+        if sort == "upvotes"
+        else (Paper.published.desc(), FeedEntry.day.desc(), Paper.id)
+    )
+    query = card_query().where(*where).order_by(*order).offset(offset).limit(limit)
+    return cards_from_rows(conn, conn.execute(query).all()), total
 
 
 def _facts() -> Select[Any]:

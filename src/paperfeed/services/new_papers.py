@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, select
 
-from paperfeed.models import Organization, Paper
+from paperfeed.models import Organization, Paper, utc
 from paperfeed.search.documents import paper_key
 from paperfeed.search.hybrid import PaperSearch, fuse
 from paperfeed.search.indexer import load_papers
@@ -57,7 +57,7 @@ class NewPapers:
             .order_by(Paper.created_at.desc(), Paper.id.desc())
             .limit(MAX_NEW)
         ).all()
-        self.added: dict[str, dt.datetime] = {row[0]: _aware(row[1]) for row in rows}
+        self.added: dict[str, dt.datetime] = {row[0]: utc(row[1]) for row in rows}
         self.by_organization: dict[str, list[str]] = defaultdict(list)
         self.by_author: dict[str, list[str]] = defaultdict(list)
         self.by_category: dict[str, list[str]] = defaultdict(list)
@@ -215,7 +215,3 @@ class NewPapers:
 def _normalised(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
-
-
-def _aware(stamp: dt.datetime) -> dt.datetime:
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select, update
 
-from paperfeed.models import ApiToken, table_of
+from paperfeed.models import ApiToken, table_of, utc
 from paperfeed.services.accounts import AccountError, Member, member_by_id
 
 PREFIX = "pf_"
 MAX_TOKENS = 20
+LAST_USED_STEP = dt.timedelta(minutes=1)
 tokens = table_of(ApiToken)
 
 
@@ -77,11 +78,14 @@ def member_for(conn: Connection, token: str, now: dt.datetime) -> Member | None:
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
     row = conn.execute(
-        select(tokens.c.id, tokens.c.user_id).where(
+        select(tokens.c.id, tokens.c.user_id, tokens.c.last_used_at).where(
             tokens.c.digest == digest(token), tokens.c.revoked_at.is_(None)
         )
     ).first()
     if row is None:
         return None
-    conn.execute(update(tokens).where(tokens.c.id == row.id).values(last_used_at=now))
+    # Written once a minute at most (the settings page shows it to the minute): a script
+    # sending many requests would otherwise commit a write for each one.
+    if row.last_used_at is None or utc(row.last_used_at) < now - LAST_USED_STEP:
+        conn.execute(update(tokens).where(tokens.c.id == row.id).values(last_used_at=now))
     return member_by_id(conn, row.user_id)

@@ -19,7 +19,7 @@ from paperfeed.search.hybrid import Mode, PaperSearch, SearchHit
 from paperfeed.search.query import Filters
 from paperfeed.services import library
 from paperfeed.services.cards import load_cards
-from paperfeed.services.feeds import Sort, feed_page, recent_entries
+from paperfeed.services.feeds import Sort, feed_cards, recent_entries
 from paperfeed.services.periods import BadPeriod, parse_period
 from paperfeed.web import shapes
 from paperfeed.web.lookup import paper_id_or_404
@@ -60,7 +60,7 @@ def daily_papers(
         if period is None:
             cards = recent_entries(conn, order, p * limit, limit, submitter)
         else:
-            cards = feed_page(conn, period, order, p * limit, limit, submitter=submitter).cards
+            cards = feed_cards(conn, period, order, p * limit, limit, submitter)
     return [shapes.daily_entry(card, site.settings.base_url) for card in cards]
 
 

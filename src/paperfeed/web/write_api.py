@@ -15,14 +15,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from paperfeed.models import Paper
 from paperfeed.services import comments, tokens, votes
 from paperfeed.services.accounts import AccountError, Member
 from paperfeed.services.submissions import arxiv_fetcher, submit
 from paperfeed.store.engine import write_transaction
-from paperfeed.web.lookup import find_paper_id
+from paperfeed.web.lookup import paper_id_or_404
 from paperfeed.web.problems import WRITE_ERRORS
 from paperfeed.web.site import Site
 
@@ -70,28 +70,24 @@ class CommentBody(BaseModel):
 
 def _paper(site: Site, paper_id: str) -> str:
     with site.engine.connect() as conn:
-        found = find_paper_id(conn, paper_id)
-    if found is None:
-        raise HTTPException(404, f"no paper {paper_id[:100]!r} here")
-    return found
+        return paper_id_or_404(conn, paper_id)
 
 
+# A vote's lookup, write and new count share one transaction: one connection, one commit.
 @router.post("/papers/{paper_id:path}/upvote")
 def api_upvote(request: Request, paper_id: str, member: Writer) -> dict[str, Any]:
-    site = _site(request)
-    found = _paper(site, paper_id)
-    with write_transaction(site.engine) as conn:
+    with write_transaction(_site(request).engine) as conn:
+        found = paper_id_or_404(conn, paper_id)
         votes.vote(conn, member.id, found, _now())
-    return {"id": found, "voted": True, "upvotes": _count(site, found)}
+        return {"id": found, "voted": True, "upvotes": _count(conn, found)}
 
 
 @router.delete("/papers/{paper_id:path}/upvote")
 def api_unvote(request: Request, paper_id: str, member: Writer) -> dict[str, Any]:
-    site = _site(request)
-    found = _paper(site, paper_id)
-    with write_transaction(site.engine) as conn:
+    with write_transaction(_site(request).engine) as conn:
+        found = paper_id_or_404(conn, paper_id)
         votes.unvote(conn, member.id, found)
-    return {"id": found, "voted": False, "upvotes": _count(site, found)}
+        return {"id": found, "voted": False, "upvotes": _count(conn, found)}
 
 
 @router.post("/submit", status_code=201)
@@ -130,9 +126,8 @@ def api_comment(
     }
 
 
-def _count(site: Site, paper_id: str) -> int:
-    with site.engine.connect() as conn:
-        return int(conn.scalar(select(Paper.upvotes).where(Paper.id == paper_id)) or 0)
+def _count(conn: Connection, paper_id: str) -> int:
+    return int(conn.scalar(select(Paper.upvotes).where(Paper.id == paper_id)) or 0)
 
 
 def _now() -> dt.datetime:
