@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from paperfeed.ingest import ingest_file
+from paperfeed.models import utc
 from paperfeed.search import indexer
 from paperfeed.search.embedder import HashingEmbedder, MiniLMEmbedder
 from paperfeed.search.hybrid import IndexMissing, PaperSearch
@@ -198,7 +199,7 @@ def test_a_change_committed_behind_the_cursor_is_indexed_and_old_cursors_are_lef
     folder = indexer.current_generation(home)
     assert folder is not None
     state = indexer.IndexState.load(folder)
-    state.late_checked_at = indexer._utc(cursor_time) + indexer.LATE_WINDOW  # looked long after
+    state.late_checked_at = utc(cursor_time) + indexer.LATE_WINDOW  # looked long after
     state.save(folder)
     ingest_file(engine, "jsonl", write(tmp_path / "c.jsonl", [
         {"id": "2606.00003", "title": "Zeolite catalysis, far too late"},
