@@ -28,8 +28,8 @@ def normalise_url(url: str) -> str:
 
 
 CONNECT_TIMEOUT = 2  # seconds, PostgreSQL
-#: PostgreSQL connections a process keeps open, and how many more it may open at a peak (so a
-#: node needs up to 40 of the server's ``max_connections``; docs/deploy.md).
+#: Connections a process keeps open, and how many more it may open at a peak (so a node needs
+#: up to 40 of PostgreSQL's ``max_connections``; docs/deploy.md).
 POOL_SIZE = 20
 MAX_OVERFLOW = 20
 
@@ -61,7 +61,11 @@ def make_engine(url: str) -> Engine:
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    # The same pool as PostgreSQL's: beyond SQLAlchemy's default of 5, each concurrent request
+    # opened a connection of its own, with an empty page cache, and closed it after.
+    engine = create_engine(
+        url, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, connect_args={"timeout": 30}
+    )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
