@@ -20,7 +20,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Row, Select, bindparam, select
 
@@ -147,13 +147,15 @@ def cards_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Card]:
     return cards
 
 
-@dataclass(frozen=True, slots=True)
-class _Links:
-    """A paper's authors (with affiliations) and categories, as of ``changed_at``."""
+class _Links(NamedTuple):
+    """A paper's authors (with affiliations) and categories, as of ``changed_at``.
+
+    Its fields are tuples of strings, which CPython stops tracking for garbage collection: a
+    kept paper is one object for a collection to visit, not five (lists, dicts)."""
 
     changed_at: object  # the paper's updated_at, as the database returns it
     authors: tuple[str, ...]
-    affiliations: dict[str, str]
+    affiliations: tuple[tuple[str, str], ...]  # (author, affiliation)
     categories: tuple[str, ...]
 
 
@@ -211,7 +213,7 @@ def _read_links(
         paper_id: _Links(
             changed_at[paper_id],
             tuple(authors.get(paper_id, ())),
-            affiliations.get(paper_id, {}),
+            tuple(affiliations.get(paper_id, {}).items()),
             tuple(categories.get(paper_id, ())),
         )
         for paper_id in paper_ids
