@@ -6,10 +6,14 @@ import threading
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from paperfeed.models import Organization
+from paperfeed.store import engine as engine_module
 from paperfeed.store.engine import make_engine, normalise_url, write_transaction
 from paperfeed.store.migrate import upgrade
 
@@ -64,3 +68,54 @@ def test_urls() -> None:
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
     with pytest.raises(ValueError, match="unsupported database 'mysql'"):
         make_engine("mysql://h/db")
+
+
+def _terminate(url: str, pid: int) -> None:
+    """End one server process from outside, as a restart or an idle timeout would."""
+    with psycopg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(False)
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            time.sleep(0.02)
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced_at_checkout(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "IDLE_PING_SECONDS", 0.2)
+    engine = make_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            dropped = conn.scalar(text("SELECT pg_backend_pid()"))
+        _terminate(postgres_url, int(dropped or 0))
+        time.sleep(0.3)  # idle longer than the ping interval: pinged, found dead, replaced
+
+        with engine.connect() as conn:
+            replaced = conn.scalar(text("SELECT pg_backend_pid()"))
+
+        assert replaced not in (None, dropped)
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged_and_a_drop_fails_one_request(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No round trip for a ping on a busy node; if the server went away meanwhile, the failed
+    query invalidates the pool, and the next request gets a new connection."""
+    monkeypatch.setattr(engine_module, "IDLE_PING_SECONDS", 60.0)
+    engine = make_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            dropped = conn.scalar(text("SELECT pg_backend_pid()"))
+        _terminate(postgres_url, int(dropped or 0))
+
+        with pytest.raises(OperationalError), engine.connect() as conn:
+            conn.scalar(text("SELECT 1"))
+        with engine.connect() as conn:
+            replaced = conn.scalar(text("SELECT pg_backend_pid()"))
+
+        assert replaced not in (None, dropped)
+    finally:
+        engine.dispose()

@@ -8,6 +8,7 @@ half-way with "database is locked" when a read transaction tries to upgrade.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 _WRITE_OPTION = "paperfeed_write"
 
@@ -32,6 +35,8 @@ CONNECT_TIMEOUT = 2  # seconds, PostgreSQL
 #: up to 40 of PostgreSQL's ``max_connections``; docs/deploy.md).
 POOL_SIZE = 20
 MAX_OVERFLOW = 20
+#: A pooled PostgreSQL connection idle for longer than this is pinged before it is handed out.
+IDLE_PING_SECONDS = 1.0
 
 
 def make_engine(url: str) -> Engine:
@@ -44,18 +49,49 @@ def make_engine(url: str) -> Engine:
         raise ValueError(
             f"unsupported database {parsed.drivername!r}: use sqlite:/// or postgresql://"
         )
-    # A stopped or unreachable server fails a request in seconds, not minutes; connections the
-    # server dropped are noticed at checkout (pre-ping), so the pool recovers when it is back.
+    # A stopped or unreachable server fails a request in seconds, not minutes.
     # The pool keeps as many connections as a busy node uses at once: with SQLAlchemy's default
     # (5), every connection beyond was opened and closed per request, a new server process
-    # each time, which cost a loaded node more than its queries.
+    # each time, which cost a loaded node more than its queries. Last in, first out: a busy
+    # node reuses a few warm connections, and the rest stay idle (and are pinged, below).
     # Plain connections read in autocommit: each statement sees the latest commits either way
     # (READ COMMITTED), and a page saves the BEGIN and ROLLBACK round trips psycopg would
     # add around its queries. Writes go through :func:`write_transaction`, which is atomic.
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW,
+    engine = create_engine(
+        url, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, pool_use_lifo=True,
         connect_args={"connect_timeout": CONNECT_TIMEOUT}, isolation_level="AUTOCOMMIT",
     )  # fmt: skip
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Connections the server dropped (a restart, an idle timeout) are noticed at checkout and
+    replaced, so the pool recovers by itself when the server is back.
+
+    Why not SQLAlchemy's ``pool_pre_ping``: it pings at every checkout, a round trip per
+    request, and most pages make only one or two queries. A connection used a moment ago is
+    known to work; and when the server goes away under a busy node, the first failed query
+    makes SQLAlchemy invalidate every connection opened before it (the request answers 503).
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")  # (None on a new connection: just opened)
+        if returned is None or time.monotonic() - returned < IDLE_PING_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                # The pool replaces the connection with a new one and checks out again.
+                raise DisconnectionError(str(error)) from error
+            raise
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
