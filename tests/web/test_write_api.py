@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
-from paperfeed.models import Paper, User
+from paperfeed.models import ApiToken, Paper, User, utc
 from paperfeed.services import accounts, tokens
 from paperfeed.store.engine import write_transaction
 from tests.servers import Inbox
@@ -113,3 +113,30 @@ def test_parallel_vote_requests_count_exactly(site: TestClient, engine: Engine) 
         assert set(pool.map(lambda s: vote(s, "delete"), secrets[:6])) == {200}
     with engine.connect() as conn:
         assert conn.scalar(select(Paper.upvotes).where(Paper.id == "1904.11093")) == 10
+
+
+def test_a_token_notes_its_last_use_at_most_once_a_minute(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    join(site, inbox, "ada")
+    secret = new_token(site)
+    api = TestClient(site.app)
+    auth = {"Authorization": f"Bearer {secret}"}
+
+    def last_used() -> dt.datetime | None:
+        with engine.connect() as conn:
+            return conn.scalar(select(ApiToken.last_used_at))
+
+    assert last_used() is None
+    api.post("/api/v1/papers/1904.11093/upvote", headers=auth)
+    first = last_used()
+    assert first is not None
+    api.delete("/api/v1/papers/1904.11093/upvote", headers=auth)
+    assert last_used() == first  # used again within the minute: no write
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    with write_transaction(engine) as conn:
+        conn.execute(update(ApiToken).values(last_used_at=long_ago))
+    api.post("/api/v1/papers/1904.11093/upvote", headers=auth)
+    again = last_used()
+    assert again is not None and utc(again) > long_ago + dt.timedelta(minutes=4)
+    assert f"<td>{again:%Y-%m-%d %H:%M}</td>" in site.get("/settings").text

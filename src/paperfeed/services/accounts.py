@@ -18,7 +18,19 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Select,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from paperfeed.models import Comment, LoginFailure, MemberSession, Paper, Upvote, User, table_of
 from paperfeed.store.engine import write_transaction
@@ -177,12 +189,22 @@ def log_in(engine: Engine, email: str, password: str, now: dt.datetime) -> Membe
                 update(User).where(User.id == row.id).values(password_hash=_hasher.hash(password))
             )
         conn.execute(delete(LoginFailure).where(LoginFailure.email == address))
-    return _member(row)
+    return member_of(row)
 
 
 def member_by_id(conn: Connection, user_id: int) -> Member | None:
     row = conn.execute(select(users).where(users.c.id == user_id)).first()
-    return _member(row) if row is not None and row.suspended_at is None else None
+    return member_of(row) if row is not None and row.suspended_at is None else None
+
+
+def members_with(link: Table, *columns: ColumnElement[Any]) -> Select[Any]:
+    """Members (not suspended) with the rows of ``link`` (a table with a ``user_id``) that name
+    them, plus ``columns``: a session or a token and its member in one query, not two."""
+    return (
+        select(users, *columns)
+        .join(link, link.c.user_id == users.c.id)
+        .where(users.c.suspended_at.is_(None))
+    )
 
 
 def open_session(conn: Connection, member: Member, now: dt.datetime) -> str:
@@ -193,8 +215,8 @@ def open_session(conn: Connection, member: Member, now: dt.datetime) -> str:
 
 
 def session_member(conn: Connection, session_id: str) -> Member | None:
-    user_id = conn.scalar(select(sessions.c.user_id).where(sessions.c.id == session_id))
-    return member_by_id(conn, user_id) if user_id is not None else None
+    row = conn.execute(members_with(sessions).where(sessions.c.id == session_id)).first()
+    return member_of(row) if row is not None else None
 
 
 def close_sessions(
@@ -207,7 +229,8 @@ def close_sessions(
         conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
 
 
-def _member(row: Row[Any]) -> Member:
+def member_of(row: Row[Any]) -> Member:
+    """The member in a row of ``users`` (or of :func:`members_with`)."""
     return Member(
         row.id,
         row.email,
@@ -237,7 +260,7 @@ def reset_token(conn: Connection, secret: str, email: str) -> tuple[Member, str]
     token = URLSafeTimedSerializer(secret, salt="reset-password").dumps(
         [row.id, row.password_hash[-16:]]
     )
-    return _member(row), token
+    return member_of(row), token
 
 
 def reset_password(conn: Connection, secret: str, token: str, password: str) -> Member:

@@ -7,10 +7,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from paperfeed.models import ApiToken, table_of, utc
-from paperfeed.services.accounts import AccountError, Member, member_by_id
+from paperfeed.services.accounts import AccountError, Member, member_of, members_with
+from paperfeed.store.engine import write_transaction
 
 PREFIX = "pf_"
 MAX_TOKENS = 20
@@ -73,19 +74,35 @@ def active(conn: Connection, member: Member) -> list[TokenInfo]:
     return [TokenInfo(*row) for row in rows]
 
 
-def member_for(conn: Connection, token: str, now: dt.datetime) -> Member | None:
-    """The member a bearer token belongs to (None if unknown, revoked, or the member is gone)."""
+@dataclass(frozen=True, slots=True)
+class Bearer:
+    """A valid token and its member."""
+
+    member: Member
+    token_id: int
+    last_used_at: dt.datetime | None
+
+
+def bearer(conn: Connection, token: str) -> Bearer | None:
+    """The token and member a bearer token names, in one query (None if unknown, revoked, or
+    the member is gone or suspended)."""
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
     row = conn.execute(
-        select(tokens.c.id, tokens.c.user_id, tokens.c.last_used_at).where(
+        members_with(tokens, tokens.c.id.label("token_id"), tokens.c.last_used_at).where(
             tokens.c.digest == digest(token), tokens.c.revoked_at.is_(None)
         )
     ).first()
     if row is None:
         return None
-    # Written once a minute at most (the settings page shows it to the minute): a script
-    # sending many requests would otherwise commit a write for each one.
-    if row.last_used_at is None or utc(row.last_used_at) < now - LAST_USED_STEP:
-        conn.execute(update(tokens).where(tokens.c.id == row.id).values(last_used_at=now))
-    return member_by_id(conn, row.user_id)
+    return Bearer(member_of(row), row.token_id, row.last_used_at)
+
+
+def mark_used(engine: Engine, used: Bearer, now: dt.datetime) -> None:
+    """Note when the token was last used: once a minute at most (the settings page shows it to
+    the minute), as a script sending many requests would otherwise commit a write for each."""
+    if used.last_used_at is None or utc(used.last_used_at) < now - LAST_USED_STEP:
+        with write_transaction(engine) as conn:
+            conn.execute(
+                update(tokens).where(tokens.c.id == used.token_id).values(last_used_at=now)
+            )

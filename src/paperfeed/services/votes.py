@@ -21,8 +21,8 @@ upvotes = table_of(Upvote)
 papers = table_of(Paper)
 
 
-def vote(conn: Connection, user_id: int, paper_id: str, now: dt.datetime) -> bool:
-    """Add the member's vote; False if it was there already."""
+def vote(conn: Connection, user_id: int, paper_id: str, now: dt.datetime) -> int | None:
+    """Add the member's vote; the paper's new count, or None if the vote was there already."""
     dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
     statement = (
         dialect_insert(upvotes)
@@ -32,32 +32,43 @@ def vote(conn: Connection, user_id: int, paper_id: str, now: dt.datetime) -> boo
             upvotes.c.user_id
         )  # a row back only when one was inserted (rowcount is -1 on psycopg)
     )
-    added = conn.execute(statement).first() is not None
-    if added:
-        conn.execute(
-            update(papers).where(papers.c.id == paper_id).values(upvotes=papers.c.upvotes + 1)
-        )
-    return added
+    if conn.execute(statement).first() is None:
+        return None
+    return _move(conn, paper_id, +1)
 
 
-def unvote(conn: Connection, user_id: int, paper_id: str) -> bool:
-    """Remove the member's vote; False if there was none."""
+def unvote(conn: Connection, user_id: int, paper_id: str) -> int | None:
+    """Remove the member's vote; the paper's new count, or None if there was no vote."""
     removed = conn.execute(
         delete(upvotes).where(upvotes.c.user_id == user_id, upvotes.c.paper_id == paper_id)
     ).rowcount
-    if removed:
-        conn.execute(
-            update(papers).where(papers.c.id == paper_id).values(upvotes=papers.c.upvotes - 1)
-        )
-    return bool(removed)
+    return _move(conn, paper_id, -1) if removed else None
+
+
+def count(conn: Connection, paper_id: str) -> int:
+    return int(conn.scalar(select(papers.c.upvotes).where(papers.c.id == paper_id)) or 0)
 
 
 def toggle(engine: Engine, user_id: int, paper_id: str, now: dt.datetime) -> tuple[bool, int]:
     """Vote, or take the vote back; returns (voted now, the paper's count)."""
     with write_transaction(engine) as conn:
-        voted = vote(conn, user_id, paper_id, now) or not unvote(conn, user_id, paper_id)
-        count = conn.scalar(select(papers.c.upvotes).where(papers.c.id == paper_id)) or 0
-    return voted, int(count)
+        added = vote(conn, user_id, paper_id, now)
+        if added is not None:
+            return True, added
+        removed = unvote(conn, user_id, paper_id)
+        return False, removed if removed is not None else count(conn, paper_id)
+
+
+def _move(conn: Connection, paper_id: str, by: int) -> int:
+    """Move the counter in the database (exact under concurrent votes); the new count comes
+    back with the update, not from another query."""
+    moved = conn.scalar(
+        update(papers)
+        .where(papers.c.id == paper_id)
+        .values(upvotes=papers.c.upvotes + by)
+        .returning(papers.c.upvotes)
+    )
+    return int(moved or 0)
 
 
 def voted_for(conn: Connection, user_id: int, paper_ids: list[str]) -> set[str]:

@@ -11,13 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, select
 
-from paperfeed.models import Paper
 from paperfeed.services import comments, tokens, votes
 from paperfeed.services.accounts import AccountError, Member
 from paperfeed.services.submissions import arxiv_fetcher, submit
@@ -37,23 +35,28 @@ def _site(request: Request) -> Site:
 
 
 def writer(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    after_response: BackgroundTasks,
 ) -> Member:
     if credentials is None:
         raise HTTPException(
             401, "send a personal token: Authorization: Bearer pf_…", {"WWW-Authenticate": "Bearer"}
         )
-    with write_transaction(_site(request).engine) as conn:
-        member = tokens.member_for(conn, credentials.credentials, _now())
-    if member is None:
+    engine = _site(request).engine
+    with engine.connect() as conn:
+        found = tokens.bearer(conn, credentials.credentials)
+    if found is None:
         raise HTTPException(
             401,
             "this token is not valid (revoked, or never issued)",
             {"WWW-Authenticate": "Bearer"},
         )
-    if not member.can_write:
+    if not found.member.can_write:
         raise HTTPException(403, "confirm your e-mail address first")
-    return member
+    # After the answer: "last used" is for the settings page, not worth the request's time.
+    after_response.add_task(tokens.mark_used, engine, found, _now())
+    return found.member
 
 
 Writer = Annotated[Member, Depends(writer)]
@@ -78,16 +81,18 @@ def _paper(site: Site, paper_id: str) -> str:
 def api_upvote(request: Request, paper_id: str, member: Writer) -> dict[str, Any]:
     with write_transaction(_site(request).engine) as conn:
         found = paper_id_or_404(conn, paper_id)
-        votes.vote(conn, member.id, found, _now())
-        return {"id": found, "voted": True, "upvotes": _count(conn, found)}
+        added = votes.vote(conn, member.id, found, _now())
+        upvotes = added if added is not None else votes.count(conn, found)
+        return {"id": found, "voted": True, "upvotes": upvotes}
 
 
 @router.delete("/papers/{paper_id:path}/upvote")
 def api_unvote(request: Request, paper_id: str, member: Writer) -> dict[str, Any]:
     with write_transaction(_site(request).engine) as conn:
         found = paper_id_or_404(conn, paper_id)
-        votes.unvote(conn, member.id, found)
-        return {"id": found, "voted": False, "upvotes": _count(conn, found)}
+        removed = votes.unvote(conn, member.id, found)
+        upvotes = removed if removed is not None else votes.count(conn, found)
+        return {"id": found, "voted": False, "upvotes": upvotes}
 
 
 @router.post("/submit", status_code=201)
@@ -124,10 +129,6 @@ def api_comment(
         "paper": found,
         "url": f"{site.settings.base_url}/papers/{found}#comment-{new_id}",
     }
-
-
-def _count(conn: Connection, paper_id: str) -> int:
-    return int(conn.scalar(select(Paper.upvotes).where(Paper.id == paper_id)) or 0)
 
 
 def _now() -> dt.datetime:
