@@ -140,3 +140,18 @@ def test_a_token_notes_its_last_use_at_most_once_a_minute(
     again = last_used()
     assert again is not None and utc(again) > long_ago + dt.timedelta(minutes=4)
     assert f"<td>{again:%Y-%m-%d %H:%M}</td>" in site.get("/settings").text
+
+
+def test_a_suspended_members_token_is_refused(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    join(site, inbox, "ada")
+    auth = {"Authorization": f"Bearer {new_token(site)}"}
+    api = TestClient(site.app)
+    assert api.post("/api/v1/papers/1904.11093/upvote", headers=auth).status_code == 200
+    with write_transaction(engine) as conn:
+        conn.execute(update(User).values(suspended_at=dt.datetime.now(dt.UTC)))
+
+    refused = api.post("/api/v1/papers/1904.11093/upvote", headers=auth)
+
+    assert refused.status_code == 401
