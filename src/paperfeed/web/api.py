@@ -22,7 +22,7 @@ from paperfeed.services.cards import load_cards
 from paperfeed.services.feeds import Sort, feed_cards, recent_entries
 from paperfeed.services.periods import BadPeriod, parse_period
 from paperfeed.web import shapes
-from paperfeed.web.lookup import paper_id_or_404
+from paperfeed.web.lookup import card_or_404, paper_id_or_404
 from paperfeed.web.problems import READ_ERRORS
 from paperfeed.web.session import current_member
 from paperfeed.web.site import SearchUnavailable, Site
@@ -83,10 +83,8 @@ def paper(request: Request, paper_id: str) -> dict[str, Any]:
     """One paper (old-style ids such as ``hep-th/9901001`` work)."""
     site = site_of(request)
     with site.engine.connect() as conn:
-        cards = load_cards(conn, [paper_id_or_404(conn, paper_id)])
-    if not cards:
-        raise HTTPException(404, f"no paper {paper_id!r} here")
-    return shapes.paper(cards[0], site.settings.base_url)
+        card = card_or_404(conn, paper_id)
+    return shapes.paper(card, site.settings.base_url)
 
 
 @router.get("/papers", tags=["Daily Papers compatible"])
@@ -175,8 +173,8 @@ def v1_paper(request: Request, paper_id: str) -> dict[str, Any]:
     """One paper with every field paperfeed keeps."""
     site = site_of(request)
     with site.engine.connect() as conn:
-        cards = load_cards(conn, [paper_id_or_404(conn, paper_id)])
-    return shapes.card_json(cards[0], site.settings.base_url)
+        card = card_or_404(conn, paper_id)
+    return shapes.card_json(card, site.settings.base_url)
 
 
 @router.get("/v1/lists/{token}", tags=["paperfeed"])

@@ -7,6 +7,7 @@ from sqlalchemy import Connection, select
 
 from paperfeed.arxiv_ids import canonical_paper_id
 from paperfeed.models import Paper
+from paperfeed.services.cards import Card, load_cards
 
 
 def find_paper_id(conn: Connection, raw: str) -> str | None:
@@ -22,3 +23,11 @@ def paper_id_or_404(conn: Connection, raw: str) -> str:
     if found is None:
         raise HTTPException(404, f"no paper {raw[:100]!r} here")
     return found
+
+
+def card_or_404(conn: Connection, raw: str) -> Card:
+    """The card of the paper ``raw`` names, asked for directly (one query, not a lookup first)."""
+    cards = load_cards(conn, [canonical_paper_id(raw)]) if len(raw) <= 300 else []
+    if not cards:
+        raise HTTPException(404, f"no paper {raw[:100]!r} here")
+    return cards[0]
