@@ -25,6 +25,10 @@ class VectorHit:
     similarity: float
 
 
+#: Indexes of up to this many vectors are searched exhaustively (about 0.7 ms at 20,000).
+EXACT_UP_TO = 20_000
+
+
 class VectorIndex:
     """Vectors of ``ndim`` dimensions stored as ``dtype`` ("i8" or "f16"), keyed by paper key."""
 
@@ -66,7 +70,11 @@ class VectorIndex:
     def search(self, vector: NDArray[np.float32], limit: int) -> list[VectorHit]:
         if len(self.index) == 0:
             return []
-        matches = self.index.search(vector, min(limit, len(self.index)))
+        # A small index is searched exhaustively: under a millisecond, and exact. (The HNSW graph
+        # is built on several threads, so its approximate answers for close neighbours vary
+        # from one build to the next; on a small corpus that showed as rankings that moved.)
+        exact = len(self.index) <= EXACT_UP_TO
+        matches = self.index.search(vector, min(limit, len(self.index)), exact=exact)
         return [
             VectorHit(int(key), 1.0 - float(distance))
             for key, distance in zip(matches.keys, matches.distances, strict=True)
