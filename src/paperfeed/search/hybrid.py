@@ -162,7 +162,7 @@ class PaperSearch:
         return vectors.mean(axis=0).astype(np.float32) if len(vectors) else None
 
     def _keyword(self, query: SearchQuery, depth: int) -> list[tuple[int, float]]:
-        return [(hit.key, hit.score) for hit in self.keyword.search(query, depth)]
+        return self.keyword.search(query, depth)
 
     def _semantic(self, query: SearchQuery, depth: int) -> list[tuple[int, float]]:
         assert self.embedder is not None

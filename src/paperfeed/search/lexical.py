@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import tantivy
 
-from paperfeed.search.documents import IndexedPaper, paper_key
+from paperfeed.search.documents import IndexedPaper
 from paperfeed.search.query import Filters, SearchQuery
 
 TEXT_FIELDS = ["title", "abstract", "authors"]
@@ -66,13 +65,6 @@ STOP_WORDS = frozenset(
 _OPERATORS = re.compile(r'"|(?:^|\s)[+-]\S|\b(?:AND|OR|NOT)\b|\w:\S')
 WRITER_HEAP = 128 * 2**20
 SNIPPET_CHARS = 300
-
-
-@dataclass(frozen=True, slots=True)
-class KeywordHit:
-    id: str
-    key: int
-    score: float
 
 
 def build_schema() -> tantivy.Schema:
@@ -128,15 +120,15 @@ class KeywordIndex:
 
     def search(
         self, query: SearchQuery, limit: int, *, every_word: bool = False
-    ) -> list[KeywordHit]:
-        """BM25 top ``limit`` for the query's text, restricted by its filters. ``every_word``:
+    ) -> list[tuple[int, float]]:
+        """``(key, BM25 score)`` of the top ``limit`` papers for the query's text, restricted by its filters. ``every_word``:
         only papers with all the query's words, rather than any."""
         searcher = self.index.searcher()
         text_query = self._text_query(query.text, every_word)
         if text_query is None:
             return []
         result = searcher.search(self._restricted(text_query, query.filters), limit, count=False)
-        return [_hit(searcher.doc(address), score) for score, address in result.hits]
+        return _keyed(searcher, result.hits)
 
     def allowed_keys(self, filters: Filters, keys: Sequence[int]) -> set[int]:
         """Which of ``keys`` belong to papers that pass ``filters``."""
@@ -145,13 +137,13 @@ class KeywordIndex:
         searcher = self.index.searcher()
         by_key = tantivy.Query.term_set_query(self.schema, "key", list(keys))
         result = searcher.search(self._restricted(by_key, filters), len(keys))
-        return {int(searcher.doc(address)["key"][0]) for _, address in result.hits}
+        return {key for key, _ in _keyed(searcher, result.hits)}
 
     def matching_keys(self, filters: Filters, limit: int) -> list[int]:
         """Keys of up to ``limit`` papers that pass ``filters`` (for exact semantic ranking)."""
         searcher = self.index.searcher()
         result = searcher.search(self._restricted(tantivy.Query.all_query(), filters), limit)
-        return [int(searcher.doc(address)["key"][0]) for _, address in result.hits]
+        return [key for key, _ in _keyed(searcher, result.hits)]
 
     def papers(self, keys: Sequence[int]) -> dict[int, dict[str, Any]]:
         """Stored fields of the papers with ``keys``, by key."""
@@ -244,6 +236,15 @@ def _document(paper: IndexedPaper) -> tantivy.Document:
     return tantivy.Document(**fields)
 
 
-def _hit(doc: tantivy.Document, score: float) -> KeywordHit:
-    paper_id = doc["id"][0]
-    return KeywordHit(paper_id, paper_key(paper_id), float(score))
+def _keyed(
+    searcher: tantivy.Searcher, hits: list[tuple[Any, tantivy.DocAddress]]
+) -> list[tuple[int, float]]:
+    """``(key, score)`` of the hits, the keys read from the ``key`` column: loading whole
+    stored documents (title and abstract, decompressed) just for their keys cost a search a
+    millisecond or more per hundred candidates."""
+    keys = searcher.fast_field_values("key", [address for _, address in hits])
+    return [
+        (key, float(score))
+        for key, (score, _) in zip(keys, hits, strict=True)
+        if isinstance(key, int)  # (None only in a segment written without the column)
+    ]

@@ -135,9 +135,7 @@ class NewPapers:
         # BM25 of the papers with every word: they match whatever their meaning, and their
         # scores rank them with the cosines (papers with some of the words only match by
         # meaning, ranked by it).
-        keyword = [
-            (hit.key, hit.score) for hit in self.keyword.search(query, depth, every_word=True)
-        ]
+        keyword = self.keyword.search(query, depth, every_word=True)
         strict = {key for key, _ in keyword}
         semantic: list[tuple[int, float]] = []
         if query.text and self._keys:
