@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from paperfeed.search.documents import paper_key
 from paperfeed.search.embedder import HashingEmbedder
 from paperfeed.search.hybrid import PaperSearch
+from paperfeed.search.lexical import ANY_TERM_CLAUSES
 from paperfeed.search.query import Filters
 
 
@@ -78,3 +80,19 @@ def test_narrow_filters_fall_back_to_exact_ranking(
     ).hits
     assert len(hits) == 3 and all("stat.ML" in hit.categories for hit in hits)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_papers_are_found_by_key_among_few_or_many(searcher: PaperSearch) -> None:
+    """Lookups by key take one term query per key, or a term set beyond ANY_TERM_CLAUSES:
+    either way exactly the stored papers come back."""
+    hits = searcher.search("learning", mode="keyword", limit=30).hits
+    keys = [paper_key(hit.id) for hit in hits]
+    unknown = [paper_key(f"2999.{n:05d}") for n in range(ANY_TERM_CLAUSES + 10)]
+
+    for asked in (keys[:5], keys + unknown):
+        found = searcher.keyword.papers(asked)
+        assert set(found) == set(asked) & set(keys)
+        assert {doc["id"][0] for doc in found.values()} == {
+            hit.id for hit in hits if paper_key(hit.id) in asked
+        }
+    assert searcher.keyword.allowed_keys(Filters(), keys + unknown) == set(keys)

@@ -65,6 +65,8 @@ STOP_WORDS = frozenset(
 _OPERATORS = re.compile(r'"|(?:^|\s)[+-]\S|\b(?:AND|OR|NOT)\b|\w:\S')
 WRITER_HEAP = 128 * 2**20
 SNIPPET_CHARS = 300
+#: Up to this many values, "any of these terms" is a disjunction of term queries.
+ANY_TERM_CLAUSES = 1_000
 
 
 def build_schema() -> tantivy.Schema:
@@ -135,7 +137,7 @@ class KeywordIndex:
         if not keys:
             return set()
         searcher = self.index.searcher()
-        by_key = tantivy.Query.term_set_query(self.schema, "key", list(keys))
+        by_key = self._any_term("key", keys)
         result = searcher.search(self._restricted(by_key, filters), len(keys))
         return {key for key, _ in _keyed(searcher, result.hits)}
 
@@ -150,7 +152,7 @@ class KeywordIndex:
         if not keys:
             return {}
         searcher = self.index.searcher()
-        query = tantivy.Query.term_set_query(self.schema, "key", list(keys))
+        query = self._any_term("key", keys)
         result = searcher.search(query, len(keys))
         docs = (searcher.doc(address).to_dict() for _, address in result.hits)
         return {int(doc["key"][0]): doc for doc in docs}
@@ -163,7 +165,7 @@ class KeywordIndex:
         searcher = self.index.searcher()
         generator = tantivy.SnippetGenerator.create(searcher, text_query, self.schema, "abstract")
         generator.set_max_num_chars(SNIPPET_CHARS)
-        ids = tantivy.Query.term_set_query(self.schema, "id", list(paper_ids))
+        ids = self._any_term("id", paper_ids)
         found = searcher.search(ids, len(paper_ids))
         snippets = {}
         for _, address in found.hits:
@@ -207,8 +209,18 @@ class KeywordIndex:
             clauses.append((must, tantivy.Query.term_query(self.schema, "has_code", 1)))
         return tantivy.Query.boolean_query(clauses)
 
-    def _any_term(self, field: str, values: Sequence[str]) -> tantivy.Query:
-        return tantivy.Query.term_set_query(self.schema, field, list(values))
+    def _any_term(self, field: str, values: Sequence[str] | Sequence[int]) -> tantivy.Query:
+        """Papers with any of ``values`` in ``field``, all scored alike (a lookup or a filter).
+
+        Why not tantivy's term-set query for a few values: it walks the field's whole term
+        dictionary, a million keys, which took 1.3 ms to find 20 papers by key where one term
+        query per value takes 0.08 ms. It is the faster one from about two thousand values.
+        """
+        if len(values) > ANY_TERM_CLAUSES:
+            return tantivy.Query.term_set_query(self.schema, field, list(values))
+        should = tantivy.Occur.Should
+        terms = [(should, tantivy.Query.term_query(self.schema, field, v)) for v in values]
+        return tantivy.Query.const_score_query(tantivy.Query.boolean_query(terms), 1.0)
 
     def _author(self, name: str) -> tantivy.Query:
         words = re.findall(r"\w+", name.lower())
