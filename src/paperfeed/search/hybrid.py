@@ -191,7 +191,7 @@ class PaperSearch:
         papers = self.keyword.papers([key for key, _ in ranked])
         found = [(papers[key], score) for key, score in ranked if key in papers]
         excerpts = (
-            self.keyword.snippets(query, [doc["id"][0] for doc, _ in found])
+            self.keyword.snippets(query, [doc for doc, _ in found])
             if query.text and snippets
             else {}
         )
@@ -200,9 +200,9 @@ class PaperSearch:
                 id=doc["id"][0],
                 score=score,
                 title=doc["title"][0],
-                authors=tuple(doc.get("authors", ())),
-                categories=tuple(doc.get("categories", ())),
-                year=doc["year"][0] if doc.get("year") else None,
+                authors=tuple(doc.get_all("authors")),
+                categories=tuple(doc.get_all("categories")),
+                year=doc.get_first("year"),
                 snippet=excerpts.get(doc["id"][0], ""),
             )
             for doc, score in found

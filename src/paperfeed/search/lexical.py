@@ -147,31 +147,27 @@ class KeywordIndex:
         result = searcher.search(self._restricted(tantivy.Query.all_query(), filters), limit)
         return [key for key, _ in _keyed(searcher, result.hits)]
 
-    def papers(self, keys: Sequence[int]) -> dict[int, dict[str, Any]]:
+    def papers(self, keys: Sequence[int]) -> dict[int, tantivy.Document]:
         """Stored fields of the papers with ``keys``, by key."""
         if not keys:
             return {}
         searcher = self.index.searcher()
         query = self._any_term("key", keys)
         result = searcher.search(query, len(keys))
-        docs = (searcher.doc(address).to_dict() for _, address in result.hits)
+        docs = (searcher.doc(address) for _, address in result.hits)
         return {int(doc["key"][0]): doc for doc in docs}
 
-    def snippets(self, query: SearchQuery, paper_ids: Sequence[str]) -> dict[str, str]:
-        """Abstract excerpts with the matching words in ``<b>`` (HTML-escaped), by paper id."""
+    def snippets(self, query: SearchQuery, papers: Iterable[tantivy.Document]) -> dict[str, str]:
+        """Abstract excerpts of ``papers`` (from :meth:`papers`: not read again) with the
+        matching words in ``<b>`` (HTML-escaped), by paper id."""
         text_query = self._text_query(query.text)
-        if text_query is None or not paper_ids:
+        if text_query is None:
             return {}
-        searcher = self.index.searcher()
-        generator = tantivy.SnippetGenerator.create(searcher, text_query, self.schema, "abstract")
+        generator = tantivy.SnippetGenerator.create(
+            self.index.searcher(), text_query, self.schema, "abstract"
+        )
         generator.set_max_num_chars(SNIPPET_CHARS)
-        ids = self._any_term("id", paper_ids)
-        found = searcher.search(ids, len(paper_ids))
-        snippets = {}
-        for _, address in found.hits:
-            doc = searcher.doc(address)
-            snippets[doc["id"][0]] = generator.snippet_from_doc(doc).to_html()
-        return snippets
+        return {doc["id"][0]: generator.snippet_from_doc(doc).to_html() for doc in papers}
 
     def _text_query(self, text: str, every_word: bool = False) -> tantivy.Query | None:
         if not text.strip():
