@@ -122,6 +122,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the store and indexes")
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=1, help="processes per node")
     parser.add_argument(
         "--rate",
         type=float,
@@ -164,7 +165,8 @@ def main() -> None:
             port = free_port()
             with (home / "serve.log").open("wb") as log:  # read it if a node misbehaves
                 nodes.append(subprocess.Popen(
-                    [sys.executable, "-m", "paperfeed", "serve", "--port", str(port)],
+                    [sys.executable, "-m", "paperfeed", "serve", "--port", str(port),
+                     "--workers", str(args.workers)],
                     env={**env, "PAPERFEED_HOME": str(home)}, stdout=subprocess.DEVNULL, stderr=log,
                 ))  # fmt: skip
             bases.append(f"http://127.0.0.1:{port}")
@@ -179,12 +181,13 @@ def main() -> None:
             rates = [args.rate]
         for rate in rates:
             measured(args, bases, rate, nodes)
-        rss = [psutil.Process(node.pid).memory_info().rss / 2**30 for node in nodes]
+        rss = [memory(node) for node in nodes]
     finally:
         for node in nodes:
             node.terminate()
             node.wait(20)
-    print("node RSS after the runs: " + ", ".join(f"{r:.2f} GiB" for r in rss))
+    print("node memory after the runs: "
+          + ", ".join(f"RSS {r:.2f} GiB (PSS {p:.2f})" for r, p in rss))  # fmt: skip
 
 
 def measured(
@@ -204,6 +207,19 @@ def measured(
     return rows
 
 
+def processes(node: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    """A node's processes: with ``--workers`` above 1, a supervisor and its workers."""
+    parent = psutil.Process(node.pid)
+    return [parent, *parent.children(recursive=True)]
+
+
+def memory(node: subprocess.Popen[bytes]) -> tuple[float, float]:
+    """A node's memory in GiB: the sum of its processes' RSS, and of their PSS, which counts
+    the pages they share (with several workers: the mapped index and the model) once."""
+    infos = [p.memory_full_info() for p in processes(node)]
+    return sum(i.rss for i in infos) / 2**30, sum(i.pss for i in infos) / 2**30
+
+
 def cpu_seconds(nodes: list[subprocess.Popen[bytes]]) -> dict[str, float]:
     """CPU time so far of each node, of PostgreSQL's processes, and of finished children
     (Locust)."""
@@ -212,7 +228,7 @@ def cpu_seconds(nodes: list[subprocess.Popen[bytes]]) -> dict[str, float]:
         times = process.cpu_times()
         return float(times.user + times.system + times.children_user + times.children_system)
 
-    spent = {f"node {'AB'[n]}": used(psutil.Process(node.pid)) for n, node in enumerate(nodes)}
+    spent = {f"node {'AB'[n]}": sum(map(used, processes(node))) for n, node in enumerate(nodes)}
     postgres = 0.0
     for process in psutil.process_iter(["name"]):
         if (process.info["name"] or "").startswith("postgres"):

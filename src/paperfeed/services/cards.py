@@ -22,7 +22,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, Row, Select, bindparam, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Executable,
+    Row,
+    Select,
+    bindparam,
+    null,
+    select,
+    union_all,
+)
 
 from paperfeed.models import (
     Author,
@@ -100,15 +110,19 @@ def card_query() -> Select[Any]:
 
 # Built once: building a statement costs more Python than running a cached one.
 _BY_IDS = card_query().where(Paper.id.in_(bindparam("ids", expanding=True)))
-_AUTHORS = (
-    select(PaperAuthor.paper_id, Author.name, PaperAuthor.affiliation)
+# Authors (in order, with affiliations) and categories of the papers ``ids``, in one round trip:
+# a category row has no position, an author row no category.
+_LINKS: Executable = union_all(
+    select(
+        PaperAuthor.paper_id, PaperAuthor.position, Author.name, PaperAuthor.affiliation,
+        null().label("category"),
+    )
     .join(Author, Author.id == PaperAuthor.author_id)
-    .where(PaperAuthor.paper_id.in_(bindparam("ids", expanding=True)))
-    .order_by(PaperAuthor.paper_id, PaperAuthor.position)
-)
-_CATEGORIES = select(PaperCategory.paper_id, PaperCategory.category).where(
-    PaperCategory.paper_id.in_(bindparam("ids", expanding=True))
-)
+    .where(PaperAuthor.paper_id.in_(bindparam("ids", expanding=True))),
+    select(
+        PaperCategory.paper_id, null(), null(), null(), PaperCategory.category
+    ).where(PaperCategory.paper_id.in_(bindparam("ids", expanding=True))),
+).order_by("paper_id", "position", "category")  # fmt: skip
 CACHED_PAPERS = 50_000  # papers whose authors and categories a process keeps (about 1 KB each)
 
 
@@ -202,13 +216,14 @@ def _read_links(
 ) -> dict[str, _Links]:
     authors: dict[str, list[str]] = {}
     affiliations: dict[str, dict[str, str]] = {}
-    for paper_id, name, affiliation in conn.execute(_AUTHORS, {"ids": paper_ids}):
+    categories: dict[str, list[str]] = {}
+    for paper_id, _, name, affiliation, category in conn.execute(_LINKS, {"ids": paper_ids}):
+        if category is not None:
+            categories.setdefault(paper_id, []).append(category)
+            continue
         authors.setdefault(paper_id, []).append(name)
         if affiliation:
             affiliations.setdefault(paper_id, {})[name] = affiliation
-    categories: dict[str, list[str]] = {}
-    for paper_id, category in conn.execute(_CATEGORIES, {"ids": paper_ids}):
-        categories.setdefault(paper_id, []).append(category)
     return {
         paper_id: _Links(
             changed_at[paper_id],
