@@ -17,6 +17,7 @@ from paperfeed.web.csrf import COOKIE, MAX_AGE, Csrf
 from paperfeed.web.session import current_member
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.auto_reload = False  # (templates ship with the package: no stat() per page)
 STATIC_VERSION = "8"  # bump when static files change: their URLs carry it, caches keep them a year
 
 
