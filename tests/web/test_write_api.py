@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import socket
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
 from paperfeed.models import ApiToken, Paper, User, utc
 from paperfeed.services import accounts, tokens
-from paperfeed.store.engine import write_transaction
+from paperfeed.store.engine import make_engine, write_transaction
 from tests.servers import Inbox
 from tests.web.helpers import join, token
 
@@ -155,3 +157,19 @@ def test_a_suspended_members_token_is_refused(
     refused = api.post("/api/v1/papers/1904.11093/upvote", headers=auth)
 
     assert refused.status_code == 401
+
+
+def test_noting_a_tokens_use_with_the_database_gone_logs_one_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """It runs after the answer: nobody is left to see an exception but the log."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gone = make_engine(f"postgresql://nobody@127.0.0.1:{port}/none")
+    member = accounts.Member(1, "a@lab.org", "ada", "Ada", True, False)
+
+    tokens.mark_used(gone, tokens.Bearer(member, 7, None), dt.datetime.now(dt.UTC))
+
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "token 7: last use not noted" in caplog.text and "Traceback" not in caplog.text

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import OperationalError
 
 from paperfeed.models import ApiToken, table_of, utc
 from paperfeed.services.accounts import AccountError, Member, member_of, members_with
@@ -16,6 +18,7 @@ from paperfeed.store.engine import write_transaction
 PREFIX = "pf_"
 MAX_TOKENS = 20
 LAST_USED_STEP = dt.timedelta(minutes=1)
+log = logging.getLogger("paperfeed.tokens")
 tokens = table_of(ApiToken)
 
 
@@ -100,9 +103,16 @@ def bearer(conn: Connection, token: str) -> Bearer | None:
 
 def mark_used(engine: Engine, used: Bearer, now: dt.datetime) -> None:
     """Note when the token was last used: once a minute at most (the settings page shows it to
-    the minute), as a script sending many requests would otherwise commit a write for each."""
-    if used.last_used_at is None or utc(used.last_used_at) < now - LAST_USED_STEP:
+    the minute), as a script sending many requests would otherwise commit a write for each.
+
+    Runs after the answer was sent: with the database gone meanwhile, a line in the log says
+    so, not a stack trace (the next use writes it)."""
+    if used.last_used_at is not None and utc(used.last_used_at) >= now - LAST_USED_STEP:
+        return
+    try:
         with write_transaction(engine) as conn:
             conn.execute(
                 update(tokens).where(tokens.c.id == used.token_id).values(last_used_at=now)
             )
+    except OperationalError as error:
+        log.warning("token %s: last use not noted: %s", used.token_id, str(error).splitlines()[0])
