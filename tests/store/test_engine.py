@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -80,42 +81,40 @@ def _terminate(url: str, pid: int) -> None:
             time.sleep(0.02)
 
 
+@pytest.fixture
+def pg_engine(postgres_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_url)
+    yield engine
+    engine.dispose()
+
+
+def _server_pid(engine: Engine) -> int:
+    """The PostgreSQL process behind the connection the pool hands out next."""
+    with engine.connect() as conn:
+        return int(conn.scalar(text("SELECT pg_backend_pid()")) or 0)
+
+
 def test_an_idle_connection_the_server_dropped_is_replaced_at_checkout(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    pg_engine: Engine, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(engine_module, "IDLE_PING_SECONDS", 0.2)
-    engine = make_engine(postgres_url)
-    try:
-        with engine.connect() as conn:
-            dropped = conn.scalar(text("SELECT pg_backend_pid()"))
-        _terminate(postgres_url, int(dropped or 0))
-        time.sleep(0.3)  # idle longer than the ping interval: pinged, found dead, replaced
+    dropped = _server_pid(pg_engine)
+    _terminate(postgres_url, dropped)
+    time.sleep(0.3)  # idle longer than the ping interval: pinged, found dead, replaced
 
-        with engine.connect() as conn:
-            replaced = conn.scalar(text("SELECT pg_backend_pid()"))
-
-        assert replaced not in (None, dropped)
-    finally:
-        engine.dispose()
+    assert _server_pid(pg_engine) not in (0, dropped)
 
 
 def test_a_connection_used_a_moment_ago_is_not_pinged_and_a_drop_fails_one_request(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    pg_engine: Engine, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No round trip for a ping on a busy node; if the server went away meanwhile, the failed
     query invalidates the pool, and the next request gets a new connection."""
     monkeypatch.setattr(engine_module, "IDLE_PING_SECONDS", 60.0)
-    engine = make_engine(postgres_url)
-    try:
-        with engine.connect() as conn:
-            dropped = conn.scalar(text("SELECT pg_backend_pid()"))
-        _terminate(postgres_url, int(dropped or 0))
+    dropped = _server_pid(pg_engine)
+    _terminate(postgres_url, dropped)
 
-        with pytest.raises(OperationalError), engine.connect() as conn:
-            conn.scalar(text("SELECT 1"))
-        with engine.connect() as conn:
-            replaced = conn.scalar(text("SELECT pg_backend_pid()"))
+    with pytest.raises(OperationalError), pg_engine.connect() as conn:
+        conn.scalar(text("SELECT 1"))
 
-        assert replaced not in (None, dropped)
-    finally:
-        engine.dispose()
+    assert _server_pid(pg_engine) not in (0, dropped)

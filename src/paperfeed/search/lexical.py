@@ -123,8 +123,9 @@ class KeywordIndex:
     def search(
         self, query: SearchQuery, limit: int, *, every_word: bool = False
     ) -> list[tuple[int, float]]:
-        """``(key, BM25 score)`` of the top ``limit`` papers for the query's text, restricted by its filters. ``every_word``:
-        only papers with all the query's words, rather than any."""
+        """``(key, BM25 score)`` of the top ``limit`` papers for the query's text, restricted
+        by its filters. ``every_word``: only papers with all the query's words, rather than
+        any."""
         searcher = self.index.searcher()
         text_query = self._text_query(query.text, every_word)
         if text_query is None:
