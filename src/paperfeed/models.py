@@ -562,6 +562,17 @@ class IngestRun(Base):
     __table_args__ = (Index("ix_ingest_runs_source_path", "source", "path"),)
 
 
+class BudgetCounter(Base):
+    """How much of a limit's budget one key (a member, an address, a route) has used in the
+    current fixed window; ``store/counters.py`` takes from it atomically."""
+
+    __tablename__ = "budget_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_end: Mapped[dt.datetime] = mapped_column(Timestamp, index=True)
+    used: Mapped[int] = mapped_column(Integer)
+
+
 def table_of(model: type[Base]) -> Table:
     """The Core table of a model, typed as one, for bulk statements."""
     table = model.__table__
