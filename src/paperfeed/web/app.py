@@ -41,6 +41,7 @@ from paperfeed.web import (
     follows,
     foryou,
     library,
+    markdown,
     members,
     pages,
     profiles,
@@ -146,6 +147,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(profiles.router)
     app.include_router(exports.router)  # before library and pages: their paths are greedy
+    app.include_router(markdown.router)  # before pages: /papers/{id} would take the .md
     app.include_router(follows.router)
     app.include_router(library.router)
     app.include_router(foryou.router)

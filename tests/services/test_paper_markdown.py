@@ -1,0 +1,69 @@
+"""A paper as Markdown: every fact the store holds, taken from what was imported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from paperfeed.ingest import ingest_file
+from paperfeed.services.paper_markdown import paper_markdown
+from tests.conftest import FIXTURES
+from tests.web.conftest import DAILY
+
+RECORDED: list[dict[str, Any]] = json.loads(DAILY.read_text())
+
+
+def _first(**wanted: bool) -> dict[str, Any]:
+    """The first recorded entry with (or without) an organization and a code link."""
+    for entry in RECORDED:
+        has = {"org": "organization" in entry, "code": "githubRepo" in entry["paper"]}
+        if all(has[key] == value for key, value in wanted.items()):
+            return entry
+    raise AssertionError(wanted)
+
+
+def test_a_featured_paper_has_its_title_authors_links_counters_and_abstract(
+    engine: Engine, site_home: Path
+) -> None:
+    entry = _first(org=True, code=True)
+    paper = entry["paper"]
+    with engine.connect() as conn:
+        text = paper_markdown(conn, paper["id"], base_url="https://papers.example")
+    assert text is not None
+    assert text.startswith(f"# {paper['title']}\n")
+    names = [a["name"] for a in paper["authors"] if not a["hidden"]]
+    assert f"- **Authors:** {', '.join(names)}\n" in text
+    assert f"- **Organization:** {entry['organization']['fullname']}\n" in text
+    assert f"- **Featured on:** {paper['submittedOnDailyAt'][:10]} (submitted by " in text
+    assert f"- **Upvotes:** {paper['upvotes']}\n" in text
+    assert f"- **Comments:** {entry['numComments']}\n" in text
+    assert f"- Code: <{paper['githubRepo']}>" in text
+    assert f"- Paper page: <https://papers.example/papers/{paper['id']}>" in text
+    assert f"- arXiv: <https://arxiv.org/abs/{paper['id']}>" in text
+    assert "## Abstract\n\n" + paper["summary"].strip() in text
+
+
+def test_an_old_style_id_and_the_snapshot_fields(engine: Engine, site_home: Path) -> None:
+    source = FIXTURES / "arxiv-more-2-head100.jsonl"
+    ingest_file(engine, "arxiv-snapshot", source)
+    record = json.loads(source.read_text().splitlines()[0])
+    assert "/" in record["id"]
+    with engine.connect() as conn:
+        text = paper_markdown(conn, record["id"])
+        versioned = paper_markdown(conn, record["id"] + "v1")
+    assert text is not None and text == versioned
+    assert text.startswith("# " + " ".join(record["title"].split()) + "\n")
+    assert f"- **Published:** {record['date']}\n" in text
+    assert f"- Paper page: </papers/{record['id']}>" in text
+    assert "- **Featured on:**" not in text  # never featured: nothing made up
+    assert " ".join(record["abstract"].split()[:12]) in " ".join(text.split())
+
+
+def test_an_unknown_id_is_none(engine: Engine, site_home: Path) -> None:
+    with engine.connect() as conn:
+        assert paper_markdown(conn, "2999.99999") is None
+        assert paper_markdown(conn, "hep-th/9901001") is None
+        assert paper_markdown(conn, "x" * 400) is None
