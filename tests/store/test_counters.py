@@ -15,6 +15,7 @@ from paperfeed.store.counters import (
     seconds_to_wait,
     take,
     take_committed,
+    used,
     window_end,
 )
 from paperfeed.store.engine import write_transaction
@@ -95,3 +96,12 @@ def test_windows_are_aligned_to_utc_and_wait_is_whole_seconds() -> None:
     assert window_end(DAY, other_zone) == window_end(DAY, NOW)
     with pytest.raises(ValueError, match="longer than zero"):
         window_end(dt.timedelta(0), NOW)
+
+
+def test_used_reads_the_current_window_only(engine: Engine) -> None:
+    take_committed(engine, "k", 5, MINUTE, NOW)
+    take_committed(engine, "k", 5, MINUTE, NOW)
+    with engine.connect() as conn:
+        assert used(conn, "k", MINUTE, NOW) == 2
+        assert used(conn, "k", MINUTE, NOW + MINUTE) == 0
+        assert used(conn, "other", MINUTE, NOW) == 0

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import socket
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
-from paperfeed.models import ApiToken, Paper, User, utc
+from paperfeed.models import ApiToken, FeedEntry, Paper, User, utc
 from paperfeed.services import accounts, tokens
 from paperfeed.store.engine import make_engine, write_transaction
 from tests.servers import Inbox
@@ -173,3 +174,52 @@ def test_noting_a_tokens_use_with_the_database_gone_logs_one_line(
 
     assert [r.levelname for r in caplog.records] == ["WARNING"]
     assert "token 7: last use not noted" in caplog.text and "Traceback" not in caplog.text
+
+
+def confirmed_member_token(engine: Engine, handle: str) -> str:
+    """A confirmed member and a personal token of theirs, made in the store."""
+    now = dt.datetime.now(dt.UTC)
+    with write_transaction(engine) as conn:
+        member = accounts.sign_up(
+            conn, f"{handle}@lab.org", handle, "", "a long enough password", now
+        )
+        conn.execute(update(User).where(User.id == member.id).values(email_confirmed_at=now))
+        confirmed = accounts.member_by_id(conn, member.id)
+        assert confirmed is not None
+        return tokens.create(conn, confirmed, "bot", now)
+
+
+def test_finding_3_parallel_submissions_feature_exactly_the_daily_limit(
+    client: TestClient, engine: Engine
+) -> None:
+    """16 parallel POST /api/v1/submit with one token, a limit of 10 a day: 10 featured."""
+    auth = {"Authorization": f"Bearer {confirmed_member_token(engine, 'flood')}"}
+    with engine.connect() as conn:
+        unfeatured = list(
+            conn.scalars(
+                select(Paper.id)
+                .where(~Paper.id.in_(select(FeedEntry.paper_id)))
+                .order_by(Paper.id)
+                .limit(16)
+            )
+        )
+    assert len(unfeatured) == 16
+    start = threading.Barrier(16)
+
+    def submit(paper_id: str) -> int:
+        api = TestClient(client.app)
+        try:
+            start.wait()
+            return api.post("/api/v1/submit", json={"arxiv": paper_id}, headers=auth).status_code
+        finally:
+            api.close()
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(submit, unfeatured))
+
+    assert sorted(statuses) == [201] * 10 + [429] * 6
+    with engine.connect() as conn:
+        featured = conn.scalar(
+            select(func.count()).select_from(FeedEntry).where(FeedEntry.paper_id.in_(unfeatured))
+        )
+    assert featured == 10

@@ -8,16 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from paperfeed.arxiv_ids import parse_arxiv_id
-from paperfeed.models import FeedEntry, Paper
+from paperfeed.models import Paper
 from paperfeed.normalize import InvalidRecord, normalise
 from paperfeed.services.accounts import AccountError, Member
 from paperfeed.services.votes import vote
 from paperfeed.sources import arxiv_api
 from paperfeed.sources.http import FetchError, PoliteClient, Politeness
 from paperfeed.sources.record import PaperRecord
+from paperfeed.store.counters import take, used
 from paperfeed.store.engine import write_transaction
 from paperfeed.store.feed import feature
 from paperfeed.store.papers import upsert_papers
@@ -31,6 +32,23 @@ class Submitted:
     outcome: Literal["featured", "already"]
     day: dt.date
     fetched: bool  # the paper was new to the store and came from the arXiv API
+
+
+DAY = dt.timedelta(days=1)
+
+
+class DailyLimitReached(AccountError):
+    """The member has put as many papers on the feed today (UTC) as a member may."""
+
+
+def _limit_key(member: Member) -> str:
+    return f"submit:{member.id}"
+
+
+def _limit_reached(per_day: int) -> DailyLimitReached:
+    return DailyLimitReached(
+        f"you have submitted {per_day} papers today, the most a member may; try tomorrow (UTC)"
+    )
 
 
 def arxiv_fetcher(api_url: str) -> Fetch:
@@ -75,23 +93,10 @@ def submit(
         ) from None
     today = now.date()
     with engine.connect() as conn:
-        done_today = (
-            conn.scalar(
-                select(func.count())
-                .select_from(FeedEntry)
-                .where(FeedEntry.submitted_by == member.id, FeedEntry.day == today)
-            )
-            or 0
-        )
         known = conn.scalar(select(Paper.id).where(Paper.id == paper_id)) is not None
-        featured = (
-            conn.scalar(select(FeedEntry.id).where(FeedEntry.paper_id == paper_id)) is not None
-        )
-    # The limit is on papers put on the feed; one already there only gets the member's vote.
-    if done_today >= per_day and not featured:
-        raise AccountError(
-            f"you have submitted {done_today} papers today, the most a member may; try tomorrow"
-        )
+        spent = used(conn, _limit_key(member), DAY, now)
+    if not known and spent >= per_day:  # (no arXiv request for a paper that cannot go on)
+        raise _limit_reached(per_day)
     record = None if known else fetched_record(paper_id, fetch)
     with write_transaction(engine) as conn:
         if record is not None:
@@ -106,6 +111,10 @@ def submit(
             move=False,
             submitted_by=member.id,
         )
+        # The limit is on papers put on the feed; one already there only gets the member's
+        # vote. Taken in this transaction: over the limit, the featuring is rolled back.
+        if placed.outcome == "featured" and not take(conn, _limit_key(member), per_day, DAY, now):
+            raise _limit_reached(per_day)
         vote(conn, member.id, paper_id, now)
     outcome: Literal["featured", "already"] = (
         "featured" if placed.outcome == "featured" else "already"

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from sqlalchemy import Connection, Engine, case, delete, or_
+from sqlalchemy import Connection, Engine, case, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -84,6 +84,17 @@ def take(
         ).returning(counters.c.used)
     ).first()
     return spent is not None
+
+
+def used(conn: Connection, key: str, window: dt.timedelta, now: dt.datetime) -> int:
+    """How much of ``key``'s budget is spent in the current window: for refusing early, before
+    costly work, a request that :func:`take` would refuse anyway (it stays the judge)."""
+    spent = conn.scalar(
+        select(counters.c.used).where(
+            counters.c.key == key, counters.c.window_end >= window_end(window, now)
+        )
+    )
+    return int(spent or 0)
 
 
 def take_committed(

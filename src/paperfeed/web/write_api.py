@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from paperfeed.services import comments, tokens, votes
 from paperfeed.services.accounts import AccountError, Member
-from paperfeed.services.submissions import arxiv_fetcher, submit
+from paperfeed.services.submissions import DailyLimitReached, arxiv_fetcher, submit
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.lookup import paper_id_or_404
 from paperfeed.web.problems import WRITE_ERRORS
@@ -105,7 +105,7 @@ def api_submit(request: Request, body: SubmitBody, member: Writer) -> Any:
             site.settings.submissions_per_day,
         )  # fmt: skip
     except AccountError as error:
-        status = 429 if "the most a member may" in str(error) else 422
+        status = 429 if isinstance(error, DailyLimitReached) else 422
         raise HTTPException(status, str(error)) from None
     shaped = {"id": done.paper_id, "featured_on": done.day.isoformat(), "fetched": done.fetched}
     if done.outcome == "already":
