@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from tests.web.conftest import DAILY, HAND_FEATURED
 
@@ -89,7 +90,6 @@ def test_bad_parameters_are_422_with_a_clear_message(client: TestClient) -> None
         "/api/daily_papers?limit=1000": "limit",
         "/api/daily_papers?sort=best": "sort",
         "/api/daily_papers?p=-1": "p",
-        "/api/papers/search": "q",
         "/api/papers?cursor=%%%": "cursor",
         "/api/v1/search?q=x&mode=fuzzy": "mode",
         "/api/v1/search?q=x&year_from=10": "year_from",
@@ -148,3 +148,24 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
         assert client.get(asset).status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/daily_papers", "/api/papers/search", "/api/v1/search"} <= set(paths)
+
+
+def test_search_without_a_query_answers_the_newest_papers(client: TestClient) -> None:
+    engine = client.app.state.site.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        newest = conn.execute(
+            text("SELECT id, published FROM papers WHERE published IS NOT NULL "
+                 "ORDER BY published DESC, id DESC LIMIT 7")
+        ).all()  # fmt: skip
+    for params in ({"limit": 7}, {"q": "", "limit": 7}, {"q": "   ", "limit": 7}):
+        answer = client.get("/api/papers/search", params=params)
+        assert answer.status_code == 200, answer.text
+        assert [entry["paper"]["id"] for entry in answer.json()] == [row.id for row in newest]
+    assert len(client.get("/api/papers/search").json()) == 20  # the default limit
+
+
+def test_search_refuses_a_limit_above_the_maximum(client: TestClient) -> None:
+    assert len(client.get("/api/papers/search", params={"limit": 100}).json()) == 100
+    over = client.get("/api/papers/search", params={"q": "gesture", "limit": 101})
+    assert over.status_code == 422
+    assert "limit" in over.json()["error"] and "100" in over.json()["error"]

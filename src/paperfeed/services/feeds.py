@@ -300,3 +300,26 @@ def category_paper_ids(conn: Connection, category: str, limit: int = PAGE_SIZE) 
             .limit(limit)
         )
     )
+
+
+def newest_papers(conn: Connection, limit: int = PAGE_SIZE) -> list[Card]:
+    """The most recently published papers, featured or not (a search with no query).
+
+    Papers without a date come after every dated one, never first: on PostgreSQL a descending
+    order puts NULLs first, so they are asked for only when the dated ones run out."""
+    dated = list(
+        conn.scalars(
+            select(Paper.id)
+            .where(Paper.published.is_not(None))
+            .order_by(Paper.published.desc(), Paper.id.desc())
+            .limit(limit)
+        )
+    )
+    if len(dated) < limit:
+        dated += conn.scalars(
+            select(Paper.id)
+            .where(Paper.published.is_(None))
+            .order_by(Paper.id.desc())
+            .limit(limit - len(dated))
+        )
+    return load_cards(conn, dated)

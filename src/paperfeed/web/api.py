@@ -19,7 +19,7 @@ from paperfeed.search.hybrid import Mode, PaperSearch, SearchHit
 from paperfeed.search.query import Filters
 from paperfeed.services import library
 from paperfeed.services.cards import load_cards
-from paperfeed.services.feeds import Sort, feed_cards, recent_entries
+from paperfeed.services.feeds import Sort, feed_cards, newest_papers, recent_entries
 from paperfeed.services.periods import BadPeriod, parse_period
 from paperfeed.web import shapes
 from paperfeed.web.lookup import card_or_404, paper_id_or_404
@@ -67,11 +67,16 @@ def daily_papers(
 @router.get("/papers/search", tags=["Daily Papers compatible"])
 def papers_search(
     request: Request,
-    q: Annotated[str, Query(min_length=1, max_length=2_000)],
+    q: Annotated[str, Query(max_length=2_000, description="the query; none: the newest")] = "",
     limit: Limit = 20,
 ) -> list[dict[str, Any]]:
-    """Hybrid search over every paper, in the daily entries' shape."""
+    """Hybrid search over every paper, in the daily entries' shape; without a query (or an
+    empty one), the most recently published papers."""
     site = site_of(request)
+    if not q.strip():
+        with site.engine.connect() as conn:
+            cards = newest_papers(conn, limit)
+        return [shapes.daily_entry(card, site.settings.base_url) for card in cards]
     hits = _search(site, q, "hybrid", Filters(), limit, 0)
     with site.engine.connect() as conn:
         cards = load_cards(conn, [hit.id for hit in hits])

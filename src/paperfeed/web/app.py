@@ -15,10 +15,11 @@ import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Scope
 
@@ -49,6 +50,7 @@ from paperfeed.web import (
 )
 from paperfeed.web import settings as member_settings
 from paperfeed.web.forms import Refusal
+from paperfeed.web.problems import problem_response
 from paperfeed.web.rate_limits import RateLimits
 from paperfeed.web.rendering import STATIC_VERSION, TEMPLATES, render
 from paperfeed.web.security import SecurityHeaders, docs_policy
@@ -189,8 +191,8 @@ def _handle_errors(app: FastAPI) -> None:
             f"{'.'.join(str(part) for part in e['loc'][1:]) or e['loc'][0]}: {e['msg']}"
             for e in error.errors()
         )
-        if request.url.path.startswith("/api/") or "." in request.url.path.rsplit("/", 1)[-1]:
-            return JSONResponse({"detail": problems}, status_code=422)
+        if wants_json(request):
+            return problem_response(problems, 422)
         return render(request, "error.html", {"message": problems}, status_code=422)
 
     @app.exception_handler(Refusal)
@@ -204,8 +206,8 @@ def _handle_errors(app: FastAPI) -> None:
         at once; the pool checks connections before use, so the site recovers by itself."""
         log.warning("the store is not answering: %s", str(error).splitlines()[0][:300])
         headers = {"Retry-After": str(RETRY_AFTER)}
-        if request.url.path.startswith("/api/") or "." in request.url.path.rsplit("/", 1)[-1]:
-            return JSONResponse({"detail": STORE_DOWN}, status_code=503, headers=headers)
+        if wants_json(request):
+            return problem_response(STORE_DOWN, 503, headers)
         # (no member, no CSRF cookie: both would need the store)
         page = TEMPLATES.get_template("store_down.html").render(
             site_name=request.app.state.site.settings.site_name, message=STORE_DOWN,
@@ -217,12 +219,22 @@ def _handle_errors(app: FastAPI) -> None:
     async def not_found(request: Request, error: Exception) -> Response:
         detail = getattr(error, "detail", "not found")
         if request.url.path.startswith(("/api/", "/static/")) or request.url.path.endswith(
-            (".rss", ".atom")
+            (".rss", ".atom", ".md")
         ):
-            return JSONResponse({"detail": detail}, status_code=404)
+            return problem_response(str(detail), 404, getattr(error, "headers", None))
         return render(
             request, "not_found.html", {"wanted": request.url.path, "q": ""}, status_code=404
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def refused(request: Request, error: StarletteHTTPException) -> Response:
+        """Every other refusal (401, 403, 405, 409, 422, 503...) the routes raise."""
+        return problem_response(str(error.detail), error.status_code, error.headers)
+
+
+def wants_json(request: Request) -> bool:
+    """An API call, or a file-like address (``.rss``, ``.md``): not a page for a browser."""
+    return request.url.path.startswith("/api/") or "." in request.url.path.rsplit("/", 1)[-1]
 
 
 def background_jobs(settings: Settings, engine: Engine, site: Site) -> list[BackgroundJob]:

@@ -17,6 +17,7 @@ from paperfeed.store.engine import write_transaction
 from paperfeed.web.forms import acting_member, csrf_ok, problem, stored_paper
 from paperfeed.web.lookup import find_paper_id
 from paperfeed.web.members import local_path, refused, site_of
+from paperfeed.web.problems import problem_response
 from paperfeed.web.rendering import render
 from paperfeed.web.session import current_member
 
@@ -58,15 +59,13 @@ def upvote(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
     wants_json = "application/json" in request.headers.get("accept", "")
     if not csrf_ok(request, csrf_token):
         return (
-            JSONResponse({"detail": "missing or wrong CSRF token"}, 403)
-            if wants_json
-            else refused(request)
+            problem_response("missing or wrong CSRF token", 403) if wants_json else refused(request)
         )
     member = current_member(request)
     if member is None:
         target = f"/login?next={quote('/papers/' + paper_id)}"
         return (
-            JSONResponse({"detail": "log in to vote", "login": target}, 401)
+            problem_response("log in to vote", 401, extra={"login": target})
             if wants_json
             else RedirectResponse(target, 303)
         )
@@ -75,7 +74,7 @@ def upvote(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
         found = find_paper_id(conn, paper_id)
     if found is None:
         return (
-            JSONResponse({"detail": "no such paper"}, 404)
+            problem_response("no such paper", 404)
             if wants_json
             else render(
                 request, "not_found.html", {"wanted": paper_id[:200], "q": ""}, status_code=404
@@ -84,7 +83,7 @@ def upvote(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
     if not member.can_write:
         message = "confirm your e-mail address to vote"
         return (
-            JSONResponse({"detail": message}, 403)
+            problem_response(message, 403)
             if wants_json
             else render(request, "error.html", {"message": message}, status_code=403)
         )

@@ -16,6 +16,7 @@ from paperfeed.store.engine import write_transaction
 from paperfeed.web.forms import Refusal, acting_member, stored_paper
 from paperfeed.web.members import site_of
 from paperfeed.web.pages import viewer_marks
+from paperfeed.web.problems import problem_response
 from paperfeed.web.rendering import render
 from paperfeed.web.session import current_member
 
@@ -55,7 +56,7 @@ def not_interested(request: Request, paper_id: str, csrf_token: Token = "") -> R
         found = stored_paper(request, paper_id)
     except Refusal as refusal:
         if wants_json:
-            return JSONResponse({"detail": "refused"}, refusal.response.status_code)
+            return problem_response("refused", refusal.response.status_code)
         raise
     with write_transaction(site_of(request).engine) as conn:
         foryou.not_interested(conn, member, found, dt.datetime.now(dt.UTC))

@@ -18,6 +18,7 @@ from paperfeed.store.engine import write_transaction
 from paperfeed.web.forms import Refusal, acting_member, problem, stored_paper
 from paperfeed.web.members import local_path, site_of
 from paperfeed.web.pages import viewer_marks
+from paperfeed.web.problems import problem_response
 from paperfeed.web.rendering import render
 from paperfeed.web.session import current_member
 
@@ -43,8 +44,8 @@ def save(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
             raise
         if refusal.response.status_code == 303:
             login = f"/login?next={quote('/papers/' + paper_id)}"
-            return JSONResponse({"detail": "log in to save papers", "login": login}, 401)
-        return JSONResponse({"detail": "refused"}, refusal.response.status_code)
+            return problem_response("log in to save papers", 401, extra={"login": login})
+        return problem_response("refused", refusal.response.status_code)
     with write_transaction(site_of(request).engine) as conn:
         now_saved = found not in library.saved_among(conn, member.id, [found])
         if now_saved:

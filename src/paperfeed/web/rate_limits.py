@@ -21,6 +21,8 @@ from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from paperfeed.web.problems import problem_response
+
 #: (method, path pattern, action); the first match counts.
 ROUTES = [
     ("POST", re.compile(r"^/login$"), "login"),
@@ -86,7 +88,7 @@ class RateLimits:
         headers = {"Retry-After": str(wait)}
         accept = Headers(scope=scope).get("accept", "")
         if scope["path"].startswith("/api/") or "application/json" in accept:
-            return JSONResponse({"detail": message}, status_code=429, headers=headers)
+            return problem_response(message, 429, headers)
         page = f"<!doctype html><title>Too many requests</title><h1>Slow down</h1><p>{message}</p>"
         return HTMLResponse(page, status_code=429, headers=headers)
 

@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
-from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
@@ -21,7 +20,7 @@ from paperfeed.services.accounts import AccountError, Member
 from paperfeed.services.submissions import DailyLimitReached, arxiv_fetcher, submit
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.lookup import paper_id_or_404
-from paperfeed.web.problems import WRITE_ERRORS
+from paperfeed.web.problems import WRITE_ERRORS, problem_response
 from paperfeed.web.site import Site
 
 router = APIRouter(prefix="/api/v1", tags=["write API (bearer token)"], responses=WRITE_ERRORS)
@@ -109,7 +108,7 @@ def api_submit(request: Request, body: SubmitBody, member: Writer) -> Any:
         raise HTTPException(status, str(error)) from None
     shaped = {"id": done.paper_id, "featured_on": done.day.isoformat(), "fetched": done.fetched}
     if done.outcome == "already":
-        return JSONResponse({**shaped, "detail": "already featured: your upvote is added"}, 409)
+        return problem_response("already featured: your upvote is added", 409, extra=shaped)
     return shaped
 
 
