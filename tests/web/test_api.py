@@ -169,3 +169,28 @@ def test_search_refuses_a_limit_above_the_maximum(client: TestClient) -> None:
     over = client.get("/api/papers/search", params={"q": "gesture", "limit": 101})
     assert over.status_code == 422
     assert "limit" in over.json()["error"] and "100" in over.json()["error"]
+
+
+def test_nothing_is_made_up_for_a_paper_never_featured(client: TestClient) -> None:
+    never = client.get("/api/papers/search", params={"limit": 100}).json()
+    listing = [e for e in never if e["paper"]["id"] not in {r["paper"]["id"] for r in RECORDED}]
+    listing = [e for e in listing if e["paper"]["id"] not in HAND_FEATURED]
+    assert listing, "the newest papers include some never featured"
+    for entry in listing:
+        assert "submittedBy" not in entry and "publishedAt" not in entry, entry
+        assert "submittedOnDailyAt" not in entry["paper"]
+        assert "submittedOnDailyBy" not in entry["paper"]
+        assert "anonymous" not in json.dumps(entry)
+    engine = client.app.state.site.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        undated = conn.scalar(text("SELECT id FROM papers WHERE published IS NULL LIMIT 1"))
+        comments = dict(conn.execute(text("SELECT id, num_comments FROM papers")).all())
+    if undated is not None:
+        assert "publishedAt" not in client.get(f"/api/papers/{undated}").json()
+    featured = client.get(f"/api/papers/{HAND_FEATURED[0]}").json()
+    assert featured["submittedOnDailyBy"]["name"] == "alice"
+    assert featured["numComments"] == comments[HAND_FEATURED[0]]
+    for recorded in RECORDED[:5]:
+        mine = client.get(f"/api/papers/{recorded['paper']['id']}").json()
+        assert mine["numComments"] == recorded["numComments"]
+        assert mine["publishedAt"] == recorded["paper"]["publishedAt"]

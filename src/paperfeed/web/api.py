@@ -89,7 +89,7 @@ def paper(request: Request, paper_id: str) -> dict[str, Any]:
     site = site_of(request)
     with site.engine.connect() as conn:
         card = card_or_404(conn, paper_id)
-    return shapes.paper(card, site.settings.base_url)
+    return shapes.paper_page(card, site.settings.base_url)
 
 
 @router.get("/papers", tags=["Daily Papers compatible"])
@@ -119,7 +119,7 @@ def papers(
         last = rows[-1]
         token = _encode_cursor(last.created_at.isoformat(), last.id)
         response.headers["Link"] = f'<{request.url.include_query_params(cursor=token)}>; rel="next"'
-    return [shapes.paper(card, site.settings.base_url) for card in cards]
+    return [shapes.paper_page(card, site.settings.base_url) for card in cards]
 
 
 @router.get("/v1/search", tags=["paperfeed"])

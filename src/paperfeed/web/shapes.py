@@ -1,9 +1,12 @@
 """JSON in the public Daily Papers API's shapes, so its existing clients work unchanged.
 
 Field names and types follow the recorded responses in ``tests/fixtures/hf_daily_papers``.
-What paperfeed does not have is given as an empty value of the right type, never invented:
-``ai_summary`` is ``""`` and ``ai_keywords`` ``[]`` (no summaries are generated), and ids of
-people and discussions are stable digests of their names and the paper id.
+What paperfeed does not know is left out (the public API's clients handle missing fields):
+a paper never featured has no submitter, no ``submittedOnDailyAt`` and no top-level
+``publishedAt`` (the day it was featured); a featured paper whose submitter we do not know
+(an importer put it on the feed) has no ``submittedBy``. The summaries the public API
+generates are empty values of the right type (``ai_summary`` is ``""``, ``ai_keywords``
+``[]``), and ids of people and discussions are stable digests of their names and the paper id.
 """
 
 from __future__ import annotations
@@ -30,8 +33,11 @@ def timestamp(value: dt.date | dt.datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
-def user(handle: str | None, fullname: str | None, base_url: str) -> dict[str, Any]:
-    name = handle or fullname or "anonymous"
+def user(handle: str | None, fullname: str | None, base_url: str) -> dict[str, Any] | None:
+    """The person ``handle`` (or ``fullname``), or None when we know neither."""
+    name = handle or fullname
+    if not name:
+        return None
     return {
         "_id": object_id("user", name),
         "avatarUrl": f"{base_url}/static/avatar.svg",
@@ -43,10 +49,14 @@ def user(handle: str | None, fullname: str | None, base_url: str) -> dict[str, A
     }
 
 
-def submitter(card: Card, base_url: str) -> dict[str, Any]:
-    """``submittedBy``: the user object with the flags the public API adds at the top level."""
+def submitter(card: Card, base_url: str) -> dict[str, Any] | None:
+    """``submittedBy``: the user object with the flags the public API adds at the top level
+    (None for a paper never featured, or featured by an importer)."""
+    person = user(card.submitter, card.submitter_name, base_url) if card.day else None
+    if person is None:
+        return None
     return {
-        **user(card.submitter, card.submitter_name, base_url),
+        **person,
         "isHf": False,
         "isHfAdmin": False,
         "isMod": False,
@@ -73,7 +83,6 @@ def paper(card: Card, base_url: str) -> dict[str, Any]:
             {"_id": object_id("author", card.id, str(n)), "name": name, "hidden": False}
             for n, name in enumerate(card.authors)
         ],
-        "publishedAt": timestamp(card.published or card.day),
         "title": card.title,
         "summary": card.abstract,
         "upvotes": card.upvotes,
@@ -82,9 +91,12 @@ def paper(card: Card, base_url: str) -> dict[str, Any]:
         "ai_keywords": [],
         "ai_summary_model": "",
     }
+    if card.published is not None:
+        shaped["publishedAt"] = timestamp(card.published)
     if card.day is not None:
         shaped["submittedOnDailyAt"] = timestamp(card.day)
-        shaped["submittedOnDailyBy"] = user(card.submitter, card.submitter_name, base_url)
+        if (by := user(card.submitter, card.submitter_name, base_url)) is not None:
+            shaped["submittedOnDailyBy"] = by
     if card.code_url:
         shaped["githubRepo"] = card.code_url
     if card.project_url:
@@ -98,14 +110,16 @@ def daily_entry(card: Card, base_url: str) -> dict[str, Any]:
     """One element of ``/api/daily_papers``."""
     shaped: dict[str, Any] = {
         "paper": paper(card, base_url),
-        "publishedAt": timestamp(card.day or card.published),
         "title": card.title,
         "summary": card.abstract,
         "thumbnail": f"{base_url}/static/paper.svg",
         "numComments": card.num_comments,
-        "submittedBy": submitter(card, base_url),
         "isAuthorParticipating": False,
     }
+    if card.day is not None:  # the day it was featured ("published" on the daily list)
+        shaped["publishedAt"] = timestamp(card.day)
+    if (by := submitter(card, base_url)) is not None:
+        shaped["submittedBy"] = by
     if (org := organization(card, base_url)) is not None:
         shaped["organization"] = org
     return shaped
@@ -137,3 +151,9 @@ def card_json(card: Card, base_url: str) -> dict[str, Any]:
         "featured_on": card.day.isoformat() if card.day else None,
         "submitted_by": card.submitter,
     }
+
+
+def paper_page(card: Card, base_url: str) -> dict[str, Any]:
+    """What ``/api/papers/{id}`` answers: the ``paper`` object and its comment count (which
+    the daily entries carry beside it instead)."""
+    return {**paper(card, base_url), "numComments": card.num_comments}
