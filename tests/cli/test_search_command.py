@@ -72,3 +72,13 @@ def test_index_then_search_in_every_mode_and_in_batch(tmp_path: Path) -> None:
     assert damaged.returncode == 1 and "paperfeed index --rebuild" in damaged.stderr
     assert paperfeed(home, "index", "--rebuild").returncode == 0
     assert paperfeed(home, "check").returncode == 0
+
+
+def test_a_result_line_leaves_out_what_a_paper_lacks() -> None:
+    from paperfeed.cli.search import hit_facts
+    from paperfeed.search.hybrid import SearchHit
+
+    assert hit_facts(SearchHit("2301.00001", 1.0, year=2023)) == "2301.00001 · 2023"
+    assert hit_facts(SearchHit("x:1", 1.0, categories=("cs.LG", "cs.CL"))) == "x:1 · cs.LG cs.CL"
+    full = SearchHit("2301.00001", 1.0, year=2023, categories=("cs.LG",))
+    assert hit_facts(full) == "2301.00001 · 2023 · cs.LG"

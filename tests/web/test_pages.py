@@ -83,7 +83,7 @@ def test_trending_ranks_by_decayed_upvotes(client: TestClient) -> None:
     assert len(shown) == 30 + len(HAND_FEATURED)
     assert shown[0] == max(RECORDED, key=lambda e: e["paper"]["upvotes"])["paper"]["title"]
     about = client.get("/about")
-    assert "score = upvotes / (age_hours + 2) ** 1.5" in about.text
+    assert "score = upvotes ÷ (hours since featured + 2)<sup>1.5</sup>" in about.text
 
 
 def test_search_highlights_filters_and_suggests_when_nothing_matches(client: TestClient) -> None:

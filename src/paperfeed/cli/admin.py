@@ -11,7 +11,9 @@ from paperfeed.cli.app import app, console, fail, open_store, settings_of
 from paperfeed.services.accounts import AccountError, create_admin
 from paperfeed.store.engine import write_transaction
 
-admin_app = typer.Typer(help="Administer members.", no_args_is_help=True)
+admin_app = typer.Typer(
+    help="Administer members.", no_args_is_help=True, rich_markup_mode="markdown"
+)
 app.add_typer(admin_app, name="admin")
 
 

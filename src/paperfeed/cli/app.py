@@ -20,6 +20,9 @@ app = typer.Typer(
     help="A self-hostable research-papers platform: daily feed, trending, search, digests.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Markdown joins a docstring's wrapped lines into one paragraph: with the default ("rich"),
+    # every source line break showed in --help, mid-sentence.
+    rich_markup_mode="markdown",
 )
 console = Console(soft_wrap=True)  # summaries stay one line in logs and pipes
 errors = Console(stderr=True, soft_wrap=True)

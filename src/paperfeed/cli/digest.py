@@ -16,7 +16,7 @@ from paperfeed.search.model_files import ModelMissing
 from paperfeed.services import subscriptions
 from paperfeed.store.locks import job_lock
 
-digest_app = typer.Typer(help="E-mail digests.", no_args_is_help=True)
+digest_app = typer.Typer(help="E-mail digests.", no_args_is_help=True, rich_markup_mode="markdown")
 app.add_typer(digest_app, name="digest")
 
 

@@ -24,7 +24,9 @@ from paperfeed.ingest_daily import DailyImportReport, ingest_daily_papers
 from paperfeed.sources import arxiv_snapshot, jsonl
 from paperfeed.sources.record import BadRecord
 
-ingest_app = typer.Typer(help="Import papers from a file.", no_args_is_help=True)
+ingest_app = typer.Typer(
+    help="Import papers from a file.", no_args_is_help=True, rich_markup_mode="markdown"
+)
 app.add_typer(ingest_app, name="ingest")
 
 FileArg = Annotated[Path, typer.Argument(help="The file to import (.gz is read as gzip).")]

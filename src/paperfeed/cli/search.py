@@ -23,11 +23,19 @@ from rich.progress import (
 from paperfeed.cli.app import app, console, fail, open_store, settings_of
 from paperfeed.config import Settings
 from paperfeed.search import indexer
-from paperfeed.search.check import SHOWN
+from paperfeed.search.check import SHOWN, pending_in_words
 from paperfeed.search.check import check as compare
 from paperfeed.search.embedder import DIMENSIONS, Embedder, MiniLMEmbedder
-from paperfeed.search.hybrid import MODES, IndexMissing, Mode, PaperSearch, SearchResults
+from paperfeed.search.hybrid import (
+    MODES,
+    IndexMissing,
+    Mode,
+    PaperSearch,
+    SearchHit,
+    SearchResults,
+)
 from paperfeed.search.model_files import ModelMissing
+from paperfeed.wording import count
 
 
 def load_embedder(settings: Settings) -> Embedder:
@@ -83,7 +91,7 @@ def index(
         console.print("The search index is up to date: no new or changed papers.")
         return
     console.print(
-        f"Indexed {report.keyword_papers:,} papers for keyword search in {report.seconds_keyword:.1f} s "
+        f"Indexed {count(report.keyword_papers, 'paper')} for keyword search in {report.seconds_keyword:.1f} s "
         f"and embedded {report.vector_papers:,} in {report.seconds_vectors:.1f} s "
         f"({report.vector_papers / max(report.seconds_vectors, 1e-9):,.0f} papers/s, {embedder.name})."
     )
@@ -166,13 +174,18 @@ def _show(results: SearchResults) -> None:
         authors = ", ".join(hit.authors[:3]) + (
             f" + {len(hit.authors) - 3} more" if len(hit.authors) > 3 else ""
         )
-        console.print(
-            f"[bold]{rank:>2}. {escape(hit.title)}[/]  [dim]{hit.id} · {hit.year or ''} · {' '.join(hit.categories)}[/]"
-        )
+        console.print(f"[bold]{rank:>2}. {escape(hit.title)}[/]  [dim]{escape(hit_facts(hit))}[/]")
         if authors:
             console.print(f"    {escape(authors)}")
         if hit.snippet:
             console.print("    " + _highlighted(hit.snippet))
+
+
+def hit_facts(hit: SearchHit) -> str:
+    """Id, year and categories joined by dots, leaving out what a paper lacks (no dangling
+    "· 2023 ·" for a paper without categories)."""
+    parts = (hit.id, str(hit.year) if hit.year else "", " ".join(hit.categories))
+    return " · ".join(part for part in parts if part)
 
 
 def _highlighted(snippet_html: str) -> str:
@@ -193,8 +206,7 @@ def check(ctx: typer.Context) -> None:
     settings = settings_of(ctx)
     engine = open_store(settings)
     report = compare(engine, settings.home, DIMENSIONS)
-    console.print(f"Store: {report.papers:,} papers; the indexer has yet to reach "
-                  f"{report.pending_keyword:,} (keywords) and {report.pending_vectors:,} (vectors).")  # fmt: skip
+    console.print(f"Store: {count(report.papers, 'paper')}. {pending_in_words(report)}")
     for problem in report.problems:
         console.print(f"[red]{problem}[/]")
     for what, ids in (
@@ -204,9 +216,12 @@ def check(ctx: typer.Context) -> None:
     ):
         if ids:
             shown = ", ".join(ids[:SHOWN]) + (" …" if len(ids) > SHOWN else "")
-            console.print(f"[red]{len(ids):,} papers {what}[/]: {shown}")
+            console.print(f"[red]{count(len(ids), 'paper')} {what}[/]: {shown}")
     if report.extra_vectors:
         console.print(f"[red]{report.extra_vectors:,} vectors of papers not in the store[/]")
     if not report.consistent:
         fail("the search index differs from the store: run `paperfeed index --rebuild`")
+    if report.pending:
+        console.print("The search index matches the store so far; `paperfeed index` catches up.")
+        return
     console.print("The search index matches the store.")

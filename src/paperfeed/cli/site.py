@@ -20,6 +20,7 @@ from paperfeed.store.feed import PaperNotFound, listed_paper_ids
 from paperfeed.store.feed import feature as feature_paper
 from paperfeed.sync.config import CONFIG_NAME, ConfigError, load_config
 from paperfeed.sync.schedule import parse_duration
+from paperfeed.wording import count
 
 
 @app.command()
@@ -113,8 +114,18 @@ def feature(
     with_code: Annotated[
         bool, typer.Option("--with-code", help="…that link a code repository.")
     ] = False,
+    move: Annotated[
+        bool,
+        typer.Option(
+            "--move", help="Move named papers already featured on another day to this day."
+        ),
+    ] = False,
 ) -> None:
-    """Put papers on a day's feed: by id, or by an auto-feature rule (--listed-on, --category)."""
+    """Put papers on a day's feed: by id, or by an auto-feature rule (--listed-on, --category).
+
+    A paper already featured on another day stays there unless --move is given; moving it keeps
+    its submitter unless --by names a new one.
+    """
     day = _day(date, "--date") or dt.datetime.now(dt.UTC).date()
     listed = _day(listed_on, "--listed-on")
     if listed is not None and not category:
@@ -129,17 +140,23 @@ def feature(
         now = dt.datetime.now(dt.UTC)
         for paper_id in dict.fromkeys(named + by_rule):
             try:
-                # Named papers move to this day; a rule leaves papers featured elsewhere alone.
-                done = feature_paper(conn, paper_id, day, now, by, by, move=paper_id in named)
+                # Only named papers, and only with --move, leave the day they were featured on.
+                done = feature_paper(
+                    conn, paper_id, day, now, by, by, move=move and paper_id in named
+                )
             except PaperNotFound:
                 missing.append(paper_id)
                 continue
             counts[done.outcome] += 1
             if done.outcome == "moved":
                 console.print(f"{paper_id}: moved from {done.previous_day} to {day}.")
+            elif done.outcome == "already" and done.day != day and paper_id in named:
+                console.print(
+                    f"{paper_id}: stays on {done.day}, where it is featured (--move moves it)."
+                )
     console.print(
-        f"{day}: {counts['featured']:,} papers featured, {counts['already']:,} already featured, "
-        f"{counts['moved']:,} moved."
+        f"{day}: {count(counts['featured'], 'paper')} featured, {counts['already']:,} already "
+        f"featured, {counts['moved']:,} moved."
     )
     if missing:
         fail(f"not in the store (import them first): {', '.join(missing)}")
@@ -166,6 +183,6 @@ def _repair_index(settings: Settings) -> None:
     )
     report = indexer.rebuild(open_store(settings), settings.home, load_embedder(settings))
     console.print(
-        f"Rebuilt: {report.keyword_papers:,} papers for keyword search, "
+        f"Rebuilt: {count(report.keyword_papers, 'paper')} for keyword search, "
         f"{report.vector_papers:,} embedded."
     )

@@ -18,6 +18,7 @@ from paperfeed.store.ingest_runs import recent_runs
 from paperfeed.store.migrate import current_revision, head_revision, upgrade
 from paperfeed.store.papers import delete_papers
 from paperfeed.store.sync_state import recent_runs as recent_syncs
+from paperfeed.wording import count
 
 
 @app.command()
@@ -104,8 +105,10 @@ def delete(
     missing = [paper_id for paper_id in wanted if paper_id not in set(deleted)]
     if missing:
         errors.print(f"Not in the store: {', '.join(missing)}", highlight=False)
-    console.print(
-        f"Deleted {len(deleted):,} papers. Run `paperfeed index` to remove them from search."
-    )
-    if missing and not deleted:
+    if not deleted:
+        errors.print("Nothing was deleted.", highlight=False)
         raise typer.Exit(1)
+    console.print(
+        f"Deleted {count(len(deleted), 'paper')}. Run `paperfeed index` to remove "
+        f"{'it' if len(deleted) == 1 else 'them'} from search."
+    )

@@ -22,8 +22,13 @@ from paperfeed.search.documents import paper_key
 from paperfeed.search.indexer import VECTOR_DTYPE, Cursor, IndexState, current_generation
 from paperfeed.search.lexical import KeywordIndex
 from paperfeed.search.vectors import FILE_NAME, VectorIndex
+from paperfeed.store.papers import deleted_since
+from paperfeed.wording import count
 
 SHOWN = 10
+#: Deletions read to tell pending ones from damage; beyond this many, the rest count as damage
+#: (a rebuild is then as quick as catching up).
+MAX_PENDING_DELETIONS = 100_000
 
 
 @dataclass(slots=True)
@@ -31,11 +36,18 @@ class CheckReport:
     papers: int = 0
     pending_keyword: int = 0
     pending_vectors: int = 0
+    #: Deleted from the store after the indexer's deletion cursor: still in the indexes, and
+    #: the next ``paperfeed index`` drops them (no rebuild needed).
+    pending_deletions: list[str] = field(default_factory=list)
     missing_keyword: list[str] = field(default_factory=list)
     extra_keyword: list[str] = field(default_factory=list)
     missing_vectors: list[str] = field(default_factory=list)
     extra_vectors: int = 0
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.pending_keyword or self.pending_vectors or self.pending_deletions)
 
     @property
     def consistent(self) -> bool:
@@ -54,8 +66,11 @@ def check(engine: Engine, home: Path, dimensions: int) -> CheckReport:
     state = IndexState.load(folder)
     with engine.connect() as conn:
         rows = conn.execute(select(Paper.id, Paper.updated_at)).all()
+        deleted = deleted_since(conn, state.deletion_cursor, MAX_PENDING_DELETIONS)
     report.papers = len(rows)
     stored = {paper_id for paper_id, _ in rows}
+    report.pending_deletions = sorted({paper_id for paper_id, _ in deleted} - stored)
+    known = stored | set(report.pending_deletions)
     keyword_seen = _behind(rows, state.keyword_cursor)
     vector_seen = _behind(rows, state.vector_cursor)
     report.pending_keyword = len(stored) - len(keyword_seen)
@@ -66,7 +81,7 @@ def check(engine: Engine, home: Path, dimensions: int) -> CheckReport:
         report.problems.append(f"the keyword index cannot be read ({error})")
         indexed = set()
     report.missing_keyword = sorted(keyword_seen - indexed)
-    report.extra_keyword = sorted(indexed - stored)
+    report.extra_keyword = sorted(indexed - known)
     if (folder / FILE_NAME).exists():
         try:
             vectors = VectorIndex(folder, dimensions, VECTOR_DTYPE, view=True)
@@ -75,10 +90,25 @@ def check(engine: Engine, home: Path, dimensions: int) -> CheckReport:
             report.problems.append(f"the vector index cannot be read ({error})")
             keys = set()
         report.missing_vectors = sorted(p for p in vector_seen if paper_key(p) not in keys)
-        report.extra_vectors = len(keys - {paper_key(p) for p in stored})
+        report.extra_vectors = len(keys - {paper_key(p) for p in known})
     elif vector_seen:
         report.problems.append("the vector index file is missing")
     return report
+
+
+def pending_in_words(report: CheckReport) -> str:
+    """What the indexer has yet to do, as a sentence (``paperfeed check`` prints it)."""
+    todo = [
+        f"{count(report.pending_keyword, 'paper')} to add to keyword search"
+        if report.pending_keyword else "",
+        f"{count(report.pending_vectors, 'paper')} to embed" if report.pending_vectors else "",
+        f"{count(len(report.pending_deletions), 'deleted paper')} to drop"
+        if report.pending_deletions else "",
+    ]  # fmt: skip
+    todo = [item for item in todo if item]
+    if not todo:
+        return "The indexer has caught up with it."
+    return "Waiting for `paperfeed index`: " + ", ".join(todo) + "."
 
 
 def _behind(rows: Sequence[Any], cursor: Cursor | None) -> set[str]:

@@ -133,6 +133,15 @@ def thread(
     return top
 
 
+def shown_count(thread: list[ShownComment]) -> int:
+    """Comments made here and not deleted, replies included: what the page's heading counts.
+
+    The paper's ``num_comments`` can be higher: an import from the Daily Papers site raises it to
+    that site's count, and those comments stay there.
+    """
+    return sum((not c.deleted) + shown_count(c.replies) for c in thread)
+
+
 def _count(conn: Connection, paper_id: str, delta: int) -> None:
     """Move the paper's comment counter (which may start from an imported count)."""
     conn.execute(

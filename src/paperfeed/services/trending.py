@@ -7,7 +7,8 @@ old one with many.
 1.5 and the two-hour offset follow the Hacker News ranking that many community sites adopted:
 a paper loses half its score in roughly its first three hours and keeps decaying slowly after,
 and the offset keeps a paper featured a minute ago from dividing by zero. Ties (all scores 0,
-for example) go to the newer paper. The About page quotes this docstring.
+for example) go to the newer paper. The About page explains this to readers with the same
+constants.
 """
 
 from __future__ import annotations

@@ -41,7 +41,9 @@ def feature(
 ) -> Featured:
     """Put ``paper_id`` on ``day``'s feed. A paper is on one day at most: featuring it again on
     the same day changes nothing; on another day moves it there (and says from where), unless
-    ``move`` is false (automatic rules never take a paper off the day someone featured it)."""
+    ``move`` is false (automatic rules never take a paper off the day someone featured it).
+    A move keeps the entry's submitter unless a new one is named: who submitted a paper does
+    not change because an admin moved it."""
     if conn.scalar(select(papers.c.id).where(papers.c.id == paper_id)) is None:
         raise PaperNotFound(f"{paper_id} is not in the store: import it first")
     current = conn.execute(
@@ -57,11 +59,13 @@ def feature(
         return Featured("featured", day)
     if current.day == day or not move:
         return Featured("already", current.day)
-    conn.execute(
-        update(feed_entries)
-        .where(feed_entries.c.id == current.id)
-        .values(day=day, submitter=submitter, submitter_name=submitter_name, submitted_at=now)
-    )
+    changes: dict[str, object] = {"day": day}
+    if submitter is not None or submitted_by is not None:
+        changes.update(
+            submitter=submitter, submitter_name=submitter_name, submitted_by=submitted_by,
+            submitted_at=now,
+        )  # fmt: skip
+    conn.execute(update(feed_entries).where(feed_entries.c.id == current.id).values(**changes))
     return Featured("moved", day, current.day)
 
 

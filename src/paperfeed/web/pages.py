@@ -189,7 +189,7 @@ def paper(
         "paper.html",
         {
             "card": card, "similar": similar, "similar_note": similar_note, "thread": thread,
-            "my_lists": my_lists,
+            "shown_comments": comments.shown_count(thread), "my_lists": my_lists,
             "submitted": submitted if submitted in ("featured", "already") else None,
             "claim": claim if claim in ("pending", "confirmed", "rejected") else None,
             **viewer_marks(request, [card.id, *(c.id for c in similar)]),
@@ -199,7 +199,15 @@ def paper(
 
 @router.get("/about", response_class=HTMLResponse)
 def about(request: Request) -> Response:
-    return render(request, "about.html", {"trending_doc": trending_module.__doc__})
+    return render(
+        request,
+        "about.html",
+        {
+            "gravity": trending_module.GRAVITY,
+            "offset_hours": trending_module.OFFSET_HOURS,
+            "window_days": trending_module.WINDOW.days,
+        },
+    )
 
 
 @router.post("/subscribe", response_class=HTMLResponse)

@@ -12,13 +12,14 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from paperfeed import wording
 from paperfeed.services.cards import Card
 from paperfeed.web.csrf import COOKIE, MAX_AGE, Csrf
 from paperfeed.web.session import current_member
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.auto_reload = False  # (templates ship with the package: no stat() per page)
-STATIC_VERSION = "8"  # bump when static files change: their URLs carry it, caches keep them a year
+STATIC_VERSION = "9"  # bump when static files change: their URLs carry it, caches keep them a year
 
 
 def authors_line(card: Card, shown: int = 3) -> str:
@@ -59,7 +60,12 @@ def snippet_html(snippet: str) -> Markup:
 
 
 TEMPLATES.env.filters.update(
-    authors_line=authors_line, excerpt=excerpt, short_date=short_date, snippet_html=snippet_html
+    counted=wording.count,
+    plural=wording.plural,
+    authors_line=authors_line,
+    excerpt=excerpt,
+    short_date=short_date,
+    snippet_html=snippet_html,
 )
 TEMPLATES.env.globals.update(static_version=STATIC_VERSION, query_url=query_url)
 
