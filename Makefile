@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench install install-test install-bench sample clean
+.PHONY: demo test lint bench docs screenshots install install-test install-bench install-docs sample clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(VENV)/.installed-bench: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $@
 
+$(VENV)/.installed-docs: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $@
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 ## The benchmarks' extra needs (Locust for bench/load.py).
@@ -32,6 +36,17 @@ demo: install
 test: install-test
 	scripts/install-system-deps
 	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install-docs: $(VENV)/.installed-docs
+
+## Build the docs site into ./site (offline: no CDN fonts or scripts); --strict fails on a broken link.
+docs: install-docs
+	$(BIN)/python docs/gen_reference.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+## Copy the browser tests' screenshots (tests/artifacts, made by `make test`) into the docs.
+screenshots:
+	for name in feed paper search; do cp tests/artifacts/docs-$$name.png docs/images/$$name.png; done
 
 lint: install-test
 	$(BIN)/ruff check src tests bench scripts

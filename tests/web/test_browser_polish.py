@@ -6,9 +6,10 @@ after subscribing, form fields that look alike, and placeholders that do not loo
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.web.test_browser import (  # noqa: F401  (fixtures, shared with the main browser tests)
+from tests.web.test_browser import (
+    ARTIFACTS,  # noqa: F401  (fixtures, shared with the main browser tests)
     arxiv,
     browser,
     inbox,
@@ -16,6 +17,14 @@ from tests.web.test_browser import (  # noqa: F401  (fixtures, shared with the m
     shot,
     store_url,
 )
+
+
+def docs_shot(page: Page, name: str) -> None:
+    """What the window shows (not the whole page): the docs site's and README's screenshots,
+    copied there by `make screenshots`."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"docs-{name}.png"))
+
 
 WITH_ORG = "2606.00467"  # the recorded Daily Papers entry: organization "California institute…"
 
@@ -38,8 +47,9 @@ def test_an_organization_is_named_once_and_linked(server: str, browser: Browser)
 
 
 def test_imported_comment_counts_say_where_the_comments_are(server: str, browser: Browser) -> None:
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
     page.goto(f"{server}/papers/{WITH_ORG}")
+    docs_shot(page, "paper")
     expect(page.locator("#comments-h")).to_have_text("Comments (0)")
     expect(page.locator(".comments .elsewhere")).to_contain_text(
         "The Daily Papers site this paper was imported from counts 2 comments on it"
@@ -58,9 +68,10 @@ def test_the_about_page_reads_as_prose(server: str, browser: Browser) -> None:
 
 
 def test_the_feed_heading_stays_put_after_subscribing(server: str, browser: Browser) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
     page.goto(server + "/")
     before = page.locator("h1").bounding_box()
+    docs_shot(page, "feed")
     page.goto(server + "/?subscribed=1")
     expect(page.get_by_role("status")).to_contain_text("a confirmation link is on its way")
     after = page.locator("h1").bounding_box()
@@ -85,8 +96,9 @@ def test_signup_fields_look_alike(server: str, browser: Browser) -> None:
 
 
 def test_search_filters_do_not_look_applied(server: str, browser: Browser) -> None:
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
     page.goto(server + "/search?q=attention")
+    docs_shot(page, "search")
     for label in ("Category", "From", "to"):
         field = page.get_by_label(label, exact=True)
         expect(field).to_have_value("")
