@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_browser are parameters here)
+# ruff: noqa: F401, F811  (pytest fixtures imported from test_browser, used as parameters)
 """Rough edges a new user met on the site, checked in the real browser (issue 21): how an
 organization is named, where imported comment counts live, the About page, the feed's heading
 after subscribing, form fields that look alike, and placeholders that do not look like filters.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from playwright.sync_api import Browser, Page, expect
 
 from tests.web.test_browser import (
-    ARTIFACTS,  # noqa: F401  (fixtures, shared with the main browser tests)
+    ARTIFACTS,
     arxiv,
     browser,
     inbox,
