@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     mail_from: str = "paperfeed <noreply@localhost>"
     submissions_per_day: int = Field(default=10, description="papers one member may submit a day")
+    imports_per_day: int = Field(default=20, description="list imports one member may run a day")
+    arxiv_lookups_per_day: int = Field(
+        default=100, description="papers one member's list imports may fetch from arXiv a day"
+    )
     rate_limits: bool = Field(
         default=True, description="limit requests per IP and per member (off for load tests)"
     )

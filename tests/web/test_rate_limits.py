@@ -13,6 +13,7 @@ from paperfeed.web.app import create_app
 from paperfeed.web.rate_limits import LIMITS
 from tests.servers import Inbox
 from tests.web.helpers import join, token
+from tests.web.test_write_api import new_token
 
 
 def test_searches_per_address(client: TestClient) -> None:
@@ -70,3 +71,34 @@ def test_the_subscribe_box_cannot_flood_an_inbox(site: TestClient, inbox: Inbox)
         for n in range(LIMITS["subscribe"].amount)
     ]
     assert answers.count(429) == 1  # this address asked once before: the tenth is refused
+
+
+def test_finding_5_search_exports_count_against_the_search_limit(client: TestClient) -> None:
+    allowed = LIMITS["search"].amount
+    for _ in range(allowed):
+        assert client.get("/api/v1/search?q=gesture").status_code == 200
+    for kind in ("bib", "ris", "json"):
+        over = client.get(f"/search/export.{kind}?q=gesture")
+        assert over.status_code == 429 and "Too many search requests" in over.text
+
+
+def test_finding_5_two_tokens_of_one_member_share_one_budget(
+    site: TestClient, inbox: Inbox
+) -> None:
+    join(site, inbox, "ada")
+    secrets = [new_token(site), new_token(site)]
+    speakers = [
+        TestClient(site.app, client=(f"192.0.2.{30 + n}", 1000),
+                   headers={"Authorization": f"Bearer {secret}"})
+        for n, secret in enumerate(secrets)
+    ]  # fmt: skip
+    allowed = LIMITS["comment"].amount
+    for n in range(allowed):
+        said = speakers[n % 2].post("/api/v1/papers/1812.06145/comments", json={"body": f"n{n}"})
+        assert said.status_code == 201, said.text
+    over = speakers[0].post("/api/v1/papers/1812.06145/comments", json={"body": "one more"})
+    assert over.status_code == 429  # each token and each address did only half
+    browser = TestClient(site.app, client=("192.0.2.40", 1000), cookies=dict(site.cookies))
+    page = browser.post("/papers/1812.06145/comments",
+                        data={"body": "and here", "csrf_token": token(browser, "/papers/1812.06145")})  # fmt: skip
+    assert page.status_code == 429  # the member's session shares the tokens' budget

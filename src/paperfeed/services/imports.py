@@ -17,15 +17,18 @@ from sqlalchemy import Connection, Engine, func, select
 
 from paperfeed.arxiv_ids import is_arxiv_id, parse_arxiv_id
 from paperfeed.models import Paper
+from paperfeed.normalize import InvalidRecord, normalise
 from paperfeed.services import library
-from paperfeed.services.accounts import AccountError
 from paperfeed.services.library import ListInfo
-from paperfeed.services.submissions import Fetch, fetched_record
+from paperfeed.services.submissions import ArxivFetcher
 from paperfeed.sources import arxiv_api
+from paperfeed.sources.http import FetchError
+from paperfeed.store.counters import take
 from paperfeed.store.engine import write_transaction
 from paperfeed.store.papers import upsert_papers
 
 MAX_REFERENCES = 500
+DAY = dt.timedelta(days=1)
 _DOI = re.compile(r"\b(10\.\d{4,9}/\S+)", re.I)
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.I)
 
@@ -87,15 +90,26 @@ def from_bibtex(text: str) -> tuple[list[Reference], list[tuple[str, str]]]:
 
 
 def import_references(
-    engine: Engine, info: ListInfo, references: list[Reference], fetch: Fetch, now: dt.datetime
-) -> ImportReport:
-    """Add ``references`` to the list, fetching arXiv papers the store does not have yet."""
+    engine: Engine, info: ListInfo, references: list[Reference], fetcher: ArxivFetcher,
+    now: dt.datetime, arxiv_per_day: int,
+) -> ImportReport:  # fmt: skip
+    """Add ``references`` to the list, fetching arXiv papers the store does not have yet: at
+    most ``arxiv_per_day`` a day for the list's owner, each request to arXiv 3 s after the last."""
     report = ImportReport()
-    for reference in references[:MAX_REFERENCES]:
-        try:
-            paper_id = _stored_or_fetched(engine, reference, fetch, now)
-        except AccountError as error:
-            report.problems.append((reference.label, str(error)))
+    wanted = references[:MAX_REFERENCES]
+    with engine.connect() as conn:
+        stored = {r: _stored(conn, r) for r in wanted}
+    missing = list(dict.fromkeys(r.arxiv_id for r in wanted if stored[r] is None and r.arxiv_id))
+    fetched, trouble = _fetch_within_budget(
+        engine, info.owner_id, missing, fetcher, now, arxiv_per_day
+    )
+    for reference in wanted:
+        paper_id = stored[reference] or fetched.get(reference.arxiv_id or "")
+        if paper_id is None:
+            why = trouble.get(
+                reference.arxiv_id or "", f"no paper with DOI {reference.doi} in this store"
+            )
+            report.problems.append((reference.label, why))
             continue
         with write_transaction(engine) as conn:
             current = library.find_list(conn, info.token, None) or info
@@ -106,17 +120,42 @@ def import_references(
     return report
 
 
-def _stored_or_fetched(engine: Engine, reference: Reference, fetch: Fetch, now: dt.datetime) -> str:
-    with engine.connect() as conn:
-        found = _stored(conn, reference)
-    if found is not None:
-        return found
-    if reference.arxiv_id is None:
-        raise AccountError(f"no paper with DOI {reference.doi} in this store")
-    record = fetched_record(reference.arxiv_id, fetch)
-    with write_transaction(engine) as conn:
-        upsert_papers(conn, [record], arxiv_api.NAME, now)
-    return record.id
+def _fetch_within_budget(
+    engine: Engine, member_id: int, paper_ids: list[str], fetcher: ArxivFetcher,
+    now: dt.datetime, per_day: int,
+) -> tuple[dict[str, str], dict[str, str]]:  # fmt: skip
+    """Fetch and store the arXiv papers the member's daily budget of look-ups allows; returns
+    (arXiv id → stored id, arXiv id → why it is not there)."""
+    allowed: list[str] = []
+    with write_transaction(engine) as conn:  # one unit per id, each taken atomically
+        for paper_id in paper_ids:
+            if not take(conn, f"arxiv-lookups:{member_id}", per_day, DAY, now):
+                break
+            allowed.append(paper_id)
+    trouble = {
+        paper_id: f"over today's {per_day} arXiv look-ups for one member: try tomorrow (UTC)"
+        for paper_id in paper_ids[len(allowed) :]
+    }
+    if not allowed:
+        return {}, trouble
+    try:
+        found = fetcher.many(allowed)
+    except (FetchError, arxiv_api.ArxivApiError) as error:
+        return {}, trouble | {
+            i: f"arXiv could not be asked just now ({error}); try again later" for i in allowed
+        }
+    records = []
+    for paper_id in allowed:
+        try:
+            records.append(normalise(found[paper_id]))
+        except KeyError:
+            trouble[paper_id] = f"arXiv has no paper {paper_id}"
+        except InvalidRecord as error:
+            trouble[paper_id] = f"arXiv's record of {paper_id} cannot be stored: {error}"
+    if records:
+        with write_transaction(engine) as conn:
+            upsert_papers(conn, records, arxiv_api.NAME, now)
+    return {r.id: r.id for r in records}, trouble
 
 
 def _stored(conn: Connection, reference: Reference) -> str | None:

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from paperfeed.services import comments, votes
 from paperfeed.services.accounts import AccountError
-from paperfeed.services.submissions import arxiv_fetcher, submit
+from paperfeed.services.submissions import submit
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.forms import acting_member, csrf_ok, problem, stored_paper
 from paperfeed.web.lookup import find_paper_id
@@ -44,7 +44,7 @@ def submit_paper(
     site = site_of(request)
     try:
         done = submit(
-            site.engine, member, arxiv, _now(), site.fetch_paper or arxiv_fetcher(site.settings.arxiv_api_url),
+            site.engine, member, arxiv, _now(), site.arxiv(),
             site.settings.submissions_per_day,
         )  # fmt: skip
     except AccountError as error:

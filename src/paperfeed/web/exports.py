@@ -8,11 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from paperfeed.search.hybrid import MODES
 from paperfeed.services import citations, imports, library
 from paperfeed.services.cards import Card, load_cards
-from paperfeed.services.submissions import arxiv_fetcher
+from paperfeed.store import counters
 from paperfeed.web.forms import Refusal, problem, stored_paper
 from paperfeed.web.library import logged_in, not_found_page, owned_list
 from paperfeed.web.members import site_of
@@ -23,6 +24,7 @@ from paperfeed.web.site import SearchUnavailable
 router = APIRouter(include_in_schema=False)
 SEARCH_EXPORT = 100
 MAX_UPLOAD = 2 * 2**20
+DAY = dt.timedelta(days=1)
 
 
 @router.get("/papers/{paper_id:path}/export.{kind}")
@@ -80,6 +82,8 @@ async def import_into_list(
     file: Annotated[UploadFile | None, File()] = None, csrf_token: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:  # fmt: skip
     info = owned_list(request, token, csrf_token)
+    site = site_of(request)
+    await run_in_threadpool(_may_import, request, info.owner_id)
     references, problems = imports.from_lines(ids)
     if file is not None and file.filename:
         raw = await file.read(MAX_UPLOAD + 1)
@@ -88,13 +92,31 @@ async def import_into_list(
         found, trouble = imports.from_bibtex(raw.decode("utf-8", errors="replace"))
         references += found
         problems += trouble
-    site = site_of(request)
-    fetch = site.fetch_paper or arxiv_fetcher(site.settings.arxiv_api_url)
-    report = imports.import_references(
-        site.engine, info, references, fetch, dt.datetime.now(dt.UTC)
-    )
+    report = await run_in_threadpool(
+        imports.import_references, site.engine, info, references, site.arxiv(),
+        dt.datetime.now(dt.UTC), site.settings.arxiv_lookups_per_day,
+    )  # fmt: skip
     report.problems[:0] = problems
     return render(request, "imported.html", {"info": info, "report": report})
+
+
+def _may_import(request: Request, member_id: int) -> None:
+    """Imports fetch from arXiv on the site's behalf: confirmed members only, a few a day
+    (counted in the store, so the limit holds across nodes)."""
+    member = current_member(request)
+    if member is None or not member.can_write:
+        raise problem(request, "confirm your e-mail address first (see the link we sent)", 403)
+    site = site_of(request)
+    per_day, now = site.settings.imports_per_day, dt.datetime.now(dt.UTC)
+    if not counters.take_committed(site.engine, f"imports:{member_id}", per_day, DAY, now):
+        wait = counters.seconds_to_wait(DAY, now)
+        refusal = problem(
+            request,
+            f"you have run {per_day} imports today, the most a member may; try tomorrow (UTC)",
+            429,
+        )
+        refusal.response.headers["Retry-After"] = str(wait)
+        raise refusal
 
 
 def _download(request: Request, kind: str, cards: list[Card], name: str) -> Response:

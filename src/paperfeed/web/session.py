@@ -6,6 +6,7 @@ from fastapi import Request
 
 from paperfeed.services import accounts
 from paperfeed.services.accounts import Member
+from paperfeed.web.rate_limits import MEMBER_KEY
 
 
 def current_member(request: Request) -> Member | None:
@@ -13,10 +14,10 @@ def current_member(request: Request) -> Member | None:
     session_id = request.session.get("sid")
     if not isinstance(session_id, str) or not session_id:
         return None
-    cached = request.scope.get("paperfeed.member")
+    cached = request.scope.get(MEMBER_KEY)  # (the rate limits may have looked already)
     if cached is not None:
         return cached if isinstance(cached, Member) else None
     with request.app.state.site.engine.connect() as conn:
         member = accounts.session_member(conn, session_id)
-    request.scope["paperfeed.member"] = member or False
+    request.scope[MEMBER_KEY] = member or False
     return member

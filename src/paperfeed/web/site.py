@@ -16,7 +16,7 @@ from paperfeed.search.embedder import Embedder
 from paperfeed.search.hybrid import IndexMissing, PaperSearch
 from paperfeed.search.indexer import current_generation
 from paperfeed.services.new_papers import NewPapers
-from paperfeed.sources.record import PaperRecord
+from paperfeed.services.submissions import ArxivFetcher
 from paperfeed.web.csrf import Csrf
 from paperfeed.web.rate_limits import ConfirmationMails
 
@@ -47,8 +47,16 @@ class Site:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._recent: dict[int, tuple[float, NewPapers]] = {}
-        #: How submissions fetch unknown papers (the arXiv API; tests point it elsewhere).
-        self.fetch_paper: Callable[[str], PaperRecord | None] | None = None
+        #: How submissions and imports fetch unknown papers (the arXiv API; tests point it
+        #: elsewhere): one fetcher for the node, made on first use (see :meth:`arxiv`).
+        self.fetch_paper: ArxivFetcher | None = None
+
+    def arxiv(self) -> ArxivFetcher:
+        """The node's one arXiv client, which spaces every request from the last."""
+        with self._lock:
+            if self.fetch_paper is None:
+                self.fetch_paper = ArxivFetcher(self.settings.arxiv_api_url)
+            return self.fetch_paper
 
     def embedder(self) -> Embedder | None:
         """The model (loaded once, shared by searches and the background indexer)."""

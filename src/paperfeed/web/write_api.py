@@ -14,13 +14,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+from sqlalchemy import Engine
 
 from paperfeed.services import comments, tokens, votes
 from paperfeed.services.accounts import AccountError, Member
-from paperfeed.services.submissions import DailyLimitReached, arxiv_fetcher, submit
+from paperfeed.services.submissions import DailyLimitReached, submit
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.lookup import paper_id_or_404
 from paperfeed.web.problems import WRITE_ERRORS, problem_response
+from paperfeed.web.rate_limits import BEARER_KEY
 from paperfeed.web.site import Site
 
 router = APIRouter(prefix="/api/v1", tags=["write API (bearer token)"], responses=WRITE_ERRORS)
@@ -43,8 +45,7 @@ def writer(
             401, "send a personal token: Authorization: Bearer pf_…", {"WWW-Authenticate": "Bearer"}
         )
     engine = _site(request).engine
-    with engine.connect() as conn:
-        found = tokens.bearer(conn, credentials.credentials)
+    found = _bearer(request, engine, credentials.credentials)
     if found is None:
         raise HTTPException(
             401,
@@ -56,6 +57,16 @@ def writer(
     # After the answer: "last used" is for the settings page, not worth the request's time.
     after_response.add_task(tokens.mark_used, engine, found, _now())
     return found.member
+
+
+def _bearer(request: Request, engine: Engine, secret: str) -> tokens.Bearer | None:
+    """The token's member: as the rate limits found it for this request, or looked up."""
+    cached = request.scope.get(BEARER_KEY)
+    if isinstance(cached, tuple) and cached[0] == secret:
+        found: tokens.Bearer | None = cached[1]
+        return found
+    with engine.connect() as conn:
+        return tokens.bearer(conn, secret)
 
 
 Writer = Annotated[Member, Depends(writer)]
@@ -100,7 +111,7 @@ def api_submit(request: Request, body: SubmitBody, member: Writer) -> Any:
     try:
         done = submit(
             site.engine, member, body.arxiv, _now(),
-            site.fetch_paper or arxiv_fetcher(site.settings.arxiv_api_url),
+            site.arxiv(),
             site.settings.submissions_per_day,
         )  # fmt: skip
     except AccountError as error:
