@@ -47,3 +47,26 @@ def test_bad_feed_requests_are_422(client: TestClient) -> None:
     assert client.get("/feed.rss?date=June").status_code == 422
     assert client.get("/search.atom").status_code == 422
     assert client.get("/feed.xml").status_code == 422
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_the_channel_links_to_its_page_and_items_carry_their_authors(
+    client: TestClient, kind: str
+) -> None:
+    pages = {
+        f"/feed.{kind}?date=2026-06-12": "http://testserver/?date=2026-06-12",
+        f"/trending.{kind}": "http://testserver/trending",
+    }
+    for feed, page in pages.items():
+        parsed = feedparser.parse(client.get(feed).content)
+        assert not parsed.bozo, parsed.get("bozo_exception")
+        assert parsed.feed.link == page  # RSS <channel><link>, Atom rel="alternate"
+        selves = [link.href for link in parsed.feed.links if link.rel == "self"]
+        assert selves == [f"http://testserver{feed}"]
+    parsed = feedparser.parse(client.get(f"/feed.{kind}?date=2026-06-12").content)
+    authors = {
+        e["paper"]["title"]: [a["name"] for a in e["paper"]["authors"] if not a["hidden"]]
+        for e in RECORDED
+    }
+    for entry in parsed.entries:
+        assert [a.name for a in entry.authors] == authors[entry.title][:20]

@@ -7,11 +7,13 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from paperfeed.services.cards import Card
 
 Format = Literal["rss", "atom"]
+MAX_AUTHORS = 20  # a collaboration's thousand names would make a feed reader's page
 MEDIA_TYPES: dict[Format, str] = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
@@ -33,8 +35,11 @@ def render_feed(
     generator = FeedGenerator()
     generator.id(_xml(self_url))
     generator.title(_xml(title))
-    generator.link(href=_xml(page_url), rel="alternate")
+    # (self first: feedgen makes the last link RSS's <channel><link>, which is the page)
     generator.link(href=_xml(self_url), rel="self")
+    generator.link(href=_xml(page_url), rel="alternate")
+    if kind == "rss":  # RSS 2.0's <author> is an e-mail address: names go in <dc:creator>
+        generator.load_extension("dc", atom=False, rss=True)
     generator.description(_xml(description))
     generator.language("en")
     stamps = [_stamp(card) for card in cards]
@@ -49,14 +54,20 @@ def render_feed(
         entry.description(_xml(card.abstract or card.title))
         entry.published(stamp)
         entry.updated(stamp)
-        if kind == "atom":  # RSS 2.0 authors must be e-mail addresses, which we do not have
-            for name in card.authors[:20]:
-                entry.author({"name": _xml(name)})
+        _add_authors(entry, kind, card.authors[:MAX_AUTHORS])
         for category in card.categories:
             entry.category(term=_xml(category))
     return bytes(
         generator.rss_str(pretty=True) if kind == "rss" else generator.atom_str(pretty=True)
     )
+
+
+def _add_authors(entry: FeedEntry, kind: Format, names: Sequence[str]) -> None:
+    if kind == "atom":
+        for name in names:
+            entry.author({"name": _xml(name)})
+    elif names:
+        entry.dc.dc_creator([_xml(name) for name in names])
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
