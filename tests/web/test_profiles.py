@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import Engine, insert, select, update
 
+from paperfeed.models import (
+    AuditEntry,
+    AuthorClaim,
+    FeedEntry,
+    Organization,
+    Paper,
+    PaperAuthor,
+    User,
+)
+from paperfeed.store.engine import write_transaction
 from tests.servers import Inbox
 from tests.web.helpers import PASSWORD, join, token
 from tests.web.test_moderation import make_admin
@@ -107,3 +120,66 @@ def test_hostile_and_over_long_input_in_every_member_field(site: TestClient, inb
     long_name = signup.post("/signup", data={"email": "x@lab.org", "handle": "xx", "name": huge, "password": PASSWORD,
                                              "csrf_token": token(signup, "/signup")})  # fmt: skip
     assert long_name.status_code == 422
+
+
+def test_finding_6_only_submitter_claimed_author_or_admin_relink_and_all_is_logged(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    members = {}
+    for handle in ("ada", "bob", "carol", "dave", "erin"):
+        members[handle] = TestClient(site.app)
+        join(members[handle], inbox, handle)
+
+    def link(handle: str, paper: str, name: str) -> Response:
+        client = members[handle]
+        return client.post(f"/papers/{paper}/organization", data={"name": name, "csrf_token": token(client)},
+                           follow_redirects=False)  # fmt: skip
+
+    def linked_to() -> str | None:
+        with engine.connect() as conn:
+            return conn.scalar(
+                select(Organization.slug)
+                .join(Paper, Paper.organization_id == Organization.id)
+                .where(Paper.id == "1904.11093")
+            )
+
+    assert link("ada", "1904.11093", "Lab A").status_code == 303  # a first link: any member
+    assert link("bob", "2008.03186", "Lab B").status_code == 303
+    for handle in ("bob", "ada"):  # neither submitted the paper nor is one of its authors
+        refused = link(handle, "1904.11093", "Lab B")
+        assert refused.status_code == 403 and "only the member who submitted" in refused.text
+        assert linked_to() == "lab-a"
+
+    with write_transaction(engine) as conn:
+        ids = {row.handle: row.id for row in conn.execute(select(User.handle, User.id))}
+        conn.execute(
+            update(FeedEntry)
+            .where(FeedEntry.paper_id == "1904.11093")
+            .values(submitted_by=ids["carol"])
+        )
+        author = conn.scalar(
+            select(PaperAuthor.author_id).where(PaperAuthor.paper_id == "1904.11093")
+        )
+        conn.execute(insert(AuthorClaim).values(
+            user_id=ids["dave"], author_id=author, paper_id="1904.11093", status="confirmed",
+            created_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+        conn.execute(update(User).where(User.id == ids["erin"]).values(is_admin=True))
+    assert link("carol", "1904.11093", "Lab C").status_code == 303  # the submitter
+    assert link("dave", "1904.11093", "Lab D").status_code == 303  # a confirmed author
+    assert link("erin", "1904.11093", "Lab B").status_code == 303  # an admin
+    assert linked_to() == "lab-b"
+
+    with engine.connect() as conn:
+        logged = conn.execute(
+            select(User.handle, AuditEntry.action, AuditEntry.target, AuditEntry.detail)
+            .join(User, User.id == AuditEntry.actor_id)
+            .where(AuditEntry.action.like("%organization"))
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [tuple(row) for row in logged] == [
+        ("ada", "linked organization", "paper 1904.11093", "(none) -> lab-a"),
+        ("bob", "linked organization", "paper 2008.03186", "(none) -> lab-b"),
+        ("carol", "relinked organization", "paper 1904.11093", "lab-a -> lab-c"),
+        ("dave", "relinked organization", "paper 1904.11093", "lab-c -> lab-d"),
+        ("erin", "relinked organization", "paper 1904.11093", "lab-d -> lab-b"),
+    ]

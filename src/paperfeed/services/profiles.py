@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, exists, insert, or_, select, update
 
 from paperfeed.models import (
     Author,
@@ -138,32 +138,68 @@ def join(conn: Connection, member: Member, slug: str, now: dt.datetime) -> bool:
 
 def link_paper(conn: Connection, member: Member, paper_id: str, name: str, now: dt.datetime) -> str:
     """Link ``paper_id`` to the organization called ``name`` (created, with the member in it,
-    if it does not exist); only its members may link papers to an existing one."""
+    if it does not exist); only its members may link papers to an existing one. A link that
+    is already there is changed only by those who know the paper (:func:`may_relink`), and
+    every change goes into the audit log: a wrong affiliation misleads every reader."""
     clean = " ".join(name.split())[:200]
     if not clean:
         raise AccountError("name the organization")
     slug = slugify(clean)
+    papers = table_of(Paper)
+    # Locked (PostgreSQL; SQLite's write transaction holds the database): two changes at once
+    # each log what they really replaced.
+    current = conn.scalar(
+        select(papers.c.organization_id).where(papers.c.id == paper_id).with_for_update()
+    )
     org_id = conn.scalar(select(orgs.c.id).where(orgs.c.slug == slug))
+    if org_id is not None and org_id == current:
+        return slug
+    if current is not None and not may_relink(conn, member, paper_id):
+        raise NotAllowed(
+            "this paper is already linked to an organization: only the member who submitted "
+            "it, one of its confirmed authors or an admin may change that"
+        )
     if org_id is None:
         org_id = conn.execute(insert(orgs).values(slug=slug, name=clean)).inserted_primary_key[0]  # type: ignore[index]
         conn.execute(
             insert(org_members).values(organization_id=org_id, user_id=member.id, joined_at=now)
         )
-    elif (
+    elif not member.is_admin and not _in_organization(conn, member, org_id):
+        raise NotAllowed(f"join {clean} first: only its members link papers to it")
+    conn.execute(update(papers).where(papers.c.id == paper_id).values(organization_id=org_id))
+    before = conn.scalar(select(orgs.c.slug).where(orgs.c.id == current)) if current else None
+    log_action(conn, member, "linked organization" if before is None else "relinked organization",
+               f"paper {paper_id}", now, f"{before or '(none)'} -> {slug}")  # fmt: skip
+    return slug
+
+
+def may_relink(conn: Connection, member: Member, paper_id: str) -> bool:
+    """An admin, the member who put the paper on the feed, or one whose claim to be one of
+    its authors an admin confirmed."""
+    if member.is_admin:
+        return True
+    submitted = select(FeedEntry.id).where(
+        FeedEntry.paper_id == paper_id, FeedEntry.submitted_by == member.id
+    )
+    authored = select(claims.c.id).where(
+        claims.c.user_id == member.id,
+        claims.c.status == "confirmed",
+        claims.c.author_id.in_(
+            select(PaperAuthor.author_id).where(PaperAuthor.paper_id == paper_id)
+        ),
+    )
+    return bool(conn.scalar(select(or_(exists(submitted), exists(authored)))))
+
+
+def _in_organization(conn: Connection, member: Member, org_id: int) -> bool:
+    return (
         conn.scalar(
             select(org_members.c.user_id).where(
                 org_members.c.organization_id == org_id, org_members.c.user_id == member.id
             )
         )
-        is None
-    ):
-        raise NotAllowed(f"join {clean} first: only its members link papers to it")
-    conn.execute(
-        update(table_of(Paper))
-        .where(table_of(Paper).c.id == paper_id)
-        .values(organization_id=org_id)
+        is not None
     )
-    return slug
 
 
 def claim(conn: Connection, member: Member, paper_id: str, position: int, now: dt.datetime) -> str:
