@@ -21,8 +21,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Route
 from starlette.types import Scope
 
+from paperfeed.agents.mcp_http import PATH as MCP_PATH
+from paperfeed.agents.mcp_http import McpEndpoint
 from paperfeed.background import BackgroundJob
 from paperfeed.config import Settings, load_settings
 from paperfeed.digest.schedule import parse_time, send_if_due
@@ -105,6 +108,7 @@ def create_app(
 
     site = Site(settings, engine, embedder_factory or bundled_embedder(settings))
     jobs = background_jobs(settings, engine, site)
+    agents = McpEndpoint(site)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -114,7 +118,8 @@ def create_app(
         # full collection no longer walks every module and table definition mid-request.
         gc.freeze()
         sys.setswitchinterval(SWITCH_INTERVAL)
-        yield
+        async with agents.running():  # (the MCP endpoint's requests run in its task group)
+            yield
         for job in jobs:
             job.stop()
         engine.dispose()  # close pooled connections when the server stops
@@ -140,6 +145,7 @@ def create_app(
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     docs_page = _serve_docs(app, settings)
     app.add_middleware(SecurityHeaders, docs=docs_policy(docs_page))
+    app.router.routes.append(Route(MCP_PATH, agents.app))  # MCP for agents (docs/mcp.md)
     app.include_router(write_api.router)  # before api: its /api/v1/papers/{id:path} is greedy
     app.include_router(api.router)
     app.include_router(feed_routes.router)

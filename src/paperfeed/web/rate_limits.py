@@ -49,6 +49,8 @@ ROUTES = [
         re.compile(r"^/(search(\.rss|\.atom|/export\.[^/]+)?|api/papers/search|api/v1/search)$"),
         "search",
     ),
+    # Each MCP message is one POST (stateless): agents' tool calls share the search budget.
+    ("POST", re.compile(r"^/mcp$"), "search"),
 ]
 #: Per IP and, separately, per member: generous for people, tight for scripts run amok.
 LIMITS: dict[str, RateLimitItem] = {
@@ -111,6 +113,9 @@ class RateLimits:
     def _refuse(scope: Scope, action: str, wait: int) -> HTMLResponse | JSONResponse:
         message = f"Too many {action} requests: try again in {wait} s."
         headers = {"Retry-After": str(wait)}
+        if scope["path"] == "/mcp":  # an MCP client shows the message of a JSON-RPC error
+            error = {"jsonrpc": "2.0", "id": None, "error": {"code": -32000, "message": message}}
+            return JSONResponse(error, status_code=429, headers=headers)
         accept = Headers(scope=scope).get("accept", "")
         if scope["path"].startswith("/api/") or "application/json" in accept:
             return problem_response(message, 429, headers)
