@@ -42,9 +42,12 @@ class Backend(Protocol):
 
     settings: Settings
     engine: Engine
-    fetch_paper: Callable[[str], PaperRecord | None] | None
 
     def search_or_none(self) -> PaperSearch | None: ...
+
+    def arxiv(self) -> Callable[[str], PaperRecord | None]:
+        """The one arXiv client of the process, which spaces its requests politely."""
+        ...
 
 
 #: The caller's API token, from wherever the transport carries it (None: read-only).

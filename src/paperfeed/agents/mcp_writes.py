@@ -81,11 +81,15 @@ def add_write_tools(server: MCPServer, backend: Backend, token_of: TokenOf) -> N
         when the user asks you to."""
         member = member_for(backend, token_of(ctx), "submit")
         settings = backend.settings
-        fetch = backend.fetch_paper or submissions.arxiv_fetcher(settings.arxiv_api_url)
         try:
             with answering():
                 done = submissions.submit(
-                    backend.engine, member, arxiv, _now(), fetch, settings.submissions_per_day
+                    backend.engine,
+                    member,
+                    arxiv,
+                    _now(),
+                    backend.arxiv(),
+                    settings.submissions_per_day,
                 )
         except AccountError as error:
             raise ToolError(str(error)) from None
