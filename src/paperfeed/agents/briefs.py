@@ -18,6 +18,9 @@ from paperfeed.services.cards import Card
 SHOWN_AUTHORS = 3
 SUMMARY_CHARS = 200
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+#: A period that ends these does not end the sentence ("e.g. CIFAR-10", "Smith et al. show").
+_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Eq.", "Sec.", "resp.")
+_INITIAL = re.compile(r"\b[A-Z]\.$")
 
 
 class PaperBrief(BaseModel):
@@ -39,10 +42,18 @@ def one_line(abstract: str) -> str | None:
     text = " ".join(abstract.split())
     if not text:
         return None
-    first = _SENTENCE_END.split(text, maxsplit=1)[0]
+    first = _first_sentence(text)
     if len(first) <= SUMMARY_CHARS:
         return first
     return first[:SUMMARY_CHARS].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+
+
+def _first_sentence(text: str) -> str:
+    for end in _SENTENCE_END.finditer(text):
+        head = text[: end.start()]
+        if not head.endswith(_ABBREVIATIONS) and not _INITIAL.search(head):
+            return head
+    return text
 
 
 def brief(card: Card) -> PaperBrief:

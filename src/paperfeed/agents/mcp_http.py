@@ -27,7 +27,7 @@ def bearer_token(ctx: Context) -> str | None:
     if headers is None:
         return None
     scheme, _, token = str(headers.get("authorization", "")).partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
 class McpEndpoint:
