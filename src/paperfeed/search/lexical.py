@@ -16,7 +16,7 @@ from typing import Any
 import tantivy
 
 from paperfeed.search.documents import IndexedPaper
-from paperfeed.search.query import Filters, SearchQuery
+from paperfeed.search.query import BadQuery, Filters, SearchQuery
 
 TEXT_FIELDS = ["title", "abstract", "authors"]
 # Measured on SciFact's training judgements (keyword nDCG@10): title boost 2.0 → 0.624,
@@ -130,7 +130,15 @@ class KeywordIndex:
         text_query = self._text_query(query.text, every_word)
         if text_query is None:
             return []
-        result = searcher.search(self._restricted(text_query, query.filters), limit, count=False)
+        try:
+            result = searcher.search(
+                self._restricted(text_query, query.filters), limit, count=False
+            )
+        except ValueError as error:  # tantivy: "Field title is not a fast field", ...
+            raise BadQuery(
+                f"this search cannot be run ({error}): search for words, or field:word "
+                "(title:diffusion); a field with * alone (title:*) is not a search"
+            ) from None
         return _keyed(searcher, result.hits)
 
     def allowed_keys(self, filters: Filters, keys: Sequence[int]) -> set[int]:

@@ -17,6 +17,11 @@ _YEARS = re.compile(r"(\d{4})(?:\s*(?:-|\.\.)\s*(\d{4})?)?|(?:-|\.\.)(\d{4})")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
+class BadQuery(ValueError):
+    """A query the keyword engine refuses to run (``title:*``, a field that does not exist);
+    the message says what to write instead."""
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     """Restrictions that apply to keyword and semantic results alike, before fusion."""

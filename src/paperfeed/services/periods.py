@@ -16,6 +16,13 @@ _WEEK = re.compile(r"(\d{4})-W(\d{1,2})")
 _MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 
 
+#: The periods the feeds answer for. Beyond them lie only dates no paper has, and at the ends
+#: of the calendar (years 1 and 9999) the links to the previous and next period, and a
+#: month's last day, would fall outside what a date can hold.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+
+
 class BadPeriod(ValueError):
     """A date, week or month parameter that cannot be read."""
 
@@ -80,6 +87,19 @@ def parse_period(
     given = [value for value in (date, week, month) if value]
     if len(given) > 1:
         raise BadPeriod("give only one of date, week and month")
+    try:
+        period = _parsed(date, week, month)
+    except OverflowError:  # (a week or month at the very end of the calendar)
+        period = None
+    else:
+        if period is None or (period.start >= FIRST_DAY and period.end <= LAST_DAY):
+            return period
+    raise BadPeriod(
+        f"{given[0][:40]!r} is outside the range of the feeds, {FIRST_DAY} to {LAST_DAY}"
+    )
+
+
+def _parsed(date: str | None, week: str | None, month: str | None) -> Period | None:
     if date:
         try:
             return day_period(dt.date.fromisoformat(date.strip()))

@@ -15,6 +15,7 @@ from paperfeed.services import moderation, profiles
 from paperfeed.services.accounts import Member
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.forms import checked
+from paperfeed.web.input_checks import RowId
 from paperfeed.web.members import site_of
 from paperfeed.web.rendering import render
 from paperfeed.web.session import current_member
@@ -51,7 +52,7 @@ def show_paper(request: Request, paper_id: str, csrf_token: Token = "") -> Respo
 
 @router.post("/comments/{comment_id}/delete")
 def delete_comment(
-    request: Request, comment_id: int, csrf_token: Token = "", reason: Reason = ""
+    request: Request, comment_id: RowId, csrf_token: Token = "", reason: Reason = ""
 ) -> Response:
     return _act(request, csrf_token, request.headers.get("referer", "/admin"),
                 lambda conn, m: moderation.delete_comment(conn, m, comment_id, _now(), reason))  # fmt: skip

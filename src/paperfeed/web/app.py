@@ -32,6 +32,7 @@ from paperfeed.digest.schedule import parse_time, send_if_due
 from paperfeed.search.embedder import Embedder, MiniLMEmbedder
 from paperfeed.search.indexer import follow_if_free
 from paperfeed.search.model_files import ModelMissing
+from paperfeed.search.query import BadQuery
 from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import ensure_current
 from paperfeed.sync.config import CONFIG_NAME
@@ -53,6 +54,7 @@ from paperfeed.web import (
 )
 from paperfeed.web import settings as member_settings
 from paperfeed.web.forms import Refusal
+from paperfeed.web.input_checks import RefuseNul
 from paperfeed.web.problems import problem_response
 from paperfeed.web.rate_limits import RateLimits
 from paperfeed.web.rendering import STATIC_VERSION, TEMPLATES, render
@@ -144,6 +146,7 @@ def create_app(
     )
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     docs_page = _serve_docs(app, settings)
+    app.add_middleware(RefuseNul)  # (outside the session: a refused request reads no cookie)
     app.add_middleware(SecurityHeaders, docs=docs_policy(docs_page))
     app.router.routes.append(Route(MCP_PATH, agents.app))  # MCP for agents (docs/mcp.md)
     app.include_router(write_api.router)  # before api: its /api/v1/papers/{id:path} is greedy
@@ -200,6 +203,12 @@ def _handle_errors(app: FastAPI) -> None:
         if wants_json(request):
             return problem_response(problems, 422)
         return render(request, "error.html", {"message": problems}, status_code=422)
+
+    @app.exception_handler(BadQuery)
+    async def bad_query(request: Request, error: BadQuery) -> Response:
+        if wants_json(request):
+            return problem_response(str(error), 400)
+        return render(request, "error.html", {"message": str(error)}, status_code=400)
 
     @app.exception_handler(Refusal)
     async def refusal(request: Request, error: Refusal) -> Response:

@@ -15,6 +15,7 @@ from paperfeed.services.accounts import AccountError
 from paperfeed.services.submissions import submit
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.forms import acting_member, csrf_ok, problem, stored_paper
+from paperfeed.web.input_checks import RowId
 from paperfeed.web.lookup import find_paper_id
 from paperfeed.web.members import local_path, refused, site_of
 from paperfeed.web.problems import problem_response
@@ -105,7 +106,7 @@ def comment(
     paper_id: str,
     body: Annotated[str, Form(max_length=20_000)],
     csrf_token: Token = "",
-    parent_id: Annotated[int | None, Form()] = None,
+    parent_id: Annotated[RowId | None, Form()] = None,
 ) -> Response:
     member = acting_member(request, csrf_token, f"/papers/{paper_id}")
     found = stored_paper(request, paper_id)
@@ -120,7 +121,7 @@ def comment(
 @router.post("/comments/{comment_id}/edit")
 def edit_comment(
     request: Request,
-    comment_id: int,
+    comment_id: RowId,
     body: Annotated[str, Form(max_length=20_000)],
     csrf_token: Token = "",
 ) -> Response:
@@ -133,7 +134,7 @@ def edit_comment(
 
 
 @router.post("/comments/{comment_id}/delete")
-def delete_comment(request: Request, comment_id: int, csrf_token: Token = "") -> Response:
+def delete_comment(request: Request, comment_id: RowId, csrf_token: Token = "") -> Response:
     return _change(
         request,
         comment_id,

@@ -17,6 +17,7 @@ from paperfeed.services.cards import load_cards
 from paperfeed.services.moderation import NotAllowed
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.forms import acting_member, checked, stored_paper
+from paperfeed.web.input_checks import RowId
 from paperfeed.web.members import site_of
 from paperfeed.web.rendering import render
 from paperfeed.web.session import current_member
@@ -124,7 +125,7 @@ def claim_author(
 
 @router.post("/admin/claims/{claim_id}/{decision}")
 def decide_claim(
-    request: Request, claim_id: int, decision: str, csrf_token: Token = ""
+    request: Request, claim_id: RowId, decision: str, csrf_token: Token = ""
 ) -> Response:
     checked(request, csrf_token)
     if decision not in ("confirm", "reject"):

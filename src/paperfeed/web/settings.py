@@ -15,6 +15,7 @@ from paperfeed.services import accounts, follows, subscriptions, tokens
 from paperfeed.services.accounts import AccountError, Member
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.forms import acting_member
+from paperfeed.web.input_checks import RowId
 from paperfeed.web.members import site_of
 from paperfeed.web.rendering import render
 from paperfeed.web.session import current_member
@@ -49,7 +50,7 @@ def create_token(
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
-def revoke_token(request: Request, token_id: int, csrf_token: Token = "") -> Response:
+def revoke_token(request: Request, token_id: RowId, csrf_token: Token = "") -> Response:
     member = acting_member(request, csrf_token, "/settings", confirmed=False)
     with write_transaction(site_of(request).engine) as conn:
         tokens.revoke(conn, member, token_id, _now())

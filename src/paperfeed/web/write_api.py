@@ -20,6 +20,7 @@ from paperfeed.services import comments, tokens, votes
 from paperfeed.services.accounts import AccountError, Member
 from paperfeed.services.submissions import DailyLimitReached, submit
 from paperfeed.store.engine import write_transaction
+from paperfeed.web.input_checks import RowId
 from paperfeed.web.lookup import paper_id_or_404
 from paperfeed.web.problems import WRITE_ERRORS, problem_response
 from paperfeed.web.rate_limits import BEARER_KEY
@@ -78,7 +79,7 @@ class SubmitBody(BaseModel):
 
 class CommentBody(BaseModel):
     body: str = Field(min_length=1, max_length=10_000, description="Markdown")
-    parent_id: int | None = None
+    parent_id: RowId | None = None
 
 
 def _paper(site: Site, paper_id: str) -> str:
