@@ -30,11 +30,14 @@ class Inbox:
         self.busy = 0  # answer this many more mails with a temporary failure (451)
         self.before_data: Callable[[int], bool] | None = None  # False: drop the mail (421)
         self.received = 0
+        self.refused: set[str] = set()  # answer mail to these with a permanent failure (550)
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         self.received += 1
         if self.before_data is not None and not self.before_data(self.received):
             return "421 4.3.2 going away"
+        if set(envelope.rcpt_tos) & self.refused:  # type: ignore[attr-defined]
+            return "550 5.1.1 no such mailbox"
         if self.busy > 0:
             self.busy -= 1
             return "451 4.3.0 busy, try again later"
@@ -44,18 +47,42 @@ class Inbox:
             self.arrived.notify_all()
         return "250 OK"
 
-    def link(self, to: str, base: str = "http://testserver") -> str:
-        """The path of the confirmation link in the last mail to ``to`` (waits for it)."""
-        with self.arrived:
-            self.arrived.wait_for(lambda: any(m["To"] == to for m in self.messages), timeout=10)
-        mail = [m for m in self.messages if m["To"] == to][-1]
-        payload = mail.get_payload(decode=True)
-        assert isinstance(payload, bytes)
-        found = re.search(
-            re.escape(base) + r"(/(?:confirm|reset|subscriptions/confirm)/\S+)", payload.decode()
+    def link(self, to: str, base: str = "http://testserver", kind: str = "") -> str:
+        """The path of the link in the last mail to ``to`` whose link starts with ``/kind``
+        (any confirmation or reset link by default), waiting for it: mail goes through the
+        outbox, so it arrives a moment after the request that queued it."""
+        pattern = re.compile(
+            re.escape(base)
+            + (
+                f"(/{re.escape(kind)}/\\S+)"
+                if kind
+                else r"(/(?:confirm|reset|subscriptions/confirm)/\S+)"
+            )
         )
-        assert found is not None, payload
-        return found[1]
+
+        def found() -> list[re.Match[str]]:
+            bodies = [_body(m) for m in self.messages if m["To"] == to]
+            return [hit for body in bodies if (hit := pattern.search(body)) is not None]
+
+        with self.arrived:
+            self.arrived.wait_for(found, timeout=10)
+            hits = found()
+        assert hits, [_body(m) for m in self.messages if m["To"] == to]
+        return hits[-1][1]
+
+    def count(self, to: str, at_least: int = 0, timeout: float = 10) -> int:
+        """Mails received for ``to``, after waiting (up to ``timeout``) for ``at_least``."""
+        with self.arrived:
+            self.arrived.wait_for(
+                lambda: sum(m["To"] == to for m in self.messages) >= at_least, timeout=timeout
+            )
+            return sum(m["To"] == to for m in self.messages)
+
+
+def _body(mail: Message) -> str:
+    payload = mail.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()
 
 
 @contextmanager

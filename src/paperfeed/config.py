@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: str | None = None
     mail_from: str = "paperfeed <noreply@localhost>"
+    outbox_every: float = Field(
+        default=5.0, ge=0, description="seconds between a web node's looks at the mail outbox "
+        "(0: the node sends none; run `paperfeed mail send-outbox --loop` instead)",
+    )  # fmt: skip
     submissions_per_day: int = Field(default=10, description="papers one member may submit a day")
     imports_per_day: int = Field(default=20, description="list imports one member may run a day")
     arxiv_lookups_per_day: int = Field(

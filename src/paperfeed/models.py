@@ -276,6 +276,31 @@ class Delivery(Base):
     __table_args__ = (UniqueConstraint("subscription_id", "cadence", "period"),)
 
 
+class OutboxMail(Base):
+    """A mail a request (sign-up, password reset, digest confirmation) asked for, written in the
+    same transaction as the change that caused it and sent later by the outbox worker
+    (``services/outbox.py``): a request never waits on the SMTP server, and nothing is lost
+    while it is down. ``pending`` until sent or given up; ``sending`` while a worker holds it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # confirm-account, reset-password, ...
+    recipient: Mapped[str] = mapped_column(String(320), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)  # emptied once sent: it may hold a one-time link
+    message_id: Mapped[str] = mapped_column(String(200))  # the same on every attempt
+    status: Mapped[str] = mapped_column(String(20))  # pending, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+
 class SyncRun(Base):
     """One run of one configured source by ``paperfeed sync``: when, what it did, what failed."""
 

@@ -25,7 +25,7 @@ from paperfeed.search.embedder import HashingEmbedder
 from paperfeed.search.hybrid import PaperSearch
 from paperfeed.store.locks import job_lock
 from tests.servers import Inbox
-from tests.web.helpers import join, token
+from tests.web.helpers import join, outbox_drained, token
 from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 DAY = dt.date(2026, 6, 12)
@@ -33,6 +33,7 @@ DAY = dt.date(2026, 6, 12)
 
 def subscribe(site: TestClient, inbox: Inbox, address: str) -> None:
     site.post("/subscribe", data={"email": address, "csrf_token": token(site)})
+    outbox_drained(site)
     assert len([m for m in inbox.messages if m["To"] == address]) == 1  # the confirmation only
     done = site.get(inbox.link(address))
     assert done.status_code == 200 and "Subscribed" in done.text

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 
 from fastapi.testclient import TestClient
 
+from paperfeed.store import outbox
 from tests.servers import Inbox
 
 PASSWORD = "correct horse battery"
@@ -25,3 +27,16 @@ def join(client: TestClient, inbox: Inbox, handle: str, name: str = "") -> None:
     assert done.status_code == 303, done.text
     confirmed = client.get(inbox.link(address))
     assert confirmed.status_code == 200 and "Address confirmed" in confirmed.text
+
+
+def outbox_drained(client: TestClient, timeout: float = 15) -> None:
+    """Wait until the site's outbox worker has sent (or given up on) every queued mail, so the
+    test SMTP server has received all it ever will."""
+    engine = client.app.state.site.engine  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while True:
+        with engine.connect() as conn:
+            if outbox.backlog(conn).pending == 0:
+                return
+        assert time.monotonic() < deadline, "the outbox was not sent in time"
+        time.sleep(0.05)

@@ -328,7 +328,7 @@ def test_a_forgotten_password_is_reset_by_a_link_that_works_once(
     )
     assert "a link to set a new password is on its way" in asked.text
     assert unknown.text.count("on its way") == asked.text.count("on its way")  # nothing to learn
-    link = inbox.link("ada@lab.org")
+    link = inbox.link("ada@lab.org", kind="reset")
     assert link.startswith("/reset/")
     changed = site.post(
         link, data={"password": "a brand new password", "csrf_token": token(site, link)}

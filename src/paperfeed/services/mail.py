@@ -1,8 +1,12 @@
 """Sending mail: through the configured SMTP server, or, when none is configured, printed on the
-console (so `make demo` shows the confirmation link instead of losing it)."""
+console (so `make demo` shows the confirmation link instead of losing it).
+
+Requests never call these: they queue mail in the outbox (``services/outbox.py``), whose worker
+sends it with one of these mailers."""
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import ssl
 import sys
@@ -14,26 +18,59 @@ from paperfeed.config import Settings
 
 
 class Mailer(Protocol):
-    def send(self, to: str, subject: str, text: str) -> None: ...
+    def send(self, to: str, subject: str, text: str, message_id: str | None = None) -> None: ...
+
+    def close(self) -> None: ...
 
 
-def message(sender: str, to: str, subject: str, text: str) -> EmailMessage:
+def sender_domain(sender: str) -> str:
+    """The domain of a From address (``"paperfeed <noreply@example.org>"``), for Message-IDs."""
+    return sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
+
+
+def message(
+    sender: str, to: str, subject: str, text: str, message_id: str | None = None
+) -> EmailMessage:
     mail = EmailMessage()
     mail["From"], mail["To"], mail["Subject"] = sender, to, subject
     mail["Date"] = formatdate(localtime=False, usegmt=True)
-    mail["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or "localhost")
+    mail["Message-ID"] = message_id or make_msgid(domain=sender_domain(sender))
     mail.set_content(text)
     return mail
 
 
 class SmtpMailer:
+    """One connection, opened at the first mail and kept for the next ones until
+    :meth:`close` (the outbox worker sends a batch on it); dropped after any error, so the
+    next mail opens a fresh one."""
+
     def __init__(self, settings: Settings) -> None:
         assert settings.smtp_host is not None
         self.settings = settings
+        self._server: smtplib.SMTP | None = None
 
-    def send(self, to: str, subject: str, text: str) -> None:
-        with smtp_connection(self.settings) as server:
-            server.send_message(message(self.settings.mail_from, to, subject, text))
+    def send(self, to: str, subject: str, text: str, message_id: str | None = None) -> None:
+        try:
+            if self._server is None:
+                self._server = smtp_connection(self.settings)
+            self._server.send_message(
+                message(self.settings.mail_from, to, subject, text, message_id)
+            )
+        except OSError:  # (smtplib's errors are OSErrors too) a clean start for the next mail
+            self._drop()
+            raise
+
+    def close(self) -> None:
+        if self._server is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._server.quit()
+        self._server = None
+
+    def _drop(self) -> None:
+        if self._server is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._server.close()
+        self._server = None
 
 
 def smtp_connection(settings: Settings) -> smtplib.SMTP:
@@ -56,7 +93,7 @@ def smtp_connection(settings: Settings) -> smtplib.SMTP:
 class LogMailer:
     """No SMTP server configured: the mail is printed whole on the server's console."""
 
-    def send(self, to: str, subject: str, text: str) -> None:
+    def send(self, to: str, subject: str, text: str, message_id: str | None = None) -> None:
         rule = "-" * 72
         print(
             f"{rule}\nMail to {to} (no SMTP server configured: PAPERFEED_SMTP_HOST)\n"
@@ -64,6 +101,9 @@ class LogMailer:
             file=sys.stderr,
             flush=True,
         )
+
+    def close(self) -> None:
+        """Nothing to close."""
 
 
 def mailer_for(settings: Settings) -> Mailer:

@@ -33,6 +33,7 @@ from paperfeed.search.embedder import Embedder, MiniLMEmbedder
 from paperfeed.search.indexer import follow_if_free
 from paperfeed.search.model_files import ModelMissing
 from paperfeed.search.query import BadQuery
+from paperfeed.services.outbox import outbox_worker
 from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import ensure_current
 from paperfeed.sync.config import CONFIG_NAME
@@ -254,7 +255,8 @@ def wants_json(request: Request) -> bool:
 
 def background_jobs(settings: Settings, engine: Engine, site: Site) -> list[BackgroundJob]:
     """What this node does besides answering requests, as configured (``paperfeed serve``'s
-    ``--index-every``, ``--sync-every`` and ``--digest-at``)."""
+    ``--index-every``, ``--sync-every`` and ``--digest-at``), and always the mail outbox's
+    worker (unless ``PAPERFEED_OUTBOX_EVERY=0``: another process sends it)."""
     jobs = []
     if settings.index_every and settings.index_every.strip() not in ("0", "off"):
 
@@ -275,6 +277,12 @@ def background_jobs(settings: Settings, engine: Engine, site: Site) -> list[Back
                 first_now=True,
             )
         )
+    if settings.outbox_every > 0:
+        mail = BackgroundJob(
+            "outbox", settings.outbox_every, outbox_worker(engine, settings), first_now=True
+        )
+        site.mail_queued = mail.wake
+        jobs.append(mail)
     if settings.digest_at:
         at = parse_time(settings.digest_at)
         jobs.append(BackgroundJob(

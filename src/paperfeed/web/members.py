@@ -13,10 +13,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Connection
 
 from paperfeed.services import accounts
 from paperfeed.services.accounts import AccountError, Member
-from paperfeed.services.mail import mailer_for
+from paperfeed.services.outbox import queue_mail
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.forms import FORM_EXPIRED, checked, problem
 from paperfeed.web.rendering import render
@@ -59,14 +60,16 @@ def end_session(request: Request) -> None:
     request.session.clear()
 
 
-def send_confirmation(site: Site, member: Member) -> None:
+def queue_confirmation(conn: Connection, site: Site, member: Member) -> None:
+    """The confirmation mail, queued in the outbox inside the caller's transaction."""
     link = f"{site.settings.base_url}/confirm/{accounts.confirmation_token(site.settings.signing_key(), member)}"
-    mailer_for(site.settings).send(
-        member.email,
+    queue_mail(
+        conn, site.settings, "confirm-account", member.email,
         f"Confirm your {site.settings.site_name} account",
         f"Hello {member.name},\n\nConfirm your e-mail address to submit, upvote and comment:\n\n{link}\n\n"
         "The link works for three days. If you did not sign up, ignore this mail.\n",
-    )
+        _now(),
+    )  # fmt: skip
 
 
 @router.get("/signup")
@@ -88,12 +91,13 @@ def signup(
     try:
         with write_transaction(site.engine) as conn:
             member = accounts.sign_up(conn, email, handle, name, password, _now())
+            queue_confirmation(conn, site, member)  # the account and its mail, or neither
     except AccountError as error:
         values = {"email": email, "handle": handle, "name": name}
         return render(
             request, "signup.html", {"error": str(error), "values": values}, status_code=400
         )
-    send_confirmation(site, member)
+    site.mail_queued()
     start_session(request, member)
     return RedirectResponse("/?welcome=1", status_code=303)
 
@@ -124,7 +128,10 @@ def resend(request: Request, csrf_token: Token = "") -> Response:
     if member is None:
         return RedirectResponse("/login", status_code=303)
     if not member.confirmed:
-        send_confirmation(site_of(request), member)
+        site = site_of(request)
+        with write_transaction(site.engine) as conn:
+            queue_confirmation(conn, site, member)
+        site.mail_queued()
     return render(
         request,
         "message.html",
@@ -184,17 +191,20 @@ def reset_request(
 ) -> Response:
     checked(request, csrf_token)
     site = site_of(request)
-    with site.engine.connect() as conn:
+    # The same work and answer whether or not the address has an account (a write
+    # transaction either way; the mail goes out after the answer): nothing to learn from it.
+    with write_transaction(site.engine) as conn:
         found = accounts.reset_token(conn, site.settings.signing_key(), email)
-    if found is not None:
-        member, made = found
-        mailer_for(site.settings).send(
-            member.email,
-            f"Reset your {site.settings.site_name} password",
-            f"Hello {member.name},\n\nSet a new password here (the link works once, for an hour):\n\n"
-            f"{site.settings.base_url}/reset/{made}\n\nIf you did not ask for this, ignore this mail.\n",
-        )
-    # The same answer whether or not the address has an account: nothing to learn from it.
+        if found is not None:
+            member, made = found
+            queue_mail(
+                conn, site.settings, "reset-password", member.email,
+                f"Reset your {site.settings.site_name} password",
+                f"Hello {member.name},\n\nSet a new password here (the link works once, for an hour):\n\n"
+                f"{site.settings.base_url}/reset/{made}\n\nIf you did not ask for this, ignore this mail.\n",
+                _now(),
+            )  # fmt: skip
+    site.mail_queued()
     return render(request, "reset.html", {"token": None, "error": None, "sent": True})
 
 

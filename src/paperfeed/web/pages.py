@@ -17,7 +17,7 @@ from paperfeed.services import trending as trending_module
 from paperfeed.services.accounts import AccountError
 from paperfeed.services.cards import Card, load_cards
 from paperfeed.services.feeds import PAGE_SIZE, SORTS, Sort, feed_page, trending_page
-from paperfeed.services.mail import mailer_for
+from paperfeed.services.outbox import queue_mail
 from paperfeed.services.periods import BadPeriod, Kind, parse_period
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.follows import followable
@@ -222,24 +222,27 @@ def subscribe(
     member = current_member(request)
     try:
         with write_transaction(site.engine) as conn:
+            now = dt.datetime.now(dt.UTC)
             sub_id, address, needs_mail = subscriptions.subscribe(
-                conn, email, dt.datetime.now(dt.UTC), member.id if member else None
+                conn, email, now, member.id if member else None
             )
+            if needs_mail and site.confirmations.may_send(address):  # (the same answer either way)
+                secret = site.settings.signing_key()
+                link = f"{site.settings.base_url}/subscriptions/confirm/{subscriptions.confirm_token(secret, sub_id, address)}"
+                queue_mail(
+                    conn, site.settings, "confirm-digest", address,
+                    f"Confirm your {site.settings.site_name} digest",
+                    f"Someone (we hope you) asked for {site.settings.site_name}'s trending papers by mail.\n\n"
+                    f"Confirm with this link, and nothing will be sent before you do:\n\n{link}\n\n"
+                    "If it was not you, ignore this mail.\n",
+                    now,
+                )  # fmt: skip
     except AccountError:
         return render(
             request, "error.html", {"message": f"{email[:100]!r} is not an e-mail address."},
             status_code=400,
         )  # fmt: skip
-    if needs_mail and site.confirmations.may_send(address):  # (the same answer either way)
-        secret = site.settings.signing_key()
-        link = f"{site.settings.base_url}/subscriptions/confirm/{subscriptions.confirm_token(secret, sub_id, address)}"
-        mailer_for(site.settings).send(
-            address,
-            f"Confirm your {site.settings.site_name} digest",
-            f"Someone (we hope you) asked for {site.settings.site_name}'s trending papers by mail.\n\n"
-            f"Confirm with this link, and nothing will be sent before you do:\n\n{link}\n\n"
-            "If it was not you, ignore this mail.\n",
-        )
+    site.mail_queued()
     return RedirectResponse("/?subscribed=1", status_code=303)
 
 

@@ -47,6 +47,9 @@ class Site:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._recent: dict[int, tuple[float, NewPapers]] = {}
+        #: Wakes this node's outbox worker (``create_app`` sets it): called after a request has
+        #: committed a mail to the outbox, so the mail goes out at once rather than next tick.
+        self.mail_queued: Callable[[], None] = lambda: None
         #: How submissions and imports fetch unknown papers (the arXiv API; tests point it
         #: elsewhere): one fetcher for the node, made on first use (see :meth:`arxiv`).
         self.fetch_paper: ArxivFetcher | None = None
