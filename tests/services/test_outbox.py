@@ -88,7 +88,7 @@ def test_backoff_doubles_up_to_its_ceiling() -> None:
     assert retry_wait(10_000) == LONGEST_WAIT  # (no overflow after many tries)
 
 
-def test_finding8_smtp_down_for_an_hour_loses_nothing_and_sends_each_mail_once(
+def test_finding_8_smtp_down_for_an_hour_loses_nothing_and_sends_each_mail_once(
     engine: Engine, tmp_path: Path
 ) -> None:
     """The server is stopped: every try within the hour fails and waits longer (the worker's
@@ -155,7 +155,7 @@ def slowly(_number: int) -> bool:
     return True
 
 
-def test_finding8_two_workers_at_once_only_one_sends(
+def test_finding_8_two_workers_at_once_only_one_sends(
     db_url: str, engine: Engine, inbox: Inbox, tmp_path: Path
 ) -> None:
     """Two nodes (two engines) run the worker at the same moment: one holds the lock and sends,
@@ -183,7 +183,7 @@ def test_finding8_two_workers_at_once_only_one_sends(
     assert sorted(m["To"] for m in inbox.messages) == addresses
 
 
-def test_finding8_a_worker_killed_mid_send_resends_nothing_it_marked_sent(
+def test_finding_8_a_worker_killed_mid_send_resends_nothing_it_marked_sent(
     db_url: str, engine: Engine, inbox: Inbox, tmp_path: Path
 ) -> None:
     """`paperfeed mail send-outbox` is killed (SIGKILL) while the server holds the third mail

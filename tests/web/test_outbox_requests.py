@@ -64,7 +64,7 @@ def counted(site: TestClient, table: type, **where: object) -> int:
         return int(conn.scalar(select(func.count()).select_from(table).where(*clauses)) or 0)
 
 
-def test_finding8_smtp_down_requests_answer_and_the_mail_goes_out_once_it_is_back(
+def test_finding_8_smtp_down_requests_answer_and_the_mail_goes_out_once_it_is_back(
     make_site: SiteFactory, site_home: Path
 ) -> None:
     """Sign-up, a new confirmation link, subscribe and reset with the SMTP server stopped: each
@@ -117,7 +117,7 @@ def silent_smtp_server() -> Iterator[int]:
         yield int(listener.getsockname()[1])
 
 
-def test_finding8_a_request_never_waits_on_a_hung_smtp_server(make_site: SiteFactory) -> None:
+def test_finding_8_a_request_never_waits_on_a_hung_smtp_server(make_site: SiteFactory) -> None:
     with silent_smtp_server() as port:
         site = make_site(port, outbox_every=0)  # (a worker would wait 30 s on it, elsewhere)
         started = time.monotonic()
@@ -135,7 +135,7 @@ def _page(response_text: str) -> str:
     return re.sub(r'name="csrf_token" value="[^"]*"', "", response_text)
 
 
-def test_finding7_reset_answers_alike_and_as_fast_for_known_and_unknown_addresses(
+def test_finding_7_reset_answers_alike_and_as_fast_for_known_and_unknown_addresses(
     make_site: SiteFactory,
 ) -> None:
     """With the SMTP server down: the same 200 page for an address with an account and one
