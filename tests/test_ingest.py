@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from paperfeed.ingest import ingest_file
 from paperfeed.models import Paper, PaperAuthor
-from paperfeed.sources.record import BadRecord
+from paperfeed.sources.record import BadRecord, RecordNote
 from tests.conftest import FIXTURES
 
 SNAPSHOT = FIXTURES / "arxiv-snapshot-sample.jsonl"
@@ -163,17 +163,20 @@ def test_bad_lines_are_reported_with_line_numbers_and_skipped(
         engine, "arxiv-snapshot", write_lines(tmp_path / "bad.jsonl", lines), on_bad=bad.append
     )
 
-    assert report.state.new == 2 and paper_count(engine) == 2
+    assert report.state.new == 3 and paper_count(engine) == 3
     reasons = {record.line: record.reason for record in bad}
     assert reasons == {
         2: "missing title",
         3: "categories must be a string, not a list",
-        4: "abstract is 10,000,000 characters; the limit is 100,000",
         5: "truncated JSON (the line ends before the object does)",
         6: "not valid UTF-8",
         7: "not a JSON object",
     }
-    assert report.state.bad == 6
+    assert report.state.bad == 5
+    # A field's length never refuses a record: the huge abstract is cut, and the cut counted.
+    assert report.cut == 1
+    with Session(engine) as session:
+        assert len(session.get_one(Paper, str(good[3]["id"])).abstract) == 100_000
 
 
 def test_generic_jsonl_wrong_types_and_bad_ids(engine: Engine, tmp_path: Path) -> None:
@@ -231,3 +234,38 @@ def test_empty_file_reads_nothing(engine: Engine, tmp_path: Path) -> None:
 def test_missing_file_raises_a_clear_error(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no such file"):
         ingest_file(engine, "jsonl", tmp_path / "nope.jsonl")
+
+
+LONG_AUTHOR_RECORD = FIXTURES / "arxiv-2506.02197.jsonl"
+
+
+def test_a_real_record_with_a_512_character_author_name_is_stored_whole(engine: Engine) -> None:
+    report = ingest_file(engine, "arxiv-snapshot", LONG_AUTHOR_RECORD)
+
+    assert (report.state.new, report.state.bad, report.cut) == (1, 0, 0)
+    with Session(engine) as session:
+        names = session.get_one(Paper, "2506.02197").authors
+    longest = max(names, key=len)
+    assert len(longest) == 512
+    assert longest.startswith("Xiangyu Kongand Xiaoxia Xingand")
+
+
+def test_a_name_too_long_for_an_index_is_cut_and_noted_not_refused(
+    engine: Engine, tmp_path: Path
+) -> None:
+    (record,) = real_lines(LONG_AUTHOR_RECORD, 1)
+    record["authors"] = str(record["authors"]).replace("Xiangyu Kongand", "Xiangyu Kongand" * 200)
+    notes: list[RecordNote] = []
+
+    report = ingest_file(
+        engine,
+        "arxiv-snapshot",
+        write_lines(tmp_path / "longer.jsonl", [record]),
+        on_note=notes.append,
+    )
+
+    assert (report.state.new, report.state.bad, report.cut) == (1, 0, 1)
+    assert [(n.line, n.record_id) for n in notes] == [(1, "2506.02197")]
+    assert notes[0].note == "author 4 name cut from 3,497 to 2,000 characters (3,497 bytes)"
+    with Session(engine) as session:
+        assert max(len(name) for name in session.get_one(Paper, "2506.02197").authors) == 2_000

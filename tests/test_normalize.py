@@ -70,15 +70,51 @@ def test_control_characters_are_removed() -> None:
             {"id": "just-a-name"},
             "is not an arXiv id; papers from other sources need an id written source:id",
         ),
-        ({"abstract": "x" * 100_001}, "abstract is 100,001 characters; the limit is 100,000"),
-        ({"authors": ["y" * 501]}, "an author name is 501 characters"),
-        ({"doi": "10." + "1" * 400}, "doi is 403 characters"),
     ],
 )
 def test_refusals_say_why(change: dict[str, object], reason: str) -> None:
     fields: dict[str, object] = {"id": "2606.12345", "title": "T"} | change
     with pytest.raises(InvalidRecord, match=reason):
         normalise(PaperRecord(**fields))  # type: ignore[arg-type]
+
+
+def test_long_fields_are_kept_whole_up_to_generous_limits() -> None:
+    record = normalise(
+        PaperRecord(
+            id="2606.12345",
+            title="T",
+            authors=["y" * 1_500],
+            doi="10." + "1" * 400,
+            submitter="s" * 900,
+            affiliations={"y" * 1_500: "a" * 900},
+        )
+    )
+    assert record.authors == ["y" * 1_500]
+    assert record.doi == "10." + "1" * 400
+    assert record.submitter == "s" * 900
+    assert record.affiliations == {"y" * 1_500: "a" * 900}
+    assert record.notes == []
+
+
+def test_fields_beyond_their_limits_are_cut_with_a_note_not_refused() -> None:
+    record = normalise(
+        PaperRecord(
+            id="2606.12345",
+            title="t" * 2_001,
+            abstract="x" * 100_001,
+            authors=["A. Short", "é" * 1_200],
+            categories=["cs.CL", "c" * 2_500],
+        )
+    )
+    assert len(record.title) == 2_000 and len(record.abstract) == 100_000
+    assert record.authors == ["A. Short", "é" * 1_000]  # 2,000 bytes of UTF-8
+    assert record.categories == ["cs.CL", "c" * 2_000]
+    assert record.notes == [
+        "title cut from 2,001 to 2,000 characters",
+        "abstract cut from 100,001 to 100,000 characters",
+        "author 2 name cut from 1,200 to 1,000 characters (2,400 bytes)",
+        "a category cut from 2,500 to 2,000 characters (2,500 bytes)",
+    ]
 
 
 def test_other_sources_keep_their_ids() -> None:

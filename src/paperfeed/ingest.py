@@ -20,7 +20,7 @@ from paperfeed.normalize import InvalidRecord, normalise
 from paperfeed.prefetch import prefetch
 from paperfeed.sources import arxiv_snapshot, jsonl
 from paperfeed.sources.lines import LineFile
-from paperfeed.sources.record import BadRecord, PaperRecord, SourceItem
+from paperfeed.sources.record import BadRecord, PaperRecord, RecordNote, SourceItem
 from paperfeed.store.engine import write_transaction
 from paperfeed.store.ingest_runs import RunState, finish_run, save_progress, start_run
 from paperfeed.store.papers import upsert_papers
@@ -43,6 +43,7 @@ class IngestReport:
     seconds: float = 0.0
     papers_this_attempt: int = 0
     bad_samples: list[BadRecord] = field(default_factory=list)
+    cut: int = 0  # papers stored with a field cut to fit (each one noted)
 
     @property
     def readable(self) -> int:
@@ -52,6 +53,7 @@ class IngestReport:
 
 ProgressCallback = Callable[[int, int, IngestReport], None]
 BadCallback = Callable[[BadRecord], None]
+NoteCallback = Callable[[RecordNote], None]
 
 
 @dataclass(slots=True)
@@ -61,6 +63,7 @@ class Batch:
     records: list[PaperRecord]
     last_line: int
     bad: list[BadRecord] = field(default_factory=list)
+    notes: list[RecordNote] = field(default_factory=list)
     duplicates: int = 0
     bytes_read: int = 0
 
@@ -74,6 +77,7 @@ def ingest_file(
     batch_size: int = BATCH_SIZE,
     on_progress: ProgressCallback | None = None,
     on_bad: BadCallback | None = None,
+    on_note: NoteCallback | None = None,
 ) -> IngestReport:
     """Import ``path`` with the named source; see the module docstring for the guarantees."""
     if source not in SOURCES:
@@ -86,6 +90,10 @@ def ingest_file(
         for batch in prefetch(read_batches, source, path, state.lines_done, batch_size):
             for bad in batch.bad:
                 _note_bad(bad, report, on_bad)
+            report.cut += len(batch.notes)
+            if on_note is not None:
+                for note in batch.notes:
+                    on_note(note)
             _store_batch(engine, source, batch, report)
             report.seconds = time.perf_counter() - started
             if on_progress is not None:
@@ -114,6 +122,8 @@ def read_batches(source: str, path: Path, skip: int, size: int) -> Iterator[Batc
         if isinstance(record, BadRecord):
             batch.bad.append(record)
             continue
+        if record.notes:
+            batch.notes.append(RecordNote(record.line, record.id, "; ".join(record.notes)))
         if record.id in seen:
             batch.duplicates += 1
             pending.pop(record.id, None)

@@ -38,6 +38,16 @@ NAMING_CONVENTION = {
 Timestamp = DateTime(timezone=True)
 
 
+def unlimited(sqlite_length: int) -> String:
+    """Text of any length, declared ``VARCHAR(n)`` on SQLite as the first migrations made it.
+
+    SQLite never enforces a VARCHAR length, so a value of any length is stored whole there;
+    PostgreSQL does, so there the column is TEXT (migration 0013). Changing only the declared
+    type on SQLite would copy the whole table for nothing.
+    """
+    return String(sqlite_length).with_variant(Text(), "postgresql")
+
+
 def utc(stamp: dt.datetime) -> dt.datetime:
     """A stored :data:`Timestamp` as an aware datetime: SQLite gives them back naive (in UTC)."""
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
@@ -63,7 +73,7 @@ class Author(Base):
     __tablename__ = "authors"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(500), unique=True)
+    name: Mapped[str] = mapped_column(unlimited(500), unique=True)
 
 
 class Paper(Base):
@@ -79,14 +89,14 @@ class Paper(Base):
     version: Mapped[int | None] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text)
     abstract: Mapped[str] = mapped_column(Text, default="")
-    primary_category: Mapped[str | None] = mapped_column(String(40), index=True)
+    primary_category: Mapped[str | None] = mapped_column(unlimited(40), index=True)
     published: Mapped[dt.date | None] = mapped_column(Date, index=True)
     updated: Mapped[dt.date | None] = mapped_column(Date)
     listed_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
-    doi: Mapped[str | None] = mapped_column(String(300))
+    doi: Mapped[str | None] = mapped_column(unlimited(300))
     journal_ref: Mapped[str | None] = mapped_column(Text)
     comments: Mapped[str | None] = mapped_column(Text)
-    submitter: Mapped[str | None] = mapped_column(String(500))
+    submitter: Mapped[str | None] = mapped_column(unlimited(500))
     abs_url: Mapped[str | None] = mapped_column(Text)
     pdf_url: Mapped[str | None] = mapped_column(Text)
     code_url: Mapped[str | None] = mapped_column(Text)
@@ -141,7 +151,7 @@ class PaperAuthor(Base):
     )
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"), index=True)
-    affiliation: Mapped[str | None] = mapped_column(String(500))  # as the source gave it
+    affiliation: Mapped[str | None] = mapped_column(unlimited(500))  # as the source gave it
 
     author: Mapped[Author] = relationship(lazy="joined")
 
@@ -157,7 +167,7 @@ class PaperCategory(Base):
     paper_id: Mapped[str] = mapped_column(
         ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
     )
-    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    category: Mapped[str] = mapped_column(unlimited(40), primary_key=True)
 
     __table_args__ = (
         Index("ix_paper_categories_category_paper", "category", "paper_id"),
@@ -461,7 +471,7 @@ class Follow(Base):
     kind: Mapped[str] = mapped_column(
         String(20), primary_key=True
     )  # author, organization, category
-    target: Mapped[str] = mapped_column(String(500), primary_key=True)
+    target: Mapped[str] = mapped_column(unlimited(500), primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012

@@ -17,12 +17,15 @@ import orjson
 from paperfeed.arxiv_ids import parse_arxiv_id
 from paperfeed.sources.record import PaperRecord
 
+# A record is never refused for a field's length: a field over its limit is cut and the cut is
+# noted in the import report. The limits are far above any real value, except where the store
+# needs one: a PostgreSQL index entry holds at most 2,704 bytes, so indexed text (author names,
+# categories) is kept under 2,000 bytes of UTF-8.
 MAX_TITLE = 2_000
 MAX_ABSTRACT = 100_000
-MAX_NAME = 500
-MAX_CATEGORY = 40
+MAX_INDEXED_BYTES = 2_000
+MAX_ORGANIZATION = 500  # organizations.name is shown as written; its slug is cut to 200
 MAX_ID = 100
-MAX_DOI = 300
 
 _OTHER_ID = re.compile(r"[a-z][a-z0-9_.-]{0,30}:[^\s\x00-\x1f]{1,60}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -44,43 +47,37 @@ class InvalidRecord(ValueError):
 def normalise(record: PaperRecord) -> PaperRecord:
     """A copy of ``record`` in canonical form, or :class:`InvalidRecord`."""
     paper_id, version, is_arxiv = _canonical_id(record.id, record.version)
-    title = _text(record.title)
+    notes: list[str] = []
+    title = _cut_chars(_text(record.title), MAX_TITLE, "title", notes)
     if not title:
         raise InvalidRecord("missing title")
-    if len(title) > MAX_TITLE:
-        raise InvalidRecord(f"title is {len(title):,} characters; the limit is {MAX_TITLE:,}")
-    abstract = _text(record.abstract)
-    if len(abstract) > MAX_ABSTRACT:
-        raise InvalidRecord(
-            f"abstract is {len(abstract):,} characters; the limit is {MAX_ABSTRACT:,}"
-        )
+    abstract = _cut_chars(_text(record.abstract), MAX_ABSTRACT, "abstract", notes)
     comments = _text(record.comments) or None
-    doi = _text(record.doi) or None
     code_url, project_url = _links(abstract, comments)
-    if doi is not None and len(doi) > MAX_DOI:
-        raise InvalidRecord(f"doi is {len(doi):,} characters; the limit is {MAX_DOI}")
     return replace(
         record,
         id=paper_id,
         version=version,
         title=title,
         abstract=abstract,
-        authors=_names(record.authors),
-        categories=_categories(record.categories),
-        doi=doi,
+        authors=_names(record.authors, notes),
+        categories=_categories(record.categories, notes),
+        doi=_text(record.doi) or None,
         journal_ref=_text(record.journal_ref) or None,
         comments=comments,
-        submitter=_text(record.submitter)[:MAX_NAME] or None,
+        submitter=_text(record.submitter) or None,
         abs_url=record.abs_url or (f"https://arxiv.org/abs/{paper_id}" if is_arxiv else None),
         pdf_url=record.pdf_url or (f"https://arxiv.org/pdf/{paper_id}" if is_arxiv else None),
         code_url=record.code_url or code_url,
         project_url=record.project_url or project_url,
-        organization=_text(record.organization)[:MAX_NAME] or None,
+        organization=_cut_chars(_text(record.organization), MAX_ORGANIZATION, "organization", notes)
+        or None,
         affiliations={
-            _text(name): _text(place)[:MAX_NAME]
+            _text(name): _text(place)
             for name, place in record.affiliations.items()
             if _text(name) and _text(place)
         },
+        notes=notes,
     )
 
 
@@ -121,26 +118,37 @@ def _text(value: str | None) -> str:
     return " ".join(value.split())
 
 
-def _names(authors: list[str]) -> list[str]:
+def _cut_chars(text: str, limit: int, what: str, notes: list[str]) -> str:
+    """``text``, cut to ``limit`` characters with a note if it is longer."""
+    if len(text) <= limit:
+        return text
+    notes.append(f"{what} cut from {len(text):,} to {limit:,} characters")
+    return text[:limit]
+
+
+def _cut_indexed(text: str, what: str, notes: list[str]) -> str:
+    """``text`` cut (at a character boundary, with a note) to fit a PostgreSQL index entry."""
+    size = len(text.encode())
+    if size <= MAX_INDEXED_BYTES:
+        return text
+    cut = text.encode()[:MAX_INDEXED_BYTES].decode(errors="ignore")
+    notes.append(f"{what} cut from {len(text):,} to {len(cut):,} characters ({size:,} bytes)")
+    return cut
+
+
+def _names(authors: list[str], notes: list[str]) -> list[str]:
     names = [_text(name) for name in authors]
-    for name in names:
-        if len(name) > MAX_NAME:
-            raise InvalidRecord(
-                f"an author name is {len(name):,} characters; the limit is {MAX_NAME}"
-            )
-    return [name for name in names if name]
+    return [
+        _cut_indexed(name, f"author {i} name", notes) for i, name in enumerate(names, 1) if name
+    ]
 
 
-def _categories(categories: list[str]) -> list[str]:
+def _categories(categories: list[str], notes: list[str]) -> list[str]:
     seen: dict[str, None] = {}
     for category in categories:
         category = category.strip()
-        if len(category) > MAX_CATEGORY:
-            raise InvalidRecord(
-                f"category {category[:50]!r}… is longer than {MAX_CATEGORY} characters"
-            )
         if category:
-            seen.setdefault(category)
+            seen.setdefault(_cut_indexed(category, "a category", notes))
     return list(seen)
 
 

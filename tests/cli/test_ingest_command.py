@@ -68,8 +68,8 @@ def test_bad_lines_are_printed_and_listed_in_a_report(tmp_path: Path) -> None:
     assert "2 new, 0 updated, 0 unchanged, 2 bad" in result.stdout
     report = next((tmp_path / "reports").glob("ingest-*-some-bad.jsonl.bad.tsv"))
     assert report.read_text().splitlines()[1:] == [
-        "2\t\ttruncated JSON (the line ends before the object does)",
-        "3\t0704.0003\tmissing title",
+        "2\t\tskipped\ttruncated JSON (the line ends before the object does)",
+        "3\t0704.0003\tskipped\tmissing title",
     ]
 
 

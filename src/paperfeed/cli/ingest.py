@@ -22,7 +22,7 @@ from paperfeed.config import Settings
 from paperfeed.ingest import IngestReport, ingest_file
 from paperfeed.ingest_daily import DailyImportReport, ingest_daily_papers
 from paperfeed.sources import arxiv_snapshot, jsonl
-from paperfeed.sources.record import BadRecord
+from paperfeed.sources.record import BadRecord, RecordNote
 
 ingest_app = typer.Typer(
     help="Import papers from a file.", no_args_is_help=True, rich_markup_mode="markdown"
@@ -68,7 +68,13 @@ def run_import(settings: Settings, source: str, file: Path, resume: bool) -> Ing
 
         try:
             report = ingest_file(
-                engine, source, file, resume=resume, on_progress=show, on_bad=bad_lines.add
+                engine,
+                source,
+                file,
+                resume=resume,
+                on_progress=show,
+                on_bad=bad_lines.add,
+                on_note=bad_lines.add_note,
             )
         finally:
             bad_lines.close()
@@ -82,26 +88,33 @@ def run_import(settings: Settings, source: str, file: Path, resume: bool) -> Ing
 
 
 class BadLineReport:
-    """Prints the first bad lines as they come and writes all of them to a report file."""
+    """Prints the first bad (skipped) and cut (stored, a field shortened) lines as they come and
+    writes all of them to a report file."""
 
     def __init__(self, folder: Path, file: Path) -> None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         self.path = folder / f"ingest-{stamp}-{file.name}.bad.tsv"
         self.count = 0
+        self.cut = 0
         self._out: TextIO | None = None
 
     def add(self, bad: BadRecord) -> None:
         self.count += 1
-        if self.count <= SHOWN_BAD_LINES:
-            shown_id = f" ({bad.record_id})" if bad.record_id else ""
-            errors.print(
-                f"[yellow]skipped[/] line {bad.line}{shown_id}: {bad.reason}", highlight=False
-            )
+        self._report("skipped", self.count, bad.line, bad.record_id, bad.reason)
+
+    def add_note(self, note: RecordNote) -> None:
+        self.cut += 1
+        self._report("stored, cut", self.cut, note.line, note.record_id, note.note)
+
+    def _report(self, what: str, nth: int, line: int, record_id: str | None, why: str) -> None:
+        if nth <= SHOWN_BAD_LINES:
+            shown_id = f" ({record_id})" if record_id else ""
+            errors.print(f"[yellow]{what}[/] line {line}{shown_id}: {why}", highlight=False)
         if self._out is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._out = self.path.open("w", encoding="utf-8")
-            self._out.write("line\tid\treason\n")
-        self._out.write(f"{bad.line}\t{bad.record_id or ''}\t{bad.reason}\n")
+            self._out.write("line\tid\toutcome\treason\n")
+        self._out.write(f"{line}\t{record_id or ''}\t{what}\t{why}\n")
 
     def close(self) -> None:
         if self._out is not None:
@@ -135,13 +148,14 @@ def _print_summary(report: IngestReport, bad_lines: BadLineReport) -> None:
             if report.duplicates
             else ""
         )
+        + (f", {report.cut:,} stored with a field cut to fit" if report.cut else "")
         + f" — {report.papers_this_attempt:,} papers in {report.seconds:.1f} s ({rate:,.0f}/s)",
         highlight=False,
     )
     if bad_lines.count > SHOWN_BAD_LINES:
         console.print(f"… and {bad_lines.count - SHOWN_BAD_LINES:,} more bad lines.")
-    if bad_lines.count:
-        console.print(f"Every skipped line, with its reason: {bad_lines.path}")
+    if bad_lines.count or bad_lines.cut:
+        console.print(f"Every skipped or cut line, with its reason: {bad_lines.path}")
 
 
 @ingest_app.command("daily-papers")

@@ -35,6 +35,8 @@ class PaperRecord:
     organization: str | None = None
     affiliations: dict[str, str] = field(default_factory=dict)  # author name → affiliation
     line: int = 0
+    # What normalising had to cut to store the record (for the import report), never compared.
+    notes: list[str] = field(default_factory=list, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,15 @@ class BadRecord:
     line: int
     reason: str
     record_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordNote:
+    """A record that was stored, but with a field cut to fit; the report says which and why."""
+
+    line: int
+    record_id: str
+    note: str
 
 
 SourceItem = PaperRecord | BadRecord
