@@ -17,6 +17,7 @@ import tantivy
 
 from paperfeed.search.documents import IndexedPaper
 from paperfeed.search.query import BadQuery, Filters, SearchQuery
+from paperfeed.search.snippets import char_ranges, snippet_html
 
 TEXT_FIELDS = ["title", "abstract", "authors"]
 # Measured on SciFact's training judgements (keyword nDCG@10): title boost 2.0 → 0.624,
@@ -176,7 +177,7 @@ class KeywordIndex:
             self.index.searcher(), text_query, self.schema, "abstract"
         )
         generator.set_max_num_chars(SNIPPET_CHARS)
-        return {doc["id"][0]: generator.snippet_from_doc(doc).to_html() for doc in papers}
+        return {doc["id"][0]: _readable(doc, generator.snippet_from_doc(doc)) for doc in papers}
 
     def _text_query(self, text: str, every_word: bool = False) -> tantivy.Query | None:
         if not text.strip():
@@ -265,3 +266,18 @@ def _keyed(
         for key, (score, _) in zip(keys, hits, strict=True)
         if isinstance(key, int)  # (None only in a segment written without the column)
     ]
+
+
+def _readable(doc: tantivy.Document, snippet: tantivy.Snippet) -> str:
+    """Tantivy's snippet, begun at a sentence (or "…") and ended at a word boundary."""
+    abstracts = doc.get_all("abstract")
+    if not abstracts or not snippet.fragment():
+        return ""
+    text = str(abstracts[0])
+    span = snippet.fragment_range()
+    offset = span.start
+    ranges = [(span.start, span.end)] + [
+        (offset + r.start, offset + r.end) for r in snippet.highlighted()
+    ]
+    fragment, *highlights = char_ranges(text, ranges)
+    return snippet_html(text, fragment, highlights)
