@@ -42,7 +42,7 @@ def unlimited(sqlite_length: int) -> String:
     """Text of any length, declared ``VARCHAR(n)`` on SQLite as the first migrations made it.
 
     SQLite never enforces a VARCHAR length, so a value of any length is stored whole there;
-    PostgreSQL does, so there the column is TEXT (migration 0014). Changing only the declared
+    PostgreSQL does, so there the column is TEXT (migration 0015). Changing only the declared
     type on SQLite would copy the whole table for nothing.
     """
     return String(sqlite_length).with_variant(Text(), "postgresql")
