@@ -60,8 +60,8 @@ def test_index_then_search_in_every_mode_and_in_batch(tmp_path: Path) -> None:
 
     deleted = paperfeed(home, "delete", "arXiv:1904.11093v2", "2699.99999")
     assert deleted.returncode == 0, deleted.stderr
-    assert "Deleted 1 papers" in deleted.stdout and "Not in the store: 2699.99999" in deleted.stderr
-    assert "Removed 1 deleted papers" in paperfeed(home, "index").stdout
+    assert "Deleted 1 paper." in deleted.stdout and "Not in the store: 2699.99999" in deleted.stderr
+    assert "Removed 1 deleted paper from" in paperfeed(home, "index").stdout
     found = paperfeed(home, "search", "sparse representation classification", "--json")
     assert "1904.11093" not in [hit["id"] for hit in json.loads(found.stdout)["results"]]
     assert paperfeed(home, "delete", "2699.99999").returncode == 1

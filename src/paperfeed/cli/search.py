@@ -86,7 +86,7 @@ def index(
                 "free some space (or repair the disk) and run the command again."
             )
     if report.deleted_papers:
-        console.print(f"Removed {report.deleted_papers:,} deleted papers from the indexes.")
+        console.print(f"Removed {count(report.deleted_papers, 'deleted paper')} from the indexes.")
     if report.keyword_papers == 0 and report.vector_papers == 0:
         console.print("The search index is up to date: no new or changed papers.")
         return
