@@ -22,6 +22,15 @@ from paperfeed.services.cards import load_cards
 from paperfeed.services.feeds import Sort, feed_cards, newest_papers, recent_entries
 from paperfeed.services.periods import BadPeriod, parse_period
 from paperfeed.web import shapes
+from paperfeed.web.api_models import (
+    DailyEntry,
+    HubPaperPage,
+    JSONBytes,
+    PaperV1,
+    ReadingListV1,
+    SearchV1,
+    SimilarV1,
+)
 from paperfeed.web.lookup import card_or_404, paper_id_or_404
 from paperfeed.web.problems import READ_ERRORS
 from paperfeed.web.session import current_member
@@ -38,7 +47,7 @@ def site_of(request: Request) -> Site:
     return site
 
 
-@router.get("/daily_papers", tags=["Daily Papers compatible"])
+@router.get("/daily_papers", tags=["Daily Papers compatible"], response_model=list[DailyEntry])
 def daily_papers(
     request: Request,
     date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
@@ -48,7 +57,7 @@ def daily_papers(
     sort: Literal["publishedAt", "trending"] = "publishedAt",
     p: Annotated[int, Query(ge=0, le=10_000, description="page, from 0")] = 0,
     limit: Limit = 50,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Featured papers of a day, week or month (default: the most recently featured first)."""
     site = site_of(request)
     try:
@@ -61,44 +70,45 @@ def daily_papers(
             cards = recent_entries(conn, order, p * limit, limit, submitter)
         else:
             cards = feed_cards(conn, period, order, p * limit, limit, submitter)
-    return [shapes.daily_entry(card, site.settings.base_url) for card in cards]
+    return JSONBytes([shapes.daily_entry(card, site.settings.base_url) for card in cards])
 
 
-@router.get("/papers/search", tags=["Daily Papers compatible"])
+@router.get("/papers/search", tags=["Daily Papers compatible"], response_model=list[DailyEntry])
 def papers_search(
     request: Request,
     q: Annotated[str, Query(max_length=2_000, description="the query; none: the newest")] = "",
     limit: Limit = 20,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Hybrid search over every paper, in the daily entries' shape; without a query (or an
     empty one), the most recently published papers."""
     site = site_of(request)
     if not q.strip():
         with site.engine.connect() as conn:
             cards = newest_papers(conn, limit)
-        return [shapes.daily_entry(card, site.settings.base_url) for card in cards]
+        return JSONBytes([shapes.daily_entry(card, site.settings.base_url) for card in cards])
     hits = _search(site, q, "hybrid", Filters(), limit, 0)
     with site.engine.connect() as conn:
         cards = load_cards(conn, [hit.id for hit in hits])
-    return [shapes.daily_entry(card, site.settings.base_url) for card in cards]
+    return JSONBytes([shapes.daily_entry(card, site.settings.base_url) for card in cards])
 
 
-@router.get("/papers/{paper_id:path}", tags=["Daily Papers compatible"])
-def paper(request: Request, paper_id: str) -> dict[str, Any]:
+@router.get(
+    "/papers/{paper_id:path}", tags=["Daily Papers compatible"], response_model=HubPaperPage
+)
+def paper(request: Request, paper_id: str) -> Response:
     """One paper (old-style ids such as ``hep-th/9901001`` work)."""
     site = site_of(request)
     with site.engine.connect() as conn:
         card = card_or_404(conn, paper_id)
-    return shapes.paper_page(card, site.settings.base_url)
+    return JSONBytes(shapes.paper_page(card, site.settings.base_url))
 
 
-@router.get("/papers", tags=["Daily Papers compatible"])
+@router.get("/papers", tags=["Daily Papers compatible"], response_model=list[HubPaperPage])
 def papers(
     request: Request,
-    response: Response,
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Every paper, newest added first, a page at a time; the next page's URL is in the
     ``Link`` header (``rel="next"``)."""
     site = site_of(request)
@@ -115,14 +125,15 @@ def papers(
     with site.engine.connect() as conn:
         rows = conn.execute(query.limit(limit)).all()
         cards = load_cards(conn, [row.id for row in rows])
+    response = JSONBytes([shapes.paper_page(card, site.settings.base_url) for card in cards])
     if len(rows) == limit:
         last = rows[-1]
         token = _encode_cursor(last.created_at.isoformat(), last.id)
         response.headers["Link"] = f'<{request.url.include_query_params(cursor=token)}>; rel="next"'
-    return [shapes.paper_page(card, site.settings.base_url) for card in cards]
+    return response
 
 
-@router.get("/v1/search", tags=["paperfeed"])
+@router.get("/v1/search", tags=["paperfeed"], response_model=SearchV1)
 def v1_search(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=2_000)],
@@ -133,7 +144,7 @@ def v1_search(
     has_code: bool = False,
     limit: Limit = 20,
     offset: Annotated[int, Query(ge=0, le=1_000)] = 0,
-) -> dict[str, Any]:
+) -> Response:
     """Search every paper: any mode, filters applied before fusion, paginated by offset."""
     site = site_of(request)
     filters = Filters(tuple(cat or ()), (), year_from, year_to, has_code)
@@ -141,25 +152,27 @@ def v1_search(
     results = searcher.search(q, limit=limit, mode=mode, filters=filters, offset=offset)
     with site.engine.connect() as conn:
         cards = {card.id: card for card in load_cards(conn, [hit.id for hit in results.hits])}
-    return {
-        "query": q,
-        "mode": results.mode,
-        "notes": results.notes,
-        "offset": offset,
-        "results": [
-            {
-                **shapes.card_json(cards[hit.id], site.settings.base_url),
-                "score": hit.score,
-                "snippet": hit.snippet,
-            }
-            for hit in results.hits
-            if hit.id in cards
-        ],
-    }
+    return JSONBytes(
+        {
+            "query": q,
+            "mode": results.mode,
+            "notes": results.notes,
+            "offset": offset,
+            "results": [
+                {
+                    **shapes.card_json(cards[hit.id], site.settings.base_url),
+                    "score": hit.score,
+                    "snippet": hit.snippet,
+                }
+                for hit in results.hits
+                if hit.id in cards
+            ],
+        }
+    )
 
 
-@router.get("/v1/papers/{paper_id:path}/similar", tags=["paperfeed"])
-def v1_similar(request: Request, paper_id: str, limit: Limit = 10) -> dict[str, Any]:
+@router.get("/v1/papers/{paper_id:path}/similar", tags=["paperfeed"], response_model=SimilarV1)
+def v1_similar(request: Request, paper_id: str, limit: Limit = 10) -> Response:
     """The papers nearest to this one by meaning."""
     site = site_of(request)
     with site.engine.connect() as conn:
@@ -167,23 +180,25 @@ def v1_similar(request: Request, paper_id: str, limit: Limit = 10) -> dict[str, 
     hits = _searcher(site).similar(canonical, limit)
     with site.engine.connect() as conn:
         cards = load_cards(conn, [hit.id for hit in hits])
-    return {
-        "id": canonical,
-        "results": [shapes.card_json(card, site.settings.base_url) for card in cards],
-    }
+    return JSONBytes(
+        {
+            "id": canonical,
+            "results": [shapes.card_json(card, site.settings.base_url) for card in cards],
+        }
+    )
 
 
-@router.get("/v1/papers/{paper_id:path}", tags=["paperfeed"])
-def v1_paper(request: Request, paper_id: str) -> dict[str, Any]:
+@router.get("/v1/papers/{paper_id:path}", tags=["paperfeed"], response_model=PaperV1)
+def v1_paper(request: Request, paper_id: str) -> Response:
     """One paper with every field paperfeed keeps."""
     site = site_of(request)
     with site.engine.connect() as conn:
         card = card_or_404(conn, paper_id)
-    return shapes.card_json(card, site.settings.base_url)
+    return JSONBytes(shapes.card_json(card, site.settings.base_url))
 
 
-@router.get("/v1/lists/{token}", tags=["paperfeed"])
-def v1_list(request: Request, token: str) -> dict[str, Any]:
+@router.get("/v1/lists/{token}", tags=["paperfeed"], response_model=ReadingListV1)
+def v1_list(request: Request, token: str) -> Response:
     """A reading list (unlisted or public; private ones only for their owner's session), its
     papers in order, with each one's note."""
     site = site_of(request)
@@ -194,7 +209,7 @@ def v1_list(request: Request, token: str) -> dict[str, Any]:
         entries = library.entries(conn, info)
         cards = {c.id: c for c in load_cards(conn, [e.paper_id for e in entries])}
     base = site.settings.base_url
-    return {
+    return JSONBytes({
         "name": info.name, "description": info.description, "visibility": info.visibility,
         "owner": info.owner_handle, "updated_at": info.updated_at.isoformat(),
         "url": f"{base}/lists/{info.token}",
@@ -202,7 +217,7 @@ def v1_list(request: Request, token: str) -> dict[str, Any]:
             {**shapes.card_json(cards[e.paper_id], base), "note": e.note}
             for e in entries if e.paper_id in cards
         ],
-    }  # fmt: skip
+    })  # fmt: skip
 
 
 def _searcher(site: Site) -> PaperSearch:

@@ -13,16 +13,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 from paperfeed.services.cards import Card
 
 
+# Shaping is most of a daily-papers request's own time: the ids (a digest each) and dates of
+# the same papers are asked for again and again, so they are kept once made.
+@lru_cache(maxsize=50_000)
 def object_id(*parts: str) -> str:
     """A 24-hex-digit id like the public API's, stable for the same name."""
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
 
 
+@lru_cache(maxsize=10_000)
 def timestamp(value: dt.date | dt.datetime | None) -> str | None:
     """``2026-06-12T00:00:00.000Z``, as the public API writes dates."""
     if value is None:
@@ -75,14 +80,21 @@ def organization(card: Card, base_url: str) -> dict[str, Any] | None:
     }
 
 
+@lru_cache(maxsize=20_000)
+def authors(paper_id: str, names: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
+    """The ``authors`` of a paper (kept: the same papers are shown again and again; the
+    answer is only ever serialised, never changed)."""
+    return tuple(
+        {"_id": object_id("author", paper_id, str(n)), "name": name, "hidden": False}
+        for n, name in enumerate(names)
+    )
+
+
 def paper(card: Card, base_url: str) -> dict[str, Any]:
     """The ``paper`` object (also what ``/api/papers/{id}`` returns)."""
     shaped: dict[str, Any] = {
         "id": card.id,
-        "authors": [
-            {"_id": object_id("author", card.id, str(n)), "name": name, "hidden": False}
-            for n, name in enumerate(card.authors)
-        ],
+        "authors": authors(card.id, tuple(card.authors)),
         "title": card.title,
         "summary": card.abstract,
         "upvotes": card.upvotes,

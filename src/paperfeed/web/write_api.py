@@ -20,6 +20,7 @@ from paperfeed.services import comments, tokens, votes
 from paperfeed.services.accounts import AccountError, Member
 from paperfeed.services.submissions import DailyLimitReached, submit
 from paperfeed.store.engine import write_transaction
+from paperfeed.web.api_models import CommentedV1, SubmittedV1, VoteV1
 from paperfeed.web.input_checks import RowId
 from paperfeed.web.lookup import paper_id_or_404
 from paperfeed.web.problems import WRITE_ERRORS, problem_response
@@ -88,7 +89,7 @@ def _paper(site: Site, paper_id: str) -> str:
 
 
 # A vote's lookup, write and new count share one transaction: one connection, one commit.
-@router.post("/papers/{paper_id:path}/upvote")
+@router.post("/papers/{paper_id:path}/upvote", response_model=VoteV1)
 def api_upvote(request: Request, paper_id: str, member: Writer) -> dict[str, Any]:
     with write_transaction(_site(request).engine) as conn:
         found = paper_id_or_404(conn, paper_id)
@@ -97,7 +98,7 @@ def api_upvote(request: Request, paper_id: str, member: Writer) -> dict[str, Any
         return {"id": found, "voted": True, "upvotes": upvotes}
 
 
-@router.delete("/papers/{paper_id:path}/upvote")
+@router.delete("/papers/{paper_id:path}/upvote", response_model=VoteV1)
 def api_unvote(request: Request, paper_id: str, member: Writer) -> dict[str, Any]:
     with write_transaction(_site(request).engine) as conn:
         found = paper_id_or_404(conn, paper_id)
@@ -106,7 +107,7 @@ def api_unvote(request: Request, paper_id: str, member: Writer) -> dict[str, Any
         return {"id": found, "voted": False, "upvotes": upvotes}
 
 
-@router.post("/submit", status_code=201)
+@router.post("/submit", status_code=201, response_model=SubmittedV1)
 def api_submit(request: Request, body: SubmitBody, member: Writer) -> Any:
     site = _site(request)
     try:
@@ -124,7 +125,7 @@ def api_submit(request: Request, body: SubmitBody, member: Writer) -> Any:
     return shaped
 
 
-@router.post("/papers/{paper_id:path}/comments", status_code=201)
+@router.post("/papers/{paper_id:path}/comments", status_code=201, response_model=CommentedV1)
 def api_comment(
     request: Request, paper_id: str, body: CommentBody, member: Writer
 ) -> dict[str, Any]:
