@@ -48,6 +48,7 @@ def _answers(**codes: str) -> dict[int | str, dict[str, Any]]:
 
 
 READ_ERRORS = _answers(
+    _400="a request that cannot be read (a NUL character, a query the search engine refuses)",
     _404="no such paper, list or page",
     _422="a parameter is not valid",
     _429="too many requests: see Retry-After",
