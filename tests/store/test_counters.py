@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 from paperfeed.store.counters import (
     counters,
     prune,
+    prune_expired,
     seconds_to_wait,
     take,
     take_committed,
@@ -105,3 +106,11 @@ def test_used_reads_the_current_window_only(engine: Engine) -> None:
         assert used(conn, "k", MINUTE, NOW) == 2
         assert used(conn, "k", MINUTE, NOW + MINUTE) == 0
         assert used(conn, "other", MINUTE, NOW) == 0
+
+
+def test_prune_expired_clears_windows_over_by_now(engine: Engine) -> None:
+    take_committed(engine, "long ago", 5, MINUTE, NOW - DAY * 400)
+    take_committed(engine, "today", 5, dt.timedelta(days=3650), dt.datetime.now(dt.UTC))
+    assert prune_expired(engine) == 1
+    with engine.connect() as conn:
+        assert list(conn.scalars(select(counters.c.key))) == ["today"]

@@ -114,3 +114,13 @@ def prune(conn: Connection, now: dt.datetime) -> int:
             delete(counters).where(counters.c.window_end <= now.astimezone(dt.UTC))
         ).rowcount
     )
+
+
+#: Seconds between a web node's removals of expired rows (``web/app.py``'s background jobs).
+PRUNE_EVERY = 3600.0
+
+
+def prune_expired(engine: Engine) -> int:
+    """:func:`prune` in a transaction of its own, as of now."""
+    with write_transaction(engine) as conn:
+        return prune(conn, dt.datetime.now(dt.UTC))

@@ -34,6 +34,7 @@ from paperfeed.search.indexer import follow_if_free
 from paperfeed.search.model_files import ModelMissing
 from paperfeed.search.query import BadQuery
 from paperfeed.services.outbox import outbox_worker
+from paperfeed.store.counters import PRUNE_EVERY, prune_expired
 from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import ensure_current
 from paperfeed.sync.config import CONFIG_NAME
@@ -256,7 +257,8 @@ def wants_json(request: Request) -> bool:
 def background_jobs(settings: Settings, engine: Engine, site: Site) -> list[BackgroundJob]:
     """What this node does besides answering requests, as configured (``paperfeed serve``'s
     ``--index-every``, ``--sync-every`` and ``--digest-at``), and always the mail outbox's
-    worker (unless ``PAPERFEED_OUTBOX_EVERY=0``: another process sends it)."""
+    worker (unless ``PAPERFEED_OUTBOX_EVERY=0``: another process sends it) and the pruning of
+    expired limit counters."""
     jobs = []
     if settings.index_every and settings.index_every.strip() not in ("0", "off"):
 
@@ -283,6 +285,8 @@ def background_jobs(settings: Settings, engine: Engine, site: Site) -> list[Back
         )
         site.mail_queued = mail.wake
         jobs.append(mail)
+    # Rows of limits whose window is over: any node may clear them, at any time.
+    jobs.append(BackgroundJob("counters", PRUNE_EVERY, lambda: prune_expired(engine)))
     if settings.digest_at:
         at = parse_time(settings.digest_at)
         jobs.append(BackgroundJob(
