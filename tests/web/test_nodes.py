@@ -101,7 +101,7 @@ def test_two_nodes_share_one_postgresql(tmp_path: Path, model_dir: Path, arxiv: 
         now = dt.datetime.now(dt.UTC)
         with write_transaction(engine) as conn:
             member = sign_up(conn, "ada@lab.org", "ada", "Ada", "a long enough password", now)
-            confirm(conn, SECRET, confirmation_token(SECRET, member), now)
+            confirm(conn, SECRET, confirmation_token(conn, SECRET, member.id), now)
             token = tokens.create(conn, member, "script", now)
         nodes = []
         try:

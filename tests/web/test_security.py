@@ -14,7 +14,7 @@ from paperfeed.config import Settings
 from paperfeed.search.embedder import HashingEmbedder
 from paperfeed.web.app import create_app
 from tests.servers import Inbox
-from tests.web.helpers import PASSWORD, token
+from tests.web.helpers import PASSWORD, log_in, press_link, token
 
 
 def test_every_page_forbids_inline_scripts_framing_and_sniffing(client: TestClient) -> None:
@@ -54,7 +54,10 @@ def test_cookies_are_secure_over_https(site_home: Path, db_url: str, inbox: Inbo
                 "csrf_token": token(site, "/signup")}  # fmt: skip
         joined = site.post("/signup", data=form, follow_redirects=False)
         cookies = [v for k, v in joined.headers.multi_items() if k == "set-cookie"]
-        confirmed = site.get(inbox.link("ada@lab.org", "https://papers.example"))
+        confirmed = press_link(site, inbox.link("ada@lab.org", "https://papers.example"))
         assert confirmed.status_code == 200
+        cookies += [
+            v for k, v in log_in(site, "ada@lab.org").headers.multi_items() if k == "set-cookie"
+        ]
         cookies += [v for k, v in site.get("/").headers.multi_items() if k == "set-cookie"]
         assert cookies and all("secure" in c.lower() for c in cookies)

@@ -1,8 +1,11 @@
 """Members: sign-up, the confirmation link, log-in with throttling.
 
 Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106). Confirmation links are
-itsdangerous tokens signed with the site's key and valid three days; they carry the address
-they confirm, so a link for an address since changed confirms nothing. After
+itsdangerous tokens signed with the site's key and valid three days. They carry the address
+they confirm and a stamp of the current password hash, so a link confirms one unconfirmed
+address, once, and dies when the address or the password changes; confirming never logs
+anyone in (a link in a mail is not a password). Sign-up answers the same whether or not the
+address has an account (:class:`AddressTaken` is for the caller to mail its owner). After
 :data:`MAX_FAILURES` failed log-ins for one address within :data:`FAILURE_WINDOW`, log-in is
 refused for that address until the window has passed, whatever the password.
 """
@@ -10,6 +13,7 @@ refused for that address until the window has passed, whatever the password.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -54,6 +58,17 @@ class TooManyFailures(AccountError):
     pass
 
 
+class AddressTaken(AccountError):
+    """Sign-up with an address that has an account. Not to be shown to the person signing up:
+    the answer must not tell who has an account here."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(
+            "an account with this e-mail address exists: log in, or reset its password"
+        )
+        self.address = address
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
     id: int
@@ -78,6 +93,9 @@ def normal_email(email: str) -> str:
 def sign_up(
     conn: Connection, email: str, handle: str, name: str, password: str, now: dt.datetime
 ) -> Member:
+    """A new, unconfirmed member; :class:`AddressTaken` if the address has an account.
+
+    The password is hashed before the address is looked up, so both answers take as long."""
     address = normal_email(email)
     handle = handle.strip().lower()
     if not _HANDLE.fullmatch(handle):
@@ -86,18 +104,17 @@ def sign_up(
         )
     name = " ".join(name.split())[:200] or handle
     _check_password(password)
-    if conn.scalar(select(User.id).where(User.email == address)) is not None:
-        raise AccountError(
-            "an account with this e-mail address exists: log in, or reset its password"
-        )
+    password_hash = _hasher.hash(password)
     if conn.scalar(select(User.id).where(User.handle == handle)) is not None:
-        raise AccountError(f"the user name {handle!r} is taken")
+        raise AccountError(f"the user name {handle!r} is taken")  # (public: profiles show it)
+    if conn.scalar(select(User.id).where(User.email == address)) is not None:
+        raise AddressTaken(address)
     user_id = conn.execute(
         insert(User).values(
             email=address,
             handle=handle,
             name=name,
-            password_hash=_hasher.hash(password),
+            password_hash=password_hash,
             created_at=now,
             is_admin=False,
         )
@@ -127,28 +144,55 @@ def create_admin(
     return Member(member.id, member.email, member.handle, member.name, True, True)
 
 
-def confirmation_token(secret: str, member: Member) -> str:
-    return URLSafeTimedSerializer(secret, salt="confirm-email").dumps([member.id, member.email])
+def _password_stamp(password_hash: str) -> str:
+    """A digest of the stored password hash: a signed link carrying it dies with the password
+    (and shows nothing of the hash to whoever reads the link)."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:24]
+
+
+def confirmation_token(conn: Connection, secret: str, member_id: int) -> str:
+    """The token of the link that confirms the member's current address, while their password
+    stays what it is now."""
+    row = conn.execute(
+        select(users.c.email, users.c.password_hash).where(users.c.id == member_id)
+    ).one()
+    return URLSafeTimedSerializer(secret, salt="confirm-email").dumps(
+        [member_id, row.email, _password_stamp(row.password_hash)]
+    )
 
 
 def confirm(conn: Connection, secret: str, token: str, now: dt.datetime) -> Member:
+    """Confirm the address a link names: once, while the account is unconfirmed and its address
+    and password are still those the link was made for. Run it in a write transaction: of two
+    concurrent confirmations, one changes the row and the other is told it was done."""
     try:
-        user_id, email = URLSafeTimedSerializer(secret, salt="confirm-email").loads(
+        user_id, email, stamp = URLSafeTimedSerializer(secret, salt="confirm-email").loads(
             token, max_age=CONFIRM_MAX_AGE
         )
     except (BadSignature, ValueError, TypeError):
         raise AccountError(
             "this confirmation link is not valid or has expired: log in to get a new one"
         ) from None
+    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    if (
+        row is None
+        or row.suspended_at is not None
+        or row.email != email
+        or not secrets.compare_digest(_password_stamp(row.password_hash), str(stamp))
+    ):
+        raise AccountError("this confirmation link is not valid any more: log in to get a new one")
     changed = conn.execute(
         update(User)
-        .where(User.id == user_id, User.email == email, User.email_confirmed_at.is_(None))
+        .where(
+            User.id == row.id,
+            User.password_hash == row.password_hash,
+            User.email_confirmed_at.is_(None),
+        )
         .values(email_confirmed_at=now)
-    )
-    member = member_by_id(conn, int(user_id))
-    if member is None or (changed.rowcount == 0 and not member.confirmed):
-        raise AccountError("this confirmation link is not valid any more")
-    return member
+    ).rowcount
+    if changed != 1:
+        raise AccountError("this address is confirmed already: log in")
+    return Member(row.id, row.email, row.handle, row.name, True, bool(row.is_admin))
 
 
 def log_in(engine: Engine, email: str, password: str, now: dt.datetime) -> Member:

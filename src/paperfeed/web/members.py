@@ -14,9 +14,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from paperfeed.services import accounts
-from paperfeed.services.accounts import AccountError, Member
+from paperfeed.services.accounts import AccountError, AddressTaken, Member
 from paperfeed.services.outbox import queue_mail
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.forms import FORM_EXPIRED, checked, problem
@@ -62,12 +63,26 @@ def end_session(request: Request) -> None:
 
 def queue_confirmation(conn: Connection, site: Site, member: Member) -> None:
     """The confirmation mail, queued in the outbox inside the caller's transaction."""
-    link = f"{site.settings.base_url}/confirm/{accounts.confirmation_token(site.settings.signing_key(), member)}"
+    made = accounts.confirmation_token(conn, site.settings.signing_key(), member.id)
+    link = f"{site.settings.base_url}/confirm/{made}"
     queue_mail(
         conn, site.settings, "confirm-account", member.email,
         f"Confirm your {site.settings.site_name} account",
         f"Hello {member.name},\n\nConfirm your e-mail address to submit, upvote and comment:\n\n{link}\n\n"
-        "The link works for three days. If you did not sign up, ignore this mail.\n",
+        "The link works once, for three days. If you did not sign up, ignore this mail.\n",
+        _now(),
+    )  # fmt: skip
+
+
+def queue_address_taken(conn: Connection, site: Site, address: str) -> None:
+    """To the owner of an address someone signed up with again: the page said only "check
+    your inbox", so this mail is where the owner learns what to do."""
+    base, name = site.settings.base_url, site.settings.site_name
+    queue_mail(
+        conn, site.settings, "signup-taken", address, f"Signing up at {name}",
+        f"Someone (we hope you) tried to sign up at {name} with this address, which has an "
+        f"account already.\n\nLog in: {base}/login\nForgot the password? Set a new one: "
+        f"{base}/reset\n\nIf it was not you, ignore this mail: nothing has changed.\n",
         _now(),
     )  # fmt: skip
 
@@ -86,39 +101,40 @@ def signup(
     csrf_token: Token = "",
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    """The same answer (and no session) whether or not the address has an account: the mail
+    tells its owner which it was. The person logs in once the address is confirmed."""
     checked(request, csrf_token)
     site = site_of(request)
     try:
-        with write_transaction(site.engine) as conn:
-            member = accounts.sign_up(conn, email, handle, name, password, _now())
-            queue_confirmation(conn, site, member)  # the account and its mail, or neither
+        _join(site, email, handle, name, password)
+    except IntegrityError:  # a concurrent sign-up took the address or name: now we see its row
+        try:
+            _join(site, email, handle, name, password)
+        except AccountError as error:
+            return _signup_refused(request, error, email, handle, name)
     except AccountError as error:
-        values = {"email": email, "handle": handle, "name": name}
-        return render(
-            request, "signup.html", {"error": str(error), "values": values}, status_code=400
-        )
+        return _signup_refused(request, error, email, handle, name)
     site.mail_queued()
-    start_session(request, member)
     return RedirectResponse("/?welcome=1", status_code=303)
 
 
-@router.get("/confirm/{token}")
-def confirm(request: Request, token: str) -> Response:
-    site = site_of(request)
-    try:
-        with write_transaction(site.engine) as conn:
-            member = accounts.confirm(conn, site.settings.signing_key(), token[:500], _now())
-    except AccountError as error:
-        return render(request, "error.html", {"message": str(error)}, status_code=400)
-    start_session(request, member)
-    return render(
-        request,
-        "message.html",
-        {
-            "title": "Address confirmed",
-            "message": f"Welcome, {member.name}: you can now submit, upvote and comment.",
-        },
-    )
+def _join(site: Site, email: str, handle: str, name: str, password: str) -> None:
+    """Sign up and queue the confirmation mail; for an address that has an account, queue the
+    mail that tells its owner instead. The account and its mail, or neither."""
+    with write_transaction(site.engine) as conn:
+        try:
+            member = accounts.sign_up(conn, email, handle, name, password, _now())
+        except AddressTaken as taken:
+            queue_address_taken(conn, site, taken.address)
+        else:
+            queue_confirmation(conn, site, member)
+
+
+def _signup_refused(
+    request: Request, error: AccountError, email: str, handle: str, name: str
+) -> Response:
+    values = {"email": email, "handle": handle, "name": name}
+    return render(request, "signup.html", {"error": str(error), "values": values}, status_code=400)
 
 
 @router.post("/confirm/resend")
@@ -136,6 +152,43 @@ def resend(request: Request, csrf_token: Token = "") -> Response:
         request,
         "message.html",
         {"title": "Link sent", "message": f"A new confirmation link went to {member.email}."},
+    )
+
+
+# (after /confirm/resend: the first route that matches a path answers it)
+@router.get("/confirm/{token}")
+def confirm_page(request: Request, token: str) -> Response:
+    """Only a page with a button: a GET changes nothing, so a mail scanner that follows the
+    link confirms nothing."""
+    return render(
+        request,
+        "confirm.html",
+        {
+            "title": "Confirm your address",
+            "message": "Confirm the e-mail address of your account, then log in.",
+            "action": f"/confirm/{token[:500]}",
+            "button": "Confirm my address",
+        },
+    )
+
+
+@router.post("/confirm/{token}")
+def confirm(request: Request, token: str, csrf_token: Token = "") -> Response:
+    """Confirms the address, and nothing more: whoever holds the link is not logged in by it."""
+    checked(request, csrf_token)
+    site = site_of(request)
+    try:
+        with write_transaction(site.engine) as conn:
+            member = accounts.confirm(conn, site.settings.signing_key(), token[:500], _now())
+    except AccountError as error:
+        return render(request, "error.html", {"message": str(error)}, status_code=400)
+    return render(
+        request,
+        "confirmed.html",
+        {
+            "title": "Address confirmed",
+            "message": f"{member.email} is confirmed: log in to submit, upvote and comment.",
+        },
     )
 
 

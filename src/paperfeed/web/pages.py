@@ -247,8 +247,27 @@ def subscribe(
 
 
 @router.get("/subscriptions/confirm/{token}", response_class=HTMLResponse)
-def confirm_subscription(request: Request, token: str) -> Response:
+def confirm_subscription_page(request: Request, token: str) -> Response:
+    """Only a page with a button: a GET changes nothing, so a mail scanner that follows the
+    link subscribes no one."""
+    return render(
+        request,
+        "confirm.html",
+        {
+            "title": "Confirm the digest",
+            "message": "Send the trending papers to this address by mail? Every mail has a link to stop them.",
+            "action": f"/subscriptions/confirm/{token[:500]}",
+            "button": "Yes, send me the digest",
+        },
+    )
+
+
+@router.post("/subscriptions/confirm/{token}", response_class=HTMLResponse)
+def confirm_subscription(
+    request: Request, token: str, csrf_token: Annotated[str, Form(max_length=400)] = ""
+) -> Response:
     site = site_of(request)
+    checked(request, csrf_token)
     try:
         with write_transaction(site.engine) as conn:
             address = subscriptions.confirm(

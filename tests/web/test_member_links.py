@@ -1,0 +1,116 @@
+"""The links and answers of signing up, on SQLite and PostgreSQL, with the mail received by a
+real SMTP server on loopback: a confirmation link confirms once and logs no one in, a GET of
+it changes nothing, and sign-up tells nobody which addresses have an account."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from paperfeed.models import Subscription, User
+from tests.servers import Inbox
+from tests.web.helpers import PASSWORD, log_in, press_link, token
+
+
+def sign_up(client: TestClient, address: str, handle: str) -> httpx.Response:
+    form = {"email": address, "handle": handle, "name": handle.title(), "password": PASSWORD,
+            "csrf_token": token(client, "/signup")}  # fmt: skip
+    return client.post("/signup", data=form, follow_redirects=False)
+
+
+def confirmed(engine: Engine, address: str) -> bool:
+    with engine.connect() as conn:
+        return conn.scalar(select(User.email_confirmed_at).where(User.email == address)) is not None
+
+
+def logged_in(client: TestClient) -> bool:
+    return client.get("/settings", follow_redirects=False).status_code == 200
+
+
+def test_confirm_link_is_single_use_and_never_logs_in(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    assert sign_up(site, "ada@lab.org", "ada").status_code == 303
+    assert not logged_in(site)  # signing up alone logs no one in
+    link = inbox.link("ada@lab.org")
+
+    scanner = TestClient(site.app)  # a mail scanner, or anyone who sees the link
+    shown = scanner.get(link)
+    assert shown.status_code == 200 and "Confirm my address" in shown.text
+    assert not confirmed(engine, "ada@lab.org")  # a GET changes nothing
+
+    join_as_bob = TestClient(site.app)  # someone logged in who is sent the link (log-in CSRF)
+    assert sign_up(join_as_bob, "bob@lab.org", "bob").status_code == 303
+    press_link(join_as_bob, inbox.link("bob@lab.org"))
+    assert log_in(join_as_bob, "bob@lab.org").status_code == 303
+    assert press_link(join_as_bob, link).status_code == 200
+    assert confirmed(engine, "ada@lab.org")
+    assert "Bob" in join_as_bob.get("/settings").text  # still Bob: his session is untouched
+    assert not logged_in(scanner)
+
+    again = press_link(scanner, link)
+    assert again.status_code == 400 and "confirmed already" in again.text
+    assert not logged_in(scanner)
+    forged = scanner.post(link, data={"csrf_token": "forged"})
+    assert forged.status_code == 403
+
+
+def test_confirm_link_confirms_once_under_parallel_presses(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    assert sign_up(site, "ada@lab.org", "ada").status_code == 303
+    link = inbox.link("ada@lab.org")
+    clients = [TestClient(site.app) for _ in range(8)]
+    forms = [{"csrf_token": token(c, link)} for c in clients]
+    start = threading.Barrier(len(clients))
+
+    def press(n: int) -> int:
+        start.wait()
+        return clients[n].post(link, data=forms[n]).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        codes = sorted(pool.map(press, range(len(clients))))
+    assert codes == [200] + [400] * (len(clients) - 1)
+    assert confirmed(engine, "ada@lab.org")
+    assert not any(logged_in(c) for c in clients)
+
+
+def test_confirm_link_dies_when_the_password_changes(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    """Someone signs up with another person's address; the owner sets a password by /reset:
+    the first link, still in the owner's inbox, no longer confirms the squatter's account."""
+    assert sign_up(site, "ada@lab.org", "ada").status_code == 303
+    link = inbox.link("ada@lab.org")
+    site.post("/reset", data={"email": "ada@lab.org", "csrf_token": token(site, "/reset")})
+    reset = inbox.link("ada@lab.org")
+    assert reset.startswith("/reset/")
+    site.post(reset, data={"password": "the owner's password", "csrf_token": token(site, reset)})
+    stale = press_link(TestClient(site.app), link)
+    assert stale.status_code == 400 and "not valid any more" in stale.text
+    assert not confirmed(engine, "ada@lab.org")
+
+
+def test_digest_confirmation_link_acts_only_on_post(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    site.post("/subscribe", data={"email": "reader@lab.org", "csrf_token": token(site)})
+    link = inbox.link("reader@lab.org")
+    assert link.startswith("/subscriptions/confirm/")
+
+    def status() -> str | None:
+        with engine.connect() as conn:
+            return conn.scalar(
+                select(Subscription.status).where(Subscription.email == "reader@lab.org")
+            )
+
+    scanner = TestClient(site.app)
+    assert scanner.get(link).status_code == 200 and status() == "pending"
+    assert scanner.post(link, data={"csrf_token": "forged"}).status_code == 403
+    assert status() == "pending"
+    done = press_link(scanner, link)
+    assert done.status_code == 200 and "Subscribed" in done.text and status() == "active"
