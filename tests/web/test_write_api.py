@@ -16,7 +16,7 @@ from paperfeed.models import ApiToken, FeedEntry, Paper, User, utc
 from paperfeed.services import accounts, tokens
 from paperfeed.store.engine import make_engine, write_transaction
 from tests.servers import Inbox
-from tests.web.helpers import join, token
+from tests.web.helpers import join, log_in, token
 
 
 def new_token(client: TestClient) -> str:
@@ -79,6 +79,7 @@ def test_tokens_vote_submit_comment_and_can_be_revoked(site: TestClient, inbox: 
 def test_an_unconfirmed_member_cannot_write(site: TestClient) -> None:
     site.post("/signup", data={"email": "new@lab.org", "handle": "newbie", "password": "a long password",
                                "csrf_token": token(site, "/signup")})  # fmt: skip
+    log_in(site, "new@lab.org", "a long password")
     secret = new_token(site)
     refused = TestClient(site.app).post(
         "/api/v1/papers/1904.11093/upvote", headers={"Authorization": f"Bearer {secret}"}
