@@ -5,9 +5,9 @@ itsdangerous tokens signed with the site's key and valid three days. They carry 
 they confirm and a stamp of the current password hash, so a link confirms one unconfirmed
 address, once, and dies when the address or the password changes; confirming never logs
 anyone in (a link in a mail is not a password). Sign-up answers the same whether or not the
-address has an account (:class:`AddressTaken` is for the caller to mail its owner). After
-:data:`MAX_FAILURES` failed log-ins for one address within :data:`FAILURE_WINDOW`, log-in is
-refused for that address until the window has passed, whatever the password.
+address has an account (:class:`AddressTaken` is for the caller to mail its owner). Log-in
+attempts are throttled per (IP, address) before the password is checked
+(:mod:`paperfeed.services.login_throttle`).
 """
 
 from __future__ import annotations
@@ -36,11 +36,10 @@ from sqlalchemy import (
     update,
 )
 
-from paperfeed.models import Comment, LoginFailure, MemberSession, Paper, Upvote, User, table_of
+from paperfeed.models import Comment, MemberSession, Paper, Upvote, User, table_of
+from paperfeed.services import login_throttle
 from paperfeed.store.engine import write_transaction
 
-MAX_FAILURES = 5
-FAILURE_WINDOW = dt.timedelta(minutes=15)
 CONFIRM_MAX_AGE = 3 * 24 * 3600
 MIN_PASSWORD = 10
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
@@ -55,7 +54,15 @@ class AccountError(ValueError):
 
 
 class TooManyFailures(AccountError):
-    pass
+    """Too many log-in attempts for this address from this IP; ``wait`` seconds to go."""
+
+    def __init__(self, wait: int) -> None:
+        minutes = max(1, round(wait / 60))
+        super().__init__(
+            f"too many log-in attempts for this address from your network: try again in "
+            f"{minutes} minute{'s' if minutes != 1 else ''}, or reset the password"
+        )
+        self.wait = wait
 
 
 class AddressTaken(AccountError):
@@ -195,35 +202,25 @@ def confirm(conn: Connection, secret: str, token: str, now: dt.datetime) -> Memb
     return Member(row.id, row.email, row.handle, row.name, True, bool(row.is_admin))
 
 
-def log_in(engine: Engine, email: str, password: str, now: dt.datetime) -> Member:
-    """The member, or :class:`AccountError` (the same message for a wrong address or password).
-
-    A failure is recorded in a transaction of its own, so that raising does not roll it back.
-    """
+def log_in(engine: Engine, email: str, password: str, ip: str, now: dt.datetime) -> Member:
+    """The member, or :class:`AccountError` (the same message for a wrong address or password),
+    or :class:`TooManyFailures` before any password is checked once (``ip``, address) has used
+    its attempts."""
     try:
         address = normal_email(email)
     except AccountError:
         raise AccountError("wrong e-mail address or password") from None
-    with write_transaction(engine) as conn:
-        conn.execute(delete(LoginFailure).where(LoginFailure.at < now - FAILURE_WINDOW))
-        failures = (
-            conn.scalar(
-                select(func.count()).select_from(LoginFailure).where(LoginFailure.email == address)
-            )
-            or 0
-        )
+    wait = login_throttle.reserve(engine, ip, address, now)
+    if wait is not None:
+        raise TooManyFailures(wait)
+    with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.email == address)).first()
-    if failures >= MAX_FAILURES:
-        minutes = int(FAILURE_WINDOW.total_seconds() // 60)
-        raise TooManyFailures(f"too many failed log-ins for this address: wait {minutes} minutes")
     try:
         if row is None:
             _hasher.hash(password)  # spend the same time whether or not the address exists
             raise VerificationError
         _hasher.verify(row.password_hash, password)
     except (VerificationError, InvalidHashError):
-        with write_transaction(engine) as conn:
-            conn.execute(insert(LoginFailure).values(email=address, at=now))
         raise AccountError("wrong e-mail address or password") from None
     if row.suspended_at is not None:
         raise AccountError("this account is suspended")
@@ -232,7 +229,7 @@ def log_in(engine: Engine, email: str, password: str, now: dt.datetime) -> Membe
             conn.execute(
                 update(User).where(User.id == row.id).values(password_hash=_hasher.hash(password))
             )
-        conn.execute(delete(LoginFailure).where(LoginFailure.email == address))
+        login_throttle.release(conn, ip, address)
     return member_of(row)
 
 
@@ -321,7 +318,6 @@ def reset_password(conn: Connection, secret: str, token: str, password: str) -> 
         raise AccountError("this reset link has been used already: ask for a new one")
     _check_password(password)
     conn.execute(update(User).where(User.id == row.id).values(password_hash=_hasher.hash(password)))
-    conn.execute(delete(LoginFailure).where(LoginFailure.email == row.email))
     close_sessions(conn, user_id=row.id)  # whoever knew the old password is logged out
     member = member_by_id(conn, row.id)
     if member is None:

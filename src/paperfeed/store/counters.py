@@ -124,3 +124,8 @@ def prune_expired(engine: Engine) -> int:
     """:func:`prune` in a transaction of its own, as of now."""
     with write_transaction(engine) as conn:
         return prune(conn, dt.datetime.now(dt.UTC))
+
+
+def forget(conn: Connection, key: str) -> None:
+    """Give ``key`` its whole budget back (a log-in that succeeded clears its attempts)."""
+    conn.execute(delete(counters).where(counters.c.key == key))

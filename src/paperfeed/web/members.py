@@ -46,6 +46,12 @@ def local_path(target: str | None, default: str = "/") -> str:
     return default
 
 
+def client_ip(request: Request) -> str:
+    """The peer's address (behind a proxy, Uvicorn's ``--proxy-headers`` puts the client's
+    there, from the proxies it trusts)."""
+    return request.client.host if request.client else "?"
+
+
 def start_session(request: Request, member: Member) -> None:
     """A new session at log-in: nothing planted in the cookie before survives it."""
     end_session(request)
@@ -207,14 +213,18 @@ def login(
 ) -> Response:
     checked(request, csrf_token)
     try:
-        member = accounts.log_in(site_of(request).engine, email, password, _now())
+        member = accounts.log_in(
+            site_of(request).engine, email, password, client_ip(request), _now()
+        )
     except accounts.TooManyFailures as error:
-        return render(
+        refused = render(
             request,
             "login.html",
             {"error": str(error), "next": local_path(next), "email": email},
             status_code=429,
         )
+        refused.headers["Retry-After"] = str(error.wait)
+        return refused
     except AccountError as error:
         return render(
             request,
