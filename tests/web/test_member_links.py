@@ -8,12 +8,15 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from paperfeed.models import Subscription, User
+from paperfeed.services import accounts
 from tests.servers import Inbox
-from tests.web.helpers import PASSWORD, log_in, press_link, token
+from tests.web.helpers import PASSWORD, log_in, outbox_drained, press_link, token
 
 
 def sign_up(client: TestClient, address: str, handle: str) -> httpx.Response:
@@ -87,6 +90,7 @@ def test_confirm_link_dies_when_the_password_changes(
     assert sign_up(site, "ada@lab.org", "ada").status_code == 303
     link = inbox.link("ada@lab.org")
     site.post("/reset", data={"email": "ada@lab.org", "csrf_token": token(site, "/reset")})
+    outbox_drained(site)
     reset = inbox.link("ada@lab.org")
     assert reset.startswith("/reset/")
     site.post(reset, data={"password": "the owner's password", "csrf_token": token(site, reset)})
@@ -114,3 +118,39 @@ def test_digest_confirmation_link_acts_only_on_post(
     assert status() == "pending"
     done = press_link(scanner, link)
     assert done.status_code == 200 and "Subscribed" in done.text and status() == "active"
+
+
+class CountingHasher(PasswordHasher):
+    """argon2-cffi's hasher, counting the passwords it hashes (it still hashes them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hashed = 0
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self.hashed += 1
+        return super().hash(password, salt=salt)
+
+
+def test_sign_up_does_not_tell_who_has_an_account(
+    site: TestClient, inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hasher = CountingHasher()
+    monkeypatch.setattr(accounts, "_hasher", hasher)
+    first = sign_up(TestClient(site.app), "ada@lab.org", "ada")
+    assert hasher.hashed == 1
+    again = sign_up(TestClient(site.app), "ADA@lab.org", "ada2")  # the address has an account
+    assert hasher.hashed == 2  # the same work either way
+    for answer in (first, again):
+        assert answer.status_code == 303 and answer.headers["location"] == "/?welcome=1"
+        assert "set-cookie" not in answer.headers  # no session for either
+    page = site.get(again.headers["location"]).text
+    assert "Check your inbox" in page and "with this e-mail address exists" not in page
+    outbox_drained(site)
+    mails = [m for m in inbox.messages if m["To"] == "ada@lab.org"]
+    assert [m["Subject"] for m in mails] == [
+        "Confirm your paperfeed account",
+        "Signing up at paperfeed",
+    ]
+    taken = mails[1].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "/confirm/" not in taken and "http://testserver/reset" in taken
