@@ -91,7 +91,7 @@ def test_confirm_link_dies_when_the_password_changes(
     link = inbox.link("ada@lab.org")
     site.post("/reset", data={"email": "ada@lab.org", "csrf_token": token(site, "/reset")})
     outbox_drained(site)
-    reset = inbox.link("ada@lab.org")
+    reset = inbox.link("ada@lab.org", kind="reset")
     assert reset.startswith("/reset/")
     site.post(reset, data={"password": "the owner's password", "csrf_token": token(site, reset)})
     stale = press_link(TestClient(site.app), link)

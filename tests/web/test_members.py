@@ -102,7 +102,7 @@ def test_a_new_password_logs_out_every_other_browser(site: TestClient, inbox: In
     )
     assert other.get("/settings").status_code == 200
     site.post("/reset", data={"email": "ada@lab.org", "csrf_token": token(site, "/reset")})
-    link = inbox.link("ada@lab.org")
+    link = inbox.link("ada@lab.org", kind="reset")
     site.post(link, data={"password": "another good password", "csrf_token": token(site, link)})
     assert other.get("/settings", follow_redirects=False).status_code == 303
     assert site.get("/settings").status_code == 200  # the browser that reset it is logged in
