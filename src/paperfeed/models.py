@@ -65,6 +65,8 @@ class Organization(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(500))
+    #: A source's own short name for it (the Daily Papers site's ``caltech``), if one gave it.
+    handle: Mapped[str | None] = mapped_column(String(200))
 
 
 class Author(Base):
@@ -152,6 +154,9 @@ class PaperAuthor(Base):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"), index=True)
     affiliation: Mapped[str | None] = mapped_column(unlimited(500))  # as the source gave it
+    #: Listed but hidden by the source: positions after the shown authors, kept only for the
+    #: compatible API (which sends them with ``hidden: true``), never shown or searched.
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     author: Mapped[Author] = relationship(lazy="joined")
 

@@ -54,13 +54,15 @@ def normalise(record: PaperRecord) -> PaperRecord:
     abstract = _cut_chars(_text(record.abstract), MAX_ABSTRACT, "abstract", notes)
     comments = _text(record.comments) or None
     code_url, project_url = _links(abstract, comments)
+    authors = _names(record.authors, notes)
+    hidden = [name for name in _names(record.hidden_authors, notes) if name not in authors]
     return replace(
         record,
         id=paper_id,
         version=version,
         title=title,
         abstract=abstract,
-        authors=_names(record.authors, notes),
+        authors=authors,
         categories=_categories(record.categories, notes),
         doi=_text(record.doi) or None,
         journal_ref=_text(record.journal_ref) or None,
@@ -72,6 +74,8 @@ def normalise(record: PaperRecord) -> PaperRecord:
         project_url=record.project_url or project_url,
         organization=_cut_chars(_text(record.organization), MAX_ORGANIZATION, "organization", notes)
         or None,
+        organization_handle=_text(record.organization_handle)[:200] or None,
+        hidden_authors=hidden,
         affiliations={
             _text(name): _text(place)
             for name, place in record.affiliations.items()
@@ -91,6 +95,8 @@ def content_hash(record: PaperRecord) -> str:
     )  # fmt: skip
     if record.affiliations:  # (added later: records without any keep their earlier digest)
         fields = (*fields, sorted(record.affiliations.items()))
+    if record.organization_handle or record.hidden_authors:  # (added later, likewise)
+        fields = (*fields, record.organization_handle, record.hidden_authors)
     return hashlib.blake2b(orjson.dumps(fields), digest_size=16).hexdigest()
 
 

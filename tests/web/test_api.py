@@ -53,8 +53,16 @@ def test_daily_papers_has_every_field_of_the_public_api_with_the_same_types(
         assert mine_entry["paper"]["submittedOnDailyAt"] == recorded["paper"]["submittedOnDailyAt"]
         if "githubRepo" in recorded["paper"]:  # (we may know a repository the list lacks)
             assert mine_entry["paper"]["githubRepo"] == recorded["paper"]["githubRepo"]
-        names = [a["name"] for a in recorded["paper"]["authors"] if not a["hidden"]]
-        assert [a["name"] for a in mine_entry["paper"]["authors"]] == names
+        # Hidden authors are sent, flagged, after the shown ones (their place on a page).
+        listed = recorded["paper"]["authors"]
+        flagged = [(a["name"], False) for a in listed if not a["hidden"]]
+        flagged += [(a["name"], True) for a in listed if a["hidden"]]
+        assert [(a["name"], a["hidden"]) for a in mine_entry["paper"]["authors"]] == flagged
+        # An organization is named as the public site names it, beside its full name.
+        theirs_org = recorded["paper"].get("organization") or recorded.get("organization")
+        if theirs_org:
+            assert mine_entry["organization"]["name"] == theirs_org["name"]
+            assert mine_entry["organization"]["fullname"] == theirs_org["fullname"]
 
 
 def test_daily_papers_periods_sorting_paging_and_filters(client: TestClient) -> None:
@@ -194,3 +202,15 @@ def test_nothing_is_made_up_for_a_paper_never_featured(client: TestClient) -> No
         mine = client.get(f"/api/papers/{recorded['paper']['id']}").json()
         assert mine["numComments"] == recorded["numComments"]
         assert mine["publishedAt"] == recorded["paper"]["publishedAt"]
+
+
+def test_a_hidden_author_is_sent_flagged_and_never_shown(client: TestClient) -> None:
+    paper = client.get("/api/papers/2606.12575").json()
+    hidden = [a["name"] for a in paper["authors"] if a["hidden"]]
+    assert hidden == ["Dengyang Jiang"]
+    page = client.get("/papers/2606.12575").text
+    assert "Dengyang Jiang" not in page
+    shown = next(a["name"] for a in paper["authors"] if not a["hidden"])
+    for name, expected in ((shown, True), ("Dengyang Jiang", False)):
+        found = client.get("/api/v1/search", params={"q": f'author:"{name}"', "mode": "keyword"})
+        assert ("2606.12575" in [hit["id"] for hit in found.json()["results"]]) is expected, name

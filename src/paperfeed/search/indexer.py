@@ -336,7 +336,7 @@ def load_papers(conn: Connection, paper_ids: Sequence[str]) -> list[IndexedPaper
     for paper_id, name in conn.execute(
         select(PaperAuthor.paper_id, Author.name)
         .join(Author, Author.id == PaperAuthor.author_id)
-        .where(PaperAuthor.paper_id.in_(paper_ids))
+        .where(PaperAuthor.paper_id.in_(paper_ids), PaperAuthor.hidden.is_(False))
         .order_by(PaperAuthor.paper_id, PaperAuthor.position)
     ):
         authors.setdefault(paper_id, []).append(name)

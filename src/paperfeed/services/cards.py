@@ -63,6 +63,7 @@ class Card:
     updated: dt.date | None = None
     organization: str | None = None
     organization_slug: str | None = None
+    organization_handle: str | None = None  # a source's short name for it, e.g. "caltech"
     day: dt.date | None = None  # featured on
     submitter: str | None = None
     submitter_name: str | None = None
@@ -70,6 +71,8 @@ class Card:
     authors: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     affiliations: dict[str, str] = field(default_factory=dict)  # author name → affiliation
+    #: Authors the source lists but hides: only the compatible API sends them (flagged).
+    hidden_authors: list[str] = field(default_factory=list)
     hidden: bool = False  # taken off the feed by a moderator
 
     @property
@@ -98,6 +101,7 @@ def card_query() -> Select[Any]:
         Paper.updated,
         Organization.name.label("organization"),
         Organization.slug.label("organization_slug"),
+        Organization.handle.label("organization_handle"),
         FeedEntry.day, FeedEntry.submitter, FeedEntry.submitter_name,
         FeedEntry.submitted_at, FeedEntry.hidden, Paper.updated_at.label("changed_at"),
     )  # fmt: skip
@@ -115,12 +119,12 @@ _BY_IDS = card_query().where(Paper.id.in_(bindparam("ids", expanding=True)))
 _LINKS: Executable = union_all(
     select(
         PaperAuthor.paper_id, PaperAuthor.position, Author.name, PaperAuthor.affiliation,
-        null().label("category"),
+        PaperAuthor.hidden, null().label("category"),
     )
     .join(Author, Author.id == PaperAuthor.author_id)
     .where(PaperAuthor.paper_id.in_(bindparam("ids", expanding=True))),
     select(
-        PaperCategory.paper_id, null(), null(), null(), PaperCategory.category
+        PaperCategory.paper_id, null(), null(), null(), null(), PaperCategory.category
     ).where(PaperCategory.paper_id.in_(bindparam("ids", expanding=True))),
 ).order_by("paper_id", "position", "category")  # fmt: skip
 CACHED_PAPERS = 50_000  # papers whose authors and categories a process keeps (about 1 KB each)
@@ -158,6 +162,7 @@ def cards_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Card]:
         card.authors = list(links.authors)
         card.categories = list(links.categories)
         card.affiliations = dict(links.affiliations)
+        card.hidden_authors = list(links.hidden_authors)
     return cards
 
 
@@ -171,6 +176,7 @@ class _Links(NamedTuple):
     authors: tuple[str, ...]
     affiliations: tuple[tuple[str, str], ...]  # (author, affiliation)
     categories: tuple[str, ...]
+    hidden_authors: tuple[str, ...] = ()
 
 
 class _LinkCache:
@@ -215,13 +221,15 @@ def _read_links(
     conn: Connection, paper_ids: list[str], changed_at: dict[str, object]
 ) -> dict[str, _Links]:
     authors: dict[str, list[str]] = {}
+    hidden_authors: dict[str, list[str]] = {}
     affiliations: dict[str, dict[str, str]] = {}
     categories: dict[str, list[str]] = {}
-    for paper_id, _, name, affiliation, category in conn.execute(_LINKS, {"ids": paper_ids}):
+    rows = conn.execute(_LINKS, {"ids": paper_ids})
+    for paper_id, _, name, affiliation, hidden, category in rows:
         if category is not None:
             categories.setdefault(paper_id, []).append(category)
             continue
-        authors.setdefault(paper_id, []).append(name)
+        (hidden_authors if hidden else authors).setdefault(paper_id, []).append(name)
         if affiliation:
             affiliations.setdefault(paper_id, {})[name] = affiliation
     return {
@@ -230,6 +238,7 @@ def _read_links(
             tuple(authors.get(paper_id, ())),
             tuple(affiliations.get(paper_id, {}).items()),
             tuple(categories.get(paper_id, ())),
+            tuple(hidden_authors.get(paper_id, ())),
         )
         for paper_id in paper_ids
     }

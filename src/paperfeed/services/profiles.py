@@ -75,7 +75,7 @@ def profile(conn: Connection, handle: str, viewer: Member | None) -> Profile | N
     )
     found.authored = list(conn.scalars(
         select(PaperAuthor.paper_id).join(Paper, Paper.id == PaperAuthor.paper_id)
-        .where(PaperAuthor.author_id.in_(authors)).order_by(Paper.published.desc(), Paper.id.desc()).limit(LISTED)
+        .where(PaperAuthor.author_id.in_(authors), PaperAuthor.hidden.is_(False)).order_by(Paper.published.desc(), Paper.id.desc()).limit(LISTED)
     ))  # fmt: skip
     found.submitted = list(conn.scalars(
         select(FeedEntry.paper_id).where(FeedEntry.submitted_by == row.id).order_by(FeedEntry.day.desc()).limit(LISTED)
@@ -185,7 +185,9 @@ def may_relink(conn: Connection, member: Member, paper_id: str) -> bool:
         claims.c.user_id == member.id,
         claims.c.status == "confirmed",
         claims.c.author_id.in_(
-            select(PaperAuthor.author_id).where(PaperAuthor.paper_id == paper_id)
+            select(PaperAuthor.author_id).where(
+                PaperAuthor.paper_id == paper_id, PaperAuthor.hidden.is_(False)
+            )
         ),
     )
     return bool(conn.scalar(select(or_(exists(submitted), exists(authored)))))
@@ -205,7 +207,9 @@ def _in_organization(conn: Connection, member: Member, org_id: int) -> bool:
 def claim(conn: Connection, member: Member, paper_id: str, position: int, now: dt.datetime) -> str:
     author = conn.execute(
         select(PaperAuthor.author_id).where(
-            PaperAuthor.paper_id == paper_id, PaperAuthor.position == position
+            PaperAuthor.paper_id == paper_id,
+            PaperAuthor.position == position,
+            PaperAuthor.hidden.is_(False),
         )
     ).first()
     if author is None:

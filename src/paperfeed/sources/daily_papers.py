@@ -65,11 +65,13 @@ def to_entry(entry: Any, number: int = 0) -> DailyEntry:
     day = iso_date(paper, "submittedOnDailyAt") or iso_date(entry, "publishedAt")
     if day is None:
         raise FieldError("missing submittedOnDailyAt")
-    authors = [
-        a["name"]
+    listed = [
+        a
         for a in paper.get("authors") or []
-        if isinstance(a, dict) and isinstance(a.get("name"), str) and not a.get("hidden")
+        if isinstance(a, dict) and isinstance(a.get("name"), str)
     ]
+    authors = [a["name"] for a in listed if not a.get("hidden")]
+    hidden_authors = [a["name"] for a in listed if a.get("hidden")]
     organization = paper.get("organization") or entry.get("organization")
     submitter = entry.get("submittedBy") or paper.get("submittedOnDailyBy") or {}
     record = PaperRecord(
@@ -81,6 +83,8 @@ def to_entry(entry: Any, number: int = 0) -> DailyEntry:
         code_url=optional_str(paper, "githubRepo"),
         project_url=optional_str(paper, "projectPage"),
         organization=_organization_name(organization),
+        organization_handle=_text(organization, "name") if isinstance(organization, dict) else None,
+        hidden_authors=hidden_authors,
         line=number,
     )
     return DailyEntry(

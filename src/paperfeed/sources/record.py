@@ -33,6 +33,12 @@ class PaperRecord:
     code_url: str | None = None
     project_url: str | None = None
     organization: str | None = None
+    #: The source's own short name for the organization (the Daily Papers site's handle, such
+    #: as ``caltech``), sent back as given by the compatible API.
+    organization_handle: str | None = None
+    #: Authors the source lists but hides (the Daily Papers site's ``hidden: true``): kept so
+    #: the compatible API can send them flagged, never shown on our pages or searched.
+    hidden_authors: list[str] = field(default_factory=list)
     affiliations: dict[str, str] = field(default_factory=dict)  # author name → affiliation
     line: int = 0
     # What normalising had to cut to store the record (for the import report), never compared.

@@ -18,7 +18,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, literal, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    delete,
+    func,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 
 from paperfeed.models import (
     Author,
@@ -84,13 +94,13 @@ def upsert_papers(
     changed = [r for r in records if r.id in stored and stored[r.id] != hashes[r.id]]
     writes = fresh + changed
     if writes:
-        org_ids = _organization_ids(conn, {r.organization for r in writes if r.organization})
+        org_ids = _organization_ids(conn, writes)
         rows = [_paper_row(r, org_ids, now) for r in writes]
         insert_rows(conn, papers, PAPER_COLUMNS, rows, on_conflict=_PAPER_CONFLICT)
         _record_sources(conn, [(r.id, hashes[r.id]) for r in writes], source, now)
-        _delete_links(conn, [r.id for r in changed if r.authors], paper_authors)
+        _delete_links(conn, [r.id for r in changed if r.authors or r.hidden_authors], paper_authors)
         _delete_links(conn, [r.id for r in changed if r.categories], paper_categories)
-        _insert_authors(conn, [r for r in writes if r.authors])
+        _insert_authors(conn, [r for r in writes if r.authors or r.hidden_authors])
         _insert_categories(conn, [r for r in writes if r.categories])
         _forget_deletions(conn, [r.id for r in fresh])
     return UpsertCounts(len(fresh), len(changed), len(records) - len(writes))
@@ -202,12 +212,25 @@ def _paper_row(record: PaperRecord, org_ids: dict[str, int], now: dt.datetime) -
     )  # fmt: skip
 
 
-def _organization_ids(conn: Connection, names: set[str | None]) -> dict[str, int]:
-    by_slug = {slugify(name): name for name in names if name}
+def _organization_ids(conn: Connection, records: Sequence[PaperRecord]) -> dict[str, int]:
+    """Ids of the records' organizations (by name), creating the ones the store has not seen;
+    a source's handle for one is kept when the store has none yet."""
+    by_slug = {slugify(r.organization): r.organization for r in records if r.organization}
     if not by_slug:
         return {}
-    rows = list(by_slug.items())
-    insert_rows(conn, organizations, ("slug", "name"), rows, on_conflict=DO_NOTHING)
+    handles = {
+        slugify(r.organization): r.organization_handle
+        for r in records
+        if r.organization and r.organization_handle
+    }
+    rows = [(slug, name, handles.get(slug)) for slug, name in by_slug.items()]
+    insert_rows(conn, organizations, ("slug", "name", "handle"), rows, on_conflict=DO_NOTHING)
+    for slug, handle in handles.items():
+        conn.execute(
+            update(organizations)
+            .where(organizations.c.slug == slug, organizations.c.handle.is_(None))
+            .values(handle=handle)
+        )
     found = lookup(conn, organizations.c.slug, organizations.c.id, list(by_slug))
     return {by_slug[slug]: org_id for slug, org_id in found.items()}
 
@@ -225,13 +248,15 @@ def _author_ids(conn: Connection, names: set[str]) -> dict[str, int]:
 def _insert_authors(conn: Connection, records: list[PaperRecord]) -> None:
     if not records:
         return
-    ids = _author_ids(conn, {name for r in records for name in r.authors})
+    ids = _author_ids(conn, {name for r in records for name in (*r.authors, *r.hidden_authors)})
     rows = [
-        (r.id, position, ids[name], r.affiliations.get(name))
+        (r.id, position, ids[name], r.affiliations.get(name), position >= len(r.authors))
         for r in records
-        for position, name in enumerate(r.authors)
-    ]
-    insert_rows(conn, paper_authors, ("paper_id", "position", "author_id", "affiliation"), rows)
+        for position, name in enumerate((*r.authors, *r.hidden_authors))
+    ]  # hidden authors after the shown ones: a shown author's position is its place on the page
+    insert_rows(
+        conn, paper_authors, ("paper_id", "position", "author_id", "affiliation", "hidden"), rows
+    )
 
 
 def _insert_categories(conn: Connection, records: list[PaperRecord]) -> None:

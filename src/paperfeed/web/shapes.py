@@ -74,19 +74,21 @@ def organization(card: Card, base_url: str) -> dict[str, Any] | None:
         return None
     return {
         "_id": object_id("org", card.organization_slug or card.organization),
-        "name": card.organization_slug or card.organization,
+        "name": card.organization_handle or card.organization_slug or card.organization,
         "fullname": card.organization,
         "avatar": f"{base_url}/static/organization.svg",
     }
 
 
 @lru_cache(maxsize=20_000)
-def authors(paper_id: str, names: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
-    """The ``authors`` of a paper (kept: the same papers are shown again and again; the
-    answer is only ever serialised, never changed)."""
+def authors(
+    paper_id: str, names: tuple[str, ...], hidden: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], ...]:
+    """The ``authors`` of a paper, the ones the source hides last and flagged (kept: the same
+    papers are shown again and again; the answer is only ever serialised, never changed)."""
     return tuple(
-        {"_id": object_id("author", paper_id, str(n)), "name": name, "hidden": False}
-        for n, name in enumerate(names)
+        {"_id": object_id("author", paper_id, str(n)), "name": name, "hidden": n >= len(names)}
+        for n, name in enumerate((*names, *hidden))
     )
 
 
@@ -94,7 +96,7 @@ def paper(card: Card, base_url: str) -> dict[str, Any]:
     """The ``paper`` object (also what ``/api/papers/{id}`` returns)."""
     shaped: dict[str, Any] = {
         "id": card.id,
-        "authors": authors(card.id, tuple(card.authors)),
+        "authors": authors(card.id, tuple(card.authors), tuple(card.hidden_authors)),
         "title": card.title,
         "summary": card.abstract,
         "upvotes": card.upvotes,
