@@ -180,6 +180,22 @@ class PaperCategory(Base):
     )
 
 
+class PaperKeyphrases(Base):
+    """A paper's keyphrases (the public API's ``ai_keywords``), most relevant first, one a line.
+
+    Derived like the vectors but kept in the store: computed once, where the paper is embedded
+    (from the same model pass), and read by every node and page without the model."""
+
+    __tablename__ = "paper_keyphrases"
+
+    paper_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    )
+    phrases: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(100))  # the embedder that scored them
+    computed_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
 class PaperSource(Base):
     """Which sources gave us a paper, and a digest of what each last said about it.
 

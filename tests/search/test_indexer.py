@@ -15,7 +15,9 @@ from paperfeed.models import utc
 from paperfeed.search import indexer
 from paperfeed.search.embedder import HashingEmbedder, MiniLMEmbedder
 from paperfeed.search.hybrid import IndexMissing, PaperSearch
+from paperfeed.services.cards import load_cards
 from paperfeed.store.engine import write_transaction
+from paperfeed.store.keyphrases import keyphrases_of
 from paperfeed.store.papers import delete_papers
 from tests.conftest import FIXTURES
 
@@ -210,3 +212,16 @@ def test_a_change_committed_behind_the_cursor_is_indexed_and_old_cursors_are_lef
             {"t": cursor_time - dt.timedelta(seconds=5)},
         )
     assert indexer.update(engine, home, HashingEmbedder()).keyword_papers == 0  # not looked for
+
+
+def test_indexing_stores_every_embedded_papers_keyphrases(engine: Engine, tmp_path: Path) -> None:
+    ingest_file(engine, "arxiv-snapshot", FIXTURES / "arxiv-more-1-head300.jsonl")
+    indexer.update(engine, tmp_path / "home", HashingEmbedder())
+
+    with engine.connect() as conn:
+        ids = [row[0] for row in conn.execute(text("SELECT id FROM papers"))]
+        stored = keyphrases_of(conn, ids)
+        cards = load_cards(conn, ids[:3])
+    assert set(stored) == set(ids)
+    assert all(5 <= len(phrases) <= 10 for phrases in stored.values())
+    assert [card.keyphrases for card in cards] == [stored[card.id] for card in cards]

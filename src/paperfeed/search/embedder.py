@@ -12,7 +12,8 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -37,6 +38,27 @@ class Embedder(Protocol):
     def embed_documents(self, texts: Sequence[str]) -> Vectors: ...
 
     def embed_query(self, text: str) -> Vectors: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TokenStates:
+    """One text's word pieces after the model: each piece's character span in the text and its
+    contextual vector (not normalised). Keyphrases are scored from these, at no extra cost."""
+
+    offsets: list[tuple[int, int]]
+    vectors: NDArray[np.float32]
+
+
+TokenConsumer = Callable[[int, TokenStates], None]
+
+
+@runtime_checkable
+class TokenEmbedder(Embedder, Protocol):
+    """An embedder that can also hand over each text's token states as it embeds it."""
+
+    def embed_documents_with_tokens(
+        self, texts: Sequence[str], on_tokens: TokenConsumer
+    ) -> Vectors: ...
 
 
 class MiniLMEmbedder:
@@ -66,6 +88,13 @@ class MiniLMEmbedder:
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         """Vectors of ``texts``; batches hold texts of similar length so little is padded."""
+        return self.embed_documents_with_tokens(texts, None)
+
+    def embed_documents_with_tokens(
+        self, texts: Sequence[str], on_tokens: TokenConsumer | None
+    ) -> Vectors:
+        """Vectors of ``texts``, calling ``on_tokens(i, states)`` for each text while its batch
+        is in memory (token states of a whole import would not fit)."""
         encodings = self.tokenizer.encode_batch(list(texts))
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
         out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
@@ -80,6 +109,10 @@ class MiniLMEmbedder:
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             hidden = self.session.run(None, feed)[0]
             out[rows] = _mean_pooled(hidden, mask)
+            if on_tokens is not None:
+                for r, i in enumerate(rows):
+                    size = len(encodings[i].ids)
+                    on_tokens(int(i), TokenStates(encodings[i].offsets, hidden[r, :size]))
         return out
 
     def embed_query(self, text: str) -> Vectors:

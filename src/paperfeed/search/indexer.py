@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, select
 from paperfeed.models import Author, Paper, PaperAuthor, PaperCategory, utc
 from paperfeed.search.documents import IndexedPaper, paper_key
 from paperfeed.search.embedder import Embedder
+from paperfeed.search.embedding import embed_papers
 from paperfeed.search.lexical import KeywordIndex
 from paperfeed.search.query import Filters
 from paperfeed.search.vectors import VectorIndex
@@ -248,7 +249,7 @@ def _late_commits(engine: Engine, folder: Path, state: IndexState, embedder: Emb
         papers = load_papers(conn, unembedded)
     if papers and state.vector_cursor is not None:
         vectors = VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE)
-        vectors.add([p.key for p in papers], embedder.embed_documents([p.text for p in papers]))
+        vectors.add([p.key for p in papers], embed_papers(engine, embedder, papers))
         vectors.save()
     return len(missing)
 
@@ -307,7 +308,7 @@ def _follow_vectors(
             page = changed_since(conn, position, VECTOR_PAGE)
             papers = load_papers(conn, [paper_id for paper_id, _ in page])
         if page:
-            vectors.add([p.key for p in papers], embedder.embed_documents([p.text for p in papers]))
+            vectors.add([p.key for p in papers], embed_papers(engine, embedder, papers))
             position = (page[-1][1], page[-1][0])
             done += len(page)
             if on_progress:

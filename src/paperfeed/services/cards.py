@@ -41,7 +41,9 @@ from paperfeed.models import (
     Paper,
     PaperAuthor,
     PaperCategory,
+    PaperKeyphrases,
 )
+from paperfeed.store.keyphrases import split_phrases
 
 
 @dataclass(slots=True)
@@ -74,6 +76,7 @@ class Card:
     #: Authors the source lists but hides: only the compatible API sends them (flagged).
     hidden_authors: list[str] = field(default_factory=list)
     hidden: bool = False  # taken off the feed by a moderator
+    keyphrases: list[str] = field(default_factory=list)  # most relevant first
 
     @property
     def is_arxiv(self) -> bool:
@@ -104,11 +107,13 @@ def card_query() -> Select[Any]:
         Organization.handle.label("organization_handle"),
         FeedEntry.day, FeedEntry.submitter, FeedEntry.submitter_name,
         FeedEntry.submitted_at, FeedEntry.hidden, Paper.updated_at.label("changed_at"),
+        PaperKeyphrases.phrases.label("keyphrases"),
     )  # fmt: skip
     return (
         select(*columns)
         .outerjoin(FeedEntry, FeedEntry.paper_id == Paper.id)
         .outerjoin(Organization, Organization.id == Paper.organization_id)
+        .outerjoin(PaperKeyphrases, PaperKeyphrases.paper_id == Paper.id)
     )
 
 
@@ -251,4 +256,5 @@ def _card(row: Row[Any]) -> Card:
         values.update(day=None, submitter=None, submitter_name=None, submitted_at=None)
         values["hidden"] = True
     values["abstract"] = values["abstract"] or ""
+    values["keyphrases"] = split_phrases(values["keyphrases"])
     return Card(**values)

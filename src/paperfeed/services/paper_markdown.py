@@ -49,6 +49,7 @@ def _facts(card: Card) -> str:
         ("Version", f"v{card.version}" if card.version else None),
         ("Featured on", _featured(card)),
         ("Categories", ", ".join(card.categories) or None),
+        ("Keyphrases", ", ".join(_line(phrase) for phrase in card.keyphrases) or None),
         ("Upvotes", str(card.upvotes)),
         ("Comments", str(card.num_comments)),
     ]

@@ -4,9 +4,9 @@ Field names and types follow the recorded responses in ``tests/fixtures/hf_daily
 What paperfeed does not know is left out (the public API's clients handle missing fields):
 a paper never featured has no submitter, no ``submittedOnDailyAt`` and no top-level
 ``publishedAt`` (the day it was featured); a featured paper whose submitter we do not know
-(an importer put it on the feed) has no ``submittedBy``. The summaries the public API
-generates are empty values of the right type (``ai_summary`` is ``""``, ``ai_keywords``
-``[]``), and ids of people and discussions are stable digests of their names and the paper id.
+(an importer put it on the feed) has no ``submittedBy``. ``ai_keywords`` are the
+keyphrases the indexer extracted (``[]`` until it has); ``ai_summary`` is ``""`` (nothing
+generates summaries here), and ids of people and discussions are stable digests of their names and the paper id.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def paper(card: Card, base_url: str) -> dict[str, Any]:
         "upvotes": card.upvotes,
         "discussionId": object_id("discussion", card.id),
         "ai_summary": "",
-        "ai_keywords": [],
+        "ai_keywords": list(card.keyphrases),
         "ai_summary_model": "",
     }
     if card.published is not None:
