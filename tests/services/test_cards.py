@@ -4,6 +4,7 @@ process but never stale."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,11 +13,12 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from paperfeed.normalize import normalise
-from paperfeed.services.cards import load_cards
+from paperfeed.services.cards import SHOWN_NAME, authors_line, load_cards
 from paperfeed.sources.record import PaperRecord
 from paperfeed.store.engine import make_engine, write_transaction
 from paperfeed.store.migrate import upgrade
 from paperfeed.store.papers import upsert_papers
+from tests.conftest import FIXTURES
 
 T0 = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -87,3 +89,17 @@ def test_cards_of_one_store_are_not_shown_for_another(engine: Engine, tmp_path: 
     with other.connect() as conn:
         assert load_cards(conn, ["2606.00001"])[0].authors == ["There"]
     other.dispose()
+
+
+def test_cards_name_up_to_three_authors_and_count_more() -> None:
+    assert authors_line([]) == ""
+    assert authors_line(["A. One", "B. Two", "C. Three"]) == "A. One, B. Two, C. Three"
+    assert authors_line(["A", "B", "C", "D"]) == "4 authors"
+
+
+def test_a_long_name_is_cut_where_a_card_shows_it() -> None:
+    name = json.loads((FIXTURES / "arxiv-2506.02197.jsonl").read_text())["authors"].split(", ")[3]
+    assert len(name) > 400  # the real record's run-together name
+    line = authors_line(["Marcos V. Conde", name])
+    assert line.startswith("Marcos V. Conde, Xiangyu Kongand") and line.endswith("…")
+    assert len(line) == len("Marcos V. Conde, ") + SHOWN_NAME

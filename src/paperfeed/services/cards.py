@@ -94,6 +94,26 @@ class Card:
     def shown_date(self) -> dt.date | None:
         return self.day or self.published
 
+    @property
+    def authors_line(self) -> str:
+        """How every card names the authors: see :func:`authors_line`."""
+        return authors_line(self.authors)
+
+
+SHOWN_AUTHORS = 3
+SHOWN_NAME = 80  # characters of one name on a card (a real record has a 512-character one)
+
+
+def authors_line(authors: Sequence[str]) -> str:
+    """ "A, B, C" for up to three authors, "N authors" for more (as the public site shows),
+    the same on every page, feed and mail; an over-long name is cut here, where it is shown."""
+    if len(authors) > SHOWN_AUTHORS:
+        return f"{len(authors)} authors"
+    return ", ".join(
+        name if len(name) <= SHOWN_NAME else name[: SHOWN_NAME - 1].rstrip() + "…"
+        for name in authors
+    )
+
 
 def card_query() -> Select[Any]:
     """Papers with their feed entry and organization (both optional), one flat row each."""

@@ -22,13 +22,9 @@ TEMPLATES.env.auto_reload = False  # (templates ship with the package: no stat()
 STATIC_VERSION = "9"  # bump when static files change: their URLs carry it, caches keep them a year
 
 
-def authors_line(card: Card, shown: int = 3) -> str:
-    """ "A, B, C" for short lists, "N authors" for long ones (as the public site shows)."""
-    if not card.authors:
-        return ""
-    if len(card.authors) <= shown:
-        return ", ".join(card.authors)
-    return f"{len(card.authors)} authors"
+def authors_line(card: Card) -> str:
+    """The card's authors as every page shows them (:func:`services.cards.authors_line`)."""
+    return card.authors_line
 
 
 def excerpt(text: str, limit: int = 320) -> str:
