@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from paperfeed.ingest import ingest_file
 from paperfeed.models import Subscription
 from paperfeed.search import indexer
 from paperfeed.search.embedder import HashingEmbedder
+from paperfeed.store.keyphrases import keyphrases_of
 from tests.conftest import FIXTURES
 from tests.web.conftest import DAILY, HAND_FEATURED
 
@@ -211,3 +213,17 @@ def test_an_overlong_address_gets_the_plain_answer(client: TestClient) -> None:
     assert token is not None
     done = client.post("/subscribe", data={"email": "a" * 400 + "@lab.org", "csrf_token": token[1]})
     assert done.status_code == 400 and "is not an e-mail address" in done.text
+
+
+def test_a_papers_keyphrases_are_links_to_a_search_and_its_ai_keywords(
+    client: TestClient, engine: Engine
+) -> None:
+    with engine.connect() as conn:
+        paper_id = conn.execute(text("SELECT paper_id FROM paper_keyphrases LIMIT 1")).scalar_one()
+        phrases = keyphrases_of(conn, [paper_id])[paper_id]
+    page = client.get(f"/papers/{paper_id}").text
+    (line,) = re.findall(r'<p class="keyphrases" aria-label="Keyphrases">(.*?)</p>', page)
+    links = re.findall(r'<a class="tag" href="/search\?q=([^"]+)">([^<]+)</a>', line)
+    assert [unescape(name) for _, name in links] == phrases
+    assert [unquote_plus(unescape(query)) for query, _ in links] == phrases
+    assert client.get(f"/api/papers/{paper_id}").json()["ai_keywords"] == phrases
