@@ -36,7 +36,7 @@ from sqlalchemy import (
     update,
 )
 
-from paperfeed.models import Comment, MemberSession, Paper, Upvote, User, table_of
+from paperfeed.models import Comment, MemberSession, Paper, Subscription, Upvote, User, table_of
 from paperfeed.services import login_throttle
 from paperfeed.store.engine import write_transaction
 
@@ -358,6 +358,12 @@ def delete_account(
             update(comments).where(comments.c.user_id == member.id, comments.c.deleted_at.is_(None))
             .values(deleted_at=now, body="", html="")
         )  # fmt: skip
+    digests = table_of(Subscription)  # no digest goes on to an address whose account is gone
+    conn.execute(
+        update(digests)
+        .where((digests.c.user_id == member.id) | (digests.c.email == member.email))
+        .values(status="unsubscribed")
+    )
     conn.execute(
         delete(upvotes).where(upvotes.c.user_id == member.id)
     )  # kept votes stay in the counters

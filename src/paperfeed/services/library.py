@@ -128,8 +128,11 @@ def delete_list(conn: Connection, info: ListInfo) -> None:
 
 def find_list(conn: Connection, token: str, viewer: Member | None) -> ListInfo | None:
     """The list with ``token`` if ``viewer`` may see it: its owner always, anyone for unlisted
-    and public lists; None otherwise (answered as not found)."""
-    row = conn.execute(_info_query().where(lists.c.token == token[:40])).first()
+    and public lists; None otherwise (answered as not found), and for every list of a
+    suspended member (as their profile is)."""
+    row = conn.execute(
+        _info_query().where(lists.c.token == token[:40], User.suspended_at.is_(None))
+    ).first()
     if row is None:
         return None
     info = ListInfo(*row)

@@ -60,7 +60,7 @@ from paperfeed.web.input_checks import RefuseNul
 from paperfeed.web.problems import problem_response
 from paperfeed.web.rate_limits import RateLimits
 from paperfeed.web.rendering import STATIC_VERSION, TEMPLATES, render
-from paperfeed.web.security import SecurityHeaders, docs_policy
+from paperfeed.web.security import HeadedApp, docs_policy
 from paperfeed.web.site import Site
 
 STATIC = Path(__file__).parent / "static"
@@ -128,7 +128,7 @@ def create_app(
             job.stop()
         engine.dispose()  # close pooled connections when the server stops
 
-    app = FastAPI(
+    app = HeadedApp(
         lifespan=lifespan,
         title=settings.site_name,
         summary="Daily papers, trending, search over every paper, and feeds.",
@@ -149,7 +149,7 @@ def create_app(
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     docs_page = _serve_docs(app, settings)
     app.add_middleware(RefuseNul)  # (outside the session: a refused request reads no cookie)
-    app.add_middleware(SecurityHeaders, docs=docs_policy(docs_page))
+    app.docs_policy = docs_policy(docs_page)  # (the headers wrap everything: web/security.py)
     app.router.routes.append(Route(MCP_PATH, agents.app))  # MCP for agents (docs/mcp.md)
     app.include_router(write_api.router)  # before api: its /api/v1/papers/{id:path} is greedy
     app.include_router(api.router)

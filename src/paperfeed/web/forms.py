@@ -29,7 +29,12 @@ class Refusal(Exception):
 
 
 def csrf_ok(request: Request, token: str) -> bool:
-    return bool(request.app.state.site.csrf.valid(token, request.cookies.get(COOKIE)))
+    session_id = request.session.get("sid")
+    return bool(
+        request.app.state.site.csrf.valid(
+            token, request.cookies.get(COOKIE), session_id if isinstance(session_id, str) else None
+        )
+    )
 
 
 def problem(request: Request, message: str, status_code: int) -> Refusal:

@@ -82,7 +82,7 @@ def render(
         name,
         {
             **context,
-            "csrf_token": csrf.token_for(cookie),
+            "csrf_token": csrf.token_for(cookie, _session_id(request)),
             "site_name": site.settings.site_name,
             "member": current_member(request),
         },
@@ -94,3 +94,8 @@ def render(
             secure=site.settings.base_url.startswith("https://"),
         )  # fmt: skip
     return response
+
+
+def _session_id(request: Request) -> str | None:
+    session_id = request.session.get("sid")
+    return session_id if isinstance(session_id, str) else None

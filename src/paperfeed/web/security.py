@@ -5,6 +5,9 @@ referrer sent off the site.
 The API explorer at ``/docs`` is Swagger UI, whose page starts it with one inline script: that
 script is allowed by its SHA-256 (computed from the page when the app starts), not by
 ``'unsafe-inline'``.
+
+The headers wrap the whole application (:class:`HeadedApp`), Starlette's error middleware
+included, so the 500 answered for an unhandled exception carries them as every other page does.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import base64
 import hashlib
 import re
 
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SITE_POLICY = (
@@ -61,3 +65,14 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class HeadedApp(FastAPI):
+    """FastAPI with :class:`SecurityHeaders` outside everything. Middleware added the usual way
+    sits inside Starlette's ``ServerErrorMiddleware``, so it never sees the 500 that middleware
+    answers for an unhandled exception; this one does."""
+
+    docs_policy: str = SITE_POLICY  # the /docs page's policy, set once that page is built
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), docs=self.docs_policy)

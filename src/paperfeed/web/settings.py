@@ -46,7 +46,9 @@ def create_token(
             made = tokens.create(conn, member, name, _now())
     except AccountError as error:
         return _settings(request, member, error=str(error), status_code=400)
-    return _settings(request, member, new_token=made)
+    shown = _settings(request, member, new_token=made)
+    shown.headers["Cache-Control"] = "no-store"  # the token is on this page, once
+    return shown
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
