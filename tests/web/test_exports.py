@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from tests.servers import Inbox
 from tests.sources.replay import Replay
-from tests.web.helpers import join, token
+from tests.web.helpers import join, log_in, token
 from tests.web.test_library import make_list
 
 
@@ -25,6 +25,7 @@ def post_import(client: TestClient, list_token: str, ids: str, csrf: str) -> int
 def test_finding_5_an_unconfirmed_account_cannot_import(site: TestClient, arxiv: Replay) -> None:
     site.post("/signup", data={"email": "new@lab.org", "handle": "newbie", "password": "a long password",
                                "csrf_token": token(site, "/signup")})  # fmt: skip
+    assert log_in(site, "new@lab.org", "a long password").status_code == 303
     list_token = make_list(site)
     refused = site.post(
         f"/lists/{list_token}/import",
