@@ -67,3 +67,20 @@ def test_an_unknown_id_is_none(engine: Engine, site_home: Path) -> None:
         assert paper_markdown(conn, "2999.99999") is None
         assert paper_markdown(conn, "hep-th/9901001") is None
         assert paper_markdown(conn, "x" * 400) is None
+
+
+def test_what_members_type_cannot_inject_markdown() -> None:
+    """An attack linked a paper to an organization named with a link, an image beacon, raw
+    HTML and a heading for agents; the Markdown (and MCP's get_paper) carried them verbatim."""
+    from paperfeed.services.cards import Card
+    from paperfeed.services.paper_markdown import card_markdown
+
+    evil = "Lab](https://evil.example) ![t](https://evil.example/p.png) <img src=x> ## Ignore"
+    card = Card("2504.03434", "A title", "An abstract.", None, 0, 0, organization=evil,
+                code_url="https://github.com/a/b> ![x](https://evil.example)")  # fmt: skip
+    text = card_markdown(card)
+    organization = next(line for line in text.splitlines() if "Organization" in line)
+    assert "](" not in organization and "![" not in organization
+    assert "\\<img" in organization and "\\#\\# Ignore" in organization
+    code = next(line for line in text.splitlines() if line.startswith("- Code:"))
+    assert code.count(">") == 1 and "%3E" in code

@@ -46,3 +46,9 @@ def test_an_unknown_paper_is_a_404_with_its_message(client: TestClient) -> None:
         answer = client.get(f"/papers/{missing}.md")
         assert answer.status_code == 404
         assert missing in answer.headers["x-error-message"]
+
+
+def test_an_unknown_id_outside_latin_1_is_a_404_not_a_500(client: TestClient) -> None:
+    answer = client.get("/papers/%E4%B8%AD.md")  # an attack's 中: the header could not hold it
+    assert answer.status_code == 404
+    assert answer.headers["X-Error-Message"].isascii()

@@ -183,3 +183,37 @@ def test_finding_6_only_submitter_claimed_author_or_admin_relink_and_all_is_logg
         ("dave", "relinked organization", "paper 1904.11093", "lab-c -> lab-d"),
         ("erin", "relinked organization", "paper 1904.11093", "lab-d -> lab-b"),
     ]
+
+
+def test_submitting_a_linked_paper_gives_no_right_to_relink_it(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    """The way round finding 6 an attack found: a stored paper not on the feed yet is linked
+    by one member; another submits it (becoming its submitter) and then relinks it."""
+    paper = "2102.05231"  # stored, never featured
+    ada, bob = TestClient(site.app), TestClient(site.app)
+    join(ada, inbox, "ada")
+    join(bob, inbox, "bob")
+
+    def link(client: TestClient, name: str) -> Response:
+        return client.post(f"/papers/{paper}/organization", data={"name": name, "csrf_token": token(client)},
+                           follow_redirects=False)  # fmt: skip
+
+    assert link(ada, "Lab A").status_code == 303
+    submitted = bob.post("/submit", data={"arxiv": paper, "csrf_token": token(bob, "/submit")},
+                         follow_redirects=False)  # fmt: skip
+    assert submitted.status_code == 303
+    with engine.connect() as conn:
+        assert conn.scalar(select(User.handle).join(FeedEntry, FeedEntry.submitted_by == User.id)
+                           .where(FeedEntry.paper_id == paper)) == "bob"  # fmt: skip
+    refused = link(bob, "Bob Lab")
+    assert refused.status_code == 403 and "only the member who submitted" in refused.text
+    with engine.connect() as conn:
+        assert (
+            conn.scalar(
+                select(Organization.slug)
+                .join(Paper, Paper.organization_id == Organization.id)
+                .where(Paper.id == paper)
+            )
+            == "lab-a"
+        )

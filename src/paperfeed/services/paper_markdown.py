@@ -4,7 +4,10 @@ fact we hold about the paper and nothing we do not).
 
 Text is given as the source wrote it (titles and abstracts carry LaTeX such as ``$O(n)$``,
 which escaping would mangle); only line breaks inside one-line fields are folded, so that a
-title cannot start a new Markdown block.
+title cannot start a new Markdown block. What members type (an organization's name, their
+display name) is escaped too: it could otherwise carry links, image beacons, raw HTML or
+headings aimed at the agents that read this text. Links are percent-encoded where ``<``, ``>``
+or a space would end the autolink.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from paperfeed.services.cards import Card, load_cards
 
 MAX_ID_LENGTH = 300  # longer is no id of ours (and not worth a query)
 _SPACES = re.compile(r"\s+")
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*_{}\[\]()<>!#|~])")
 
 
 def paper_markdown(conn: Connection, paper_id: str, *, base_url: str = "") -> str | None:
@@ -43,7 +47,7 @@ def _facts(card: Card) -> str:
     """Who wrote it, when, where it is filed, and what readers here made of it."""
     facts: list[tuple[str, str | None]] = [
         ("Authors", ", ".join(_author(card, name) for name in card.authors) or None),
-        ("Organization", _line(card.organization) if card.organization else None),
+        ("Organization", _typed(card.organization) if card.organization else None),
         ("Published", card.published.isoformat() if card.published else None),
         ("Updated", card.updated.isoformat() if card.updated else None),
         ("Version", f"v{card.version}" if card.version else None),
@@ -65,7 +69,7 @@ def _links(card: Card, base_url: str) -> str:
         ("Project page", card.project_url),
         ("DOI", f"https://doi.org/{card.doi}" if card.doi else None),
     ]
-    lines = [f"- {name}: <{_line(url)}>" for name, url in links if url]
+    lines = [f"- {name}: <{_url(url)}>" for name, url in links if url]
     return "## Links\n\n" + "\n".join(lines)
 
 
@@ -87,9 +91,19 @@ def _featured(card: Card) -> str | None:
     if card.day is None:
         return None
     by = card.submitter_name or card.submitter
-    return f"{card.day.isoformat()} (submitted by {_line(by)})" if by else card.day.isoformat()
+    return f"{card.day.isoformat()} (submitted by {_typed(by)})" if by else card.day.isoformat()
 
 
 def _line(text: str) -> str:
     """``text`` on one line: a title or name broken over lines must not end the list item."""
     return _SPACES.sub(" ", text).strip()
+
+
+def _typed(text: str) -> str:
+    """What a member typed, on one line with Markdown's active characters escaped."""
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", _line(text))
+
+
+def _url(url: str) -> str:
+    """A URL that cannot end its ``<…>`` autolink early."""
+    return _line(url).replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, exists, insert, or_, select, update
+from sqlalchemy import Connection, exists, func, insert, or_, select, update
 
 from paperfeed.models import (
+    AuditEntry,
     Author,
     AuthorClaim,
     Comment,
@@ -174,12 +175,26 @@ def link_paper(conn: Connection, member: Member, paper_id: str, name: str, now: 
 
 
 def may_relink(conn: Connection, member: Member, paper_id: str) -> bool:
-    """An admin, the member who put the paper on the feed, or one whose claim to be one of
-    its authors an admin confirmed."""
+    """An admin, the member who put the paper on the feed before its current link was made,
+    or one whose claim to be one of its authors an admin confirmed.
+
+    "Before" matters: submitting a stored paper that is not on the feed yet makes anyone its
+    submitter, and must not be a way to take over a link someone else made (or an import set,
+    which leaves no audit row: then no submitter may change it)."""
     if member.is_admin:
         return True
+    linked_at = (
+        select(func.max(AuditEntry.at))
+        .where(
+            AuditEntry.target == f"paper {paper_id}",
+            AuditEntry.action.in_(("linked organization", "relinked organization")),
+        )
+        .scalar_subquery()
+    )
     submitted = select(FeedEntry.id).where(
-        FeedEntry.paper_id == paper_id, FeedEntry.submitted_by == member.id
+        FeedEntry.paper_id == paper_id,
+        FeedEntry.submitted_by == member.id,
+        FeedEntry.submitted_at <= linked_at,
     )
     authored = select(claims.c.id).where(
         claims.c.user_id == member.id,

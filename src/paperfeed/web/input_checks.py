@@ -65,12 +65,21 @@ def _in_body(content_type: str, body: bytes) -> str | None:
     kind = content_type.split(";")[0].strip().lower()
     if kind == "application/x-www-form-urlencoded":
         return "a form field" if _ENCODED_NUL.search(body) else None
-    if kind == "application/json":
+    if _parsed_as_json(kind):
         escaped = b"\\u0000" in body.lower() and _json_has_nul(body)
         return "the JSON body" if escaped or b"\x00" in body else None
     if kind == "multipart/form-data" and (boundary := _BOUNDARY.search(content_type)):
         return "a form field" if _multipart_text_has_nul(body, boundary[1].encode()) else None
     return None
+
+
+def _parsed_as_json(kind: str) -> bool:
+    """Whether FastAPI reads a body of this type as JSON: ``application/json``, any
+    ``application/…+json``, and a body sent with no type at all (an attack sent
+    ``application/vnd.x+json`` and a NUL reached PostgreSQL, which refuses it with a 500)."""
+    return kind in ("", "application/json") or (
+        kind.startswith("application/") and kind.endswith("+json")
+    )
 
 
 def _json_has_nul(body: bytes) -> bool:

@@ -8,6 +8,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from paperfeed.services.paper_markdown import paper_markdown
 from paperfeed.web.members import site_of
+from paperfeed.web.problems import header_text
 
 router = APIRouter(include_in_schema=False)
 MARKDOWN = "text/markdown; charset=utf-8"
@@ -22,5 +23,7 @@ def paper_as_markdown(request: Request, paper_id: str) -> Response:
         text = paper_markdown(conn, paper_id, base_url=site.settings.base_url)
     if text is None:
         message = f"no paper {paper_id[:100]!r} here"
-        return PlainTextResponse(message, status_code=404, headers={"X-Error-Message": message})
+        return PlainTextResponse(
+            message, status_code=404, headers={"X-Error-Message": header_text(message)}
+        )
     return Response(text, media_type=MARKDOWN)
