@@ -16,11 +16,13 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import (
     ColumnElement,
@@ -42,7 +44,6 @@ from paperfeed.store.engine import write_transaction
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600
 MIN_PASSWORD = 10
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
 _HANDLE = re.compile(r"[a-z0-9][a-z0-9_-]{1,38}")
 _hasher = PasswordHasher()
 users = table_of(User)
@@ -91,10 +92,21 @@ class Member:
 
 
 def normal_email(email: str) -> str:
-    address = email.strip().lower()
-    if len(address) > 320 or not _EMAIL.fullmatch(address):
-        raise AccountError(f"{email.strip()[:100]!r} is not an e-mail address")
-    return address
+    """A plain ``local@domain`` address in one normal form, or :class:`AccountError`.
+
+    email-validator (no DNS: ``check_deliverability=False``) refuses display names, angle
+    brackets, lists, comments, quoted local parts, IP-address domains and control characters,
+    so one address can never put a second recipient on an SMTP envelope. Its normalized form is
+    then lower-cased whole, as the store always kept addresses: every cap counts per address,
+    and ``Victim@x.org`` must not be a way around the cap of ``victim@x.org``."""
+    address = email.strip(" ")
+    if any(unicodedata.category(char) == "Cc" for char in address):
+        raise AccountError(f"{address[:100]!r} is not an e-mail address: no control characters")
+    try:
+        valid = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise AccountError(f"{address[:100]!r} is not an e-mail address: {error}") from None
+    return valid.normalized.lower()
 
 
 def sign_up(

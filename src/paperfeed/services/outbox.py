@@ -38,8 +38,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine
 
 from paperfeed.config import Settings
+from paperfeed.services.accounts import normal_email
 from paperfeed.services.mail import Mailer, mailer_for, sender_domain
-from paperfeed.store import outbox
+from paperfeed.store import counters, outbox
 from paperfeed.store.locks import job_lock
 
 log = logging.getLogger("paperfeed.outbox")
@@ -51,12 +52,81 @@ KEEP_SENT = dt.timedelta(days=30)
 BATCH = 100
 
 
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """At most ``limit`` per ``window`` (a budget counter in the store: ``store/counters.py``)."""
+
+    limit: int
+    window: dt.timedelta
+
+
+HOUR, DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
+#: Mails of one kind to one address, whoever asks and from however many IP addresses.
+PER_RECIPIENT = {
+    "confirm-account": Cap(3, HOUR),
+    "reset-password": Cap(3, HOUR),
+    "confirm-digest": Cap(3, DAY),
+}
+#: Mails of every kind together to one address.
+ALL_KINDS = Cap(10, DAY)
+#: Requests from one IP address to the forms that mail (counted whether or not a mail goes).
+PER_IP = {"reset-password": Cap(10, HOUR), "confirm-account": Cap(10, HOUR)}
+
+
+class TooManyRequests(Exception):
+    """An IP address asked too often; ``retry_after`` seconds until it may again."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many requests: try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+def take_ip_budget(
+    conn: Connection, settings: Settings, kind: str, ip: str, now: dt.datetime
+) -> None:
+    """Spend one of ``ip``'s requests for ``kind``, or raise :class:`TooManyRequests`."""
+    cap = PER_IP[kind]
+    if settings.rate_limits and not counters.take(
+        conn, f"mail-ip:{kind}:{ip}", cap.limit, cap.window, now
+    ):
+        raise TooManyRequests(counters.seconds_to_wait(cap.window, now))
+
+
+def take_recipient_budget(
+    conn: Connection, settings: Settings, kind: str, address: str, now: dt.datetime
+) -> bool:
+    """Spend one mail of ``address``'s budgets (its kind's and all kinds'); False, with
+    nothing spent, when either is used up. ``address`` must be normalised already."""
+    if not settings.rate_limits:
+        return True
+    cap = PER_RECIPIENT[kind]
+    with conn.begin_nested() as both:  # (both budgets, or neither)
+        if counters.take(
+            conn, f"mail-to:{kind}:{address}", cap.limit, cap.window, now
+        ) and counters.take(conn, f"mail-to:*:{address}", ALL_KINDS.limit, ALL_KINDS.window, now):
+            return True
+        both.rollback()
+    return False
+
+
 def queue_mail(
     conn: Connection, settings: Settings, kind: str, to: str, subject: str, text: str,
     now: dt.datetime,
-) -> int:  # fmt: skip
-    """Queue a mail inside the caller's write transaction (see the module's docstring)."""
-    return outbox.queue(conn, kind, to, subject, text, now, sender_domain(settings.mail_from))
+) -> bool:  # fmt: skip
+    """Queue a mail inside the caller's write transaction (see the module's docstring) if the
+    recipient's budget allows; False if it does not (nothing is queued, and the caller gives
+    the same answer either way unless the asker owns the address).
+
+    The caps apply to the address the mail goes to, in its normal form; an address that is not
+    a plain ``local@domain`` (an account made before addresses were checked) raises
+    :class:`~paperfeed.services.accounts.AccountError` rather than reach the SMTP envelope."""
+    recipient = normal_email(to)
+    if not take_recipient_budget(conn, settings, kind, recipient, now):
+        log.info("not queued: %s for %s is over its cap", kind, recipient)
+        return False
+    domain = sender_domain(settings.mail_from)
+    outbox.queue(conn, kind, recipient, subject, text, now, domain)
+    return True
 
 
 def retry_wait(attempts: int) -> dt.timedelta:

@@ -18,7 +18,13 @@ from sqlalchemy.exc import IntegrityError
 
 from paperfeed.services import accounts
 from paperfeed.services.accounts import AccountError, AddressTaken, Member
-from paperfeed.services.outbox import queue_mail
+from paperfeed.services.outbox import (
+    PER_RECIPIENT,
+    TooManyRequests,
+    queue_mail,
+    take_ip_budget,
+    take_recipient_budget,
+)
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.forms import FORM_EXPIRED, checked, problem
 from paperfeed.web.rendering import render
@@ -67,11 +73,12 @@ def end_session(request: Request) -> None:
     request.session.clear()
 
 
-def queue_confirmation(conn: Connection, site: Site, member: Member) -> None:
-    """The confirmation mail, queued in the outbox inside the caller's transaction."""
+def queue_confirmation(conn: Connection, site: Site, member: Member) -> bool:
+    """The confirmation mail, queued in the outbox inside the caller's transaction (False: the
+    address's cap is spent, nothing queued)."""
     made = accounts.confirmation_token(conn, site.settings.signing_key(), member.id)
     link = f"{site.settings.base_url}/confirm/{made}"
-    queue_mail(
+    return queue_mail(
         conn, site.settings, "confirm-account", member.email,
         f"Confirm your {site.settings.site_name} account",
         f"Hello {member.name},\n\nConfirm your e-mail address to submit, upvote and comment:\n\n{link}\n\n"
@@ -149,11 +156,25 @@ def resend(request: Request, csrf_token: Token = "") -> Response:
     checked(request, csrf_token)
     if member is None:
         return RedirectResponse("/login", status_code=303)
-    if not member.confirmed:
-        site = site_of(request)
+    if member.confirmed:
+        return RedirectResponse("/", status_code=303)
+    site = site_of(request)
+    try:
         with write_transaction(site.engine) as conn:
-            queue_confirmation(conn, site, member)
-        site.mail_queued()
+            take_ip_budget(conn, site.settings, "confirm-account", client_ip(request), _now())
+            queued = queue_confirmation(conn, site, member)
+    except TooManyRequests as error:
+        return too_many(request, error.retry_after)
+    except AccountError as error:  # (an address stored before addresses were checked)
+        return render(request, "error.html", {"message": f"{error}."}, status_code=400)
+    if not queued:  # their own address: saying so tells nobody anything
+        cap = PER_RECIPIENT["confirm-account"]
+        message = (
+            f"{cap.limit} confirmation links went to {member.email} within the last hour: "
+            "look for them (and in the spam folder), or ask again later."
+        )
+        return render(request, "error.html", {"message": message}, status_code=429)
+    site.mail_queued()
     return render(
         request,
         "message.html",
@@ -196,6 +217,18 @@ def confirm(request: Request, token: str, csrf_token: Token = "") -> Response:
             "message": f"{member.email} is confirmed: log in to submit, upvote and comment.",
         },
     )
+
+
+def client_ip(request: Request) -> str:
+    """The asker's IP address (Uvicorn puts the proxy's X-Forwarded-For here when trusted)."""
+    return request.client.host if request.client else "unknown"
+
+
+def too_many(request: Request, retry_after: int) -> Response:
+    message = f"Too many requests from your address: try again in {retry_after} s."
+    response = render(request, "error.html", {"message": message}, status_code=429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @router.get("/login")
@@ -254,21 +287,38 @@ def reset_request(
 ) -> Response:
     checked(request, csrf_token)
     site = site_of(request)
-    # The same work and answer whether or not the address has an account (a write
-    # transaction either way; the mail goes out after the answer): nothing to learn from it.
-    with write_transaction(site.engine) as conn:
-        found = accounts.reset_token(conn, site.settings.signing_key(), email)
-        if found is not None:
-            member, made = found
-            queue_mail(
-                conn, site.settings, "reset-password", member.email,
-                f"Reset your {site.settings.site_name} password",
-                f"Hello {member.name},\n\nSet a new password here (the link works once, for an hour):\n\n"
-                f"{site.settings.base_url}/reset/{made}\n\nIf you did not ask for this, ignore this mail.\n",
-                _now(),
-            )  # fmt: skip
+    try:
+        address = accounts.normal_email(email)
+    except AccountError as error:  # (says nothing about accounts: only about the text typed)
+        return render(
+            request, "reset.html", {"token": None, "error": f"{error}.", "sent": False},
+            status_code=400,
+        )  # fmt: skip
+    try:
+        _queue_reset(site, address, client_ip(request), _now())
+    except TooManyRequests as error:
+        return too_many(request, error.retry_after)
     site.mail_queued()
     return render(request, "reset.html", {"token": None, "error": None, "sent": True})
+
+
+def _queue_reset(site: Site, address: str, ip: str, now: dt.datetime) -> None:
+    """The same work and answer whether or not the address has an account (a write
+    transaction, the budgets spent; the mail goes out after the answer): nothing to learn."""
+    with write_transaction(site.engine) as conn:
+        take_ip_budget(conn, site.settings, "reset-password", ip, now)
+        found = accounts.reset_token(conn, site.settings.signing_key(), address)
+        if found is None:
+            take_recipient_budget(conn, site.settings, "reset-password", address, now)
+            return
+        member, made = found
+        queue_mail(
+            conn, site.settings, "reset-password", member.email,
+            f"Reset your {site.settings.site_name} password",
+            f"Hello {member.name},\n\nSet a new password here (the link works once, for an hour):\n\n"
+            f"{site.settings.base_url}/reset/{made}\n\nIf you did not ask for this, ignore this mail.\n",
+            now,
+        )  # fmt: skip
 
 
 @router.get("/reset/{reset_token}")

@@ -136,19 +136,3 @@ def _look_up_member(scope: Scope, secret: str, session_id: str) -> int | None:
         member = accounts.session_member(conn, session_id)
     scope[MEMBER_KEY] = member or False
     return member.id if member is not None else None
-
-
-class ConfirmationMails:
-    """Confirmation mails to one address, whoever asks (:data:`PER_ADDRESS`): the subscribe box
-    must not be a way to flood a stranger's inbox from many IP addresses. One per site, like
-    the middleware's counts."""
-
-    PER_ADDRESS = parse("3/day")
-
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    def may_send(self, address: str) -> bool:
-        """Whether one more may go to ``address`` (counted if so)."""
-        return not self.enabled or self.limiter.hit(self.PER_ADDRESS, "confirm", address)

@@ -18,7 +18,6 @@ from paperfeed.search.indexer import current_generation
 from paperfeed.services.new_papers import NewPapers
 from paperfeed.services.submissions import ArxivFetcher
 from paperfeed.web.csrf import Csrf
-from paperfeed.web.rate_limits import ConfirmationMails
 
 RECHECK_SECONDS = 2.0
 RECENT_SECONDS = 60.0  # "For you" sees papers at most a minute after they are indexed
@@ -38,7 +37,6 @@ class Site:
         self.settings = settings
         self.engine = engine
         self.csrf = Csrf(settings.signing_key())
-        self.confirmations = ConfirmationMails(settings.rate_limits)
         self._embedder_factory = embedder_factory
         self._embedder: Embedder | None = None
         self._embedder_loaded = False
