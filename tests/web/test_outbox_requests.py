@@ -24,7 +24,7 @@ from paperfeed.services.mail import SmtpMailer
 from paperfeed.services.outbox import deliver_due
 from paperfeed.web.app import create_app
 from tests.servers import Inbox, free_port
-from tests.web.helpers import PASSWORD, token
+from tests.web.helpers import PASSWORD, log_in, token
 
 SiteFactory = Callable[..., TestClient]
 
@@ -74,6 +74,7 @@ def test_finding_8_smtp_down_requests_answer_and_the_mail_goes_out_once_it_is_ba
     site = make_site(port)
     assert sign_up(site, "ada") == 200
     assert counted(site, User, email="ada@lab.org") == 1
+    assert log_in(site, "ada@lab.org").status_code == 303
     resent = site.post("/confirm/resend", data={"csrf_token": token(site)})
     assert resent.status_code == 200
     site.post("/logout", data={"csrf_token": token(site)})

@@ -66,7 +66,10 @@ PER_RECIPIENT = {
     "confirm-account": Cap(3, HOUR),
     "reset-password": Cap(3, HOUR),
     "confirm-digest": Cap(3, DAY),
+    "signup-taken": Cap(3, DAY),  # "someone signed up with your address"
 }
+#: A kind not listed above (a new one someone forgot to add): as strict as the strictest.
+OTHER_KIND = Cap(3, HOUR)
 #: Mails of every kind together to one address.
 ALL_KINDS = Cap(10, DAY)
 #: Requests from one IP address to the forms that mail (counted whether or not a mail goes).
@@ -99,7 +102,7 @@ def take_recipient_budget(
     nothing spent, when either is used up. ``address`` must be normalised already."""
     if not settings.rate_limits:
         return True
-    cap = PER_RECIPIENT[kind]
+    cap = PER_RECIPIENT.get(kind, OTHER_KIND)
     with conn.begin_nested() as both:  # (both budgets, or neither)
         if counters.take(
             conn, f"mail-to:{kind}:{address}", cap.limit, cap.window, now

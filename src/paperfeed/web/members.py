@@ -219,11 +219,6 @@ def confirm(request: Request, token: str, csrf_token: Token = "") -> Response:
     )
 
 
-def client_ip(request: Request) -> str:
-    """The asker's IP address (Uvicorn puts the proxy's X-Forwarded-For here when trusted)."""
-    return request.client.host if request.client else "unknown"
-
-
 def too_many(request: Request, retry_after: int) -> Response:
     message = f"Too many requests from your address: try again in {retry_after} s."
     response = render(request, "error.html", {"message": message}, status_code=429)
