@@ -156,5 +156,7 @@ def test_finding_7_reset_answers_alike_and_as_fast_for_known_and_unknown_address
             pages.add(_page(answer.text))
     assert len(pages) == 1  # word for word the same answer
     known, unknown = (statistics.median(t) for t in times.values())
-    assert known <= max(2 * unknown, unknown + 0.005), (known, unknown)
+    # (loose: the machine running the tests may be shared; on main the known address took
+    # 84 ms against 5 ms, and with the SMTP server down it answered 500)
+    assert known <= max(2 * unknown, unknown + 0.010), (known, unknown)
     assert counted(site, OutboxMail, kind="reset-password") == 21
