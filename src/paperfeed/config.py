@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     index_every: str | None = Field(
         default=None, description="catch the search index up with the store this often (serve: 10s)"
     )
+    embed: bool = Field(
+        default=False,
+        description="a serving node's follower also embeds papers the store lacks vectors for "
+        "(otherwise it only reads the vectors `paperfeed embed` workers store)",
+    )
     digest_at: str | None = Field(
         default=None, description="send the digests from the web nodes after this time (HH:MM, UTC)"
     )

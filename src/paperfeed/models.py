@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -226,6 +227,65 @@ class PaperDeletion(Base):
 
     paper_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     deleted_at: Mapped[dt.datetime] = mapped_column(Timestamp, index=True)
+
+
+class PaperVector(Base):
+    """A paper's embedding by one model, computed once by a worker and read by every node.
+
+    ``vector`` is little-endian float16 (``dimensions`` of them): half the bytes of float32,
+    and what the nodes' indexes store anyway. ``text_hash`` is the hash of the text that was
+    embedded, so a paper whose import changed only its authors keeps its vector;
+    ``paper_updated_at`` is the paper's change stamp when the vector was last checked against
+    it. ``(model, created_at, paper_id)`` is the cursor nodes follow to fill their indexes.
+    """
+
+    __tablename__ = "paper_vectors"
+
+    paper_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    dimensions: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    text_hash: Mapped[str] = mapped_column(String(32))
+    paper_updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+    __table_args__ = (Index("ix_paper_vectors_model_cursor", "model", "created_at", "paper_id"),)
+
+
+class VectorJob(Base):
+    """A paper waiting for its vector by ``model``: the store is the embedding workers' queue.
+
+    A worker claims jobs by setting ``worker`` and ``lease_until``; it deletes them in the
+    transaction that writes their vectors. A job whose lease has passed (its worker died) is
+    claimed again by another worker.
+    """
+
+    __tablename__ = "vector_jobs"
+
+    paper_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+    __table_args__ = (Index("ix_vector_jobs_model_lease", "model", "lease_until"),)
+
+
+class SearchNode(Base):
+    """A serving node's report of how far its search index has followed the store, for
+    ``paperfeed status`` (each node writes its own row after each catch-up)."""
+
+    __tablename__ = "search_nodes"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    model: Mapped[str | None] = mapped_column(String(100))
+    keyword_cursor_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    vector_cursor_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    vectors: Mapped[int] = mapped_column(Integer, default=0)
+    reported_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
 
 class FeedEntry(Base):

@@ -33,7 +33,7 @@ def test_demo_imports_the_sample_once(tmp_path: Path) -> None:
     assert (tmp_path / "home" / "paperfeed.db").exists()
     assert (
         "Indexed 3,309 papers for keyword search" in first.stdout
-        and "embedded 3,309" in first.stdout
+        and "Embedded 3,309" in first.stdout
     )
 
     again = demo(tmp_path / "home")

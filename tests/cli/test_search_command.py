@@ -32,7 +32,7 @@ def test_index_then_search_in_every_mode_and_in_batch(tmp_path: Path) -> None:
     built = paperfeed(home, "index")
     assert built.returncode == 0, built.stderr
     assert (
-        "Indexed 300 papers for keyword search" in built.stdout and "embedded 300" in built.stdout
+        "Indexed 300 papers for keyword search" in built.stdout and "Embedded 300" in built.stdout
     )
     assert "up to date" in paperfeed(home, "index").stdout
     checked = paperfeed(home, "check")

@@ -89,7 +89,7 @@ def test_deleted_papers_leave_both_indexes_and_come_back_when_imported_again(
 
 
 def test_rebuild_switches_generations_and_a_failed_one_leaves_the_old(
-    engine: Engine, tmp_path: Path
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = tmp_path / "home"
     ingest_file(
@@ -98,12 +98,13 @@ def test_rebuild_switches_generations_and_a_failed_one_leaves_the_old(
     indexer.update(engine, home, HashingEmbedder())
     old = indexer.current_generation(home)
 
-    class Broken(HashingEmbedder):
-        def embed_documents(self, texts):  # type: ignore[no-untyped-def]
-            raise KeyboardInterrupt  # as if the rebuild were killed mid-way
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt  # as if the rebuild were killed while building the graph
 
-    with pytest.raises(KeyboardInterrupt):
-        indexer.rebuild(engine, home, Broken())
+    with monkeypatch.context() as patched:
+        patched.setattr(indexer.FlatVectors, "build", killed)
+        with pytest.raises(KeyboardInterrupt):
+            indexer.rebuild(engine, home, HashingEmbedder())
     assert indexer.current_generation(home) == old
     assert [p.name for p in (home / "search").iterdir() if p.name.startswith("generation-")] == [
         old.name

@@ -18,7 +18,9 @@ from paperfeed.web.app import create_app
 def test_new_papers_become_searchable_without_running_index(
     engine: Engine, site_home: Path, db_url: str
 ) -> None:
-    settings = Settings(home=site_home, db=db_url, base_url="http://testserver", index_every="0.3s")
+    settings = Settings(
+        home=site_home, db=db_url, base_url="http://testserver", index_every="0.3s", embed=True
+    )
     with TestClient(create_app(settings, HashingEmbedder)) as client:
 
         def found(mode: str) -> bool:

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from paperfeed.cli import admin, backup, demo, digest, ingest, mail, mcp, search, site, store, sync  # noqa: F401  (registers the commands)
+from paperfeed.cli import (  # noqa: F401  (registers the commands)
+    admin,
+    backup,
+    demo,
+    digest,
+    ingest,
+    mail,
+    mcp,
+    search,
+    site,
+    store,
+    sync,
+    vectors,
+)
 from paperfeed.cli.app import app
 
 __all__ = ["app"]

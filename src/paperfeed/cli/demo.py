@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -45,4 +46,5 @@ def demo(
     index(ctx, rebuild=False)
     console.print(f"Demo store ready: {shown_url(settings)}")
     if serve:
+        os.environ.setdefault("PAPERFEED_EMBED", "1")  # one machine: the node is the worker
         run_server(settings, host, port)

@@ -25,7 +25,7 @@ from paperfeed.config import Settings
 from paperfeed.search import indexer
 from paperfeed.search.check import SHOWN, pending_in_words
 from paperfeed.search.check import check as compare
-from paperfeed.search.embedder import DIMENSIONS, Embedder, MiniLMEmbedder
+from paperfeed.search.embedder import BUNDLED, DIMENSIONS, Embedder, MiniLMEmbedder
 from paperfeed.search.hybrid import (
     MODES,
     IndexMissing,
@@ -34,6 +34,7 @@ from paperfeed.search.hybrid import (
     SearchHit,
     SearchResults,
 )
+from paperfeed.search.indexer import VectorModel
 from paperfeed.search.model_files import ModelMissing
 from paperfeed.wording import count
 
@@ -53,11 +54,19 @@ def index(
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="Build new indexes from scratch and switch to them.")
     ] = False,
+    embed: Annotated[
+        bool,
+        typer.Option(
+            "--embed/--no-embed",
+            help="First embed the papers the store lacks vectors for (--no-embed: only read the "
+            "vectors workers stored; the model is never loaded).",
+        ),
+    ] = True,
 ) -> None:
     """Bring the keyword and vector indexes up to date with the store (new and changed papers)."""
     settings = settings_of(ctx)
     engine = open_store(settings)
-    embedder = load_embedder(settings)
+    embedder: VectorModel = load_embedder(settings) if embed else BUNDLED
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
@@ -76,7 +85,7 @@ def index(
 
         build = indexer.rebuild if rebuild else indexer.update
         try:
-            report = build(engine, settings.home, embedder, show)
+            report = build(engine, settings.home, embedder, show, embed=embed)
         except (OSError, ValueError, RuntimeError) as error:  # a full disk, a damaged index
             # tantivy sometimes reports only that its writer thread died: say what the disk has
             free = shutil.disk_usage(indexer.search_root(settings.home)).free
@@ -87,13 +96,17 @@ def index(
             )
     if report.deleted_papers:
         console.print(f"Removed {count(report.deleted_papers, 'deleted paper')} from the indexes.")
+    if report.embedded_papers:
+        console.print(
+            f"Embedded {report.embedded_papers:,} papers ({embedder.name}) into the store."
+        )
     if report.keyword_papers == 0 and report.vector_papers == 0:
         console.print("The search index is up to date: no new or changed papers.")
         return
     console.print(
         f"Indexed {count(report.keyword_papers, 'paper')} for keyword search in {report.seconds_keyword:.1f} s "
-        f"and embedded {report.vector_papers:,} in {report.seconds_vectors:.1f} s "
-        f"({report.vector_papers / max(report.seconds_vectors, 1e-9):,.0f} papers/s, {embedder.name})."
+        f"and {report.vector_papers:,} stored vectors ({embedder.name}) in "
+        f"{report.seconds_vectors:.1f} s."
     )
 
 
@@ -206,6 +219,9 @@ def check(ctx: typer.Context) -> None:
     settings = settings_of(ctx)
     engine = open_store(settings)
     report = compare(engine, settings.home, DIMENSIONS)
+    from paperfeed.cli.vectors import show_vector_status  # (it imports this module)
+
+    show_vector_status(engine)
     console.print(f"Store: {count(report.papers, 'paper')}. {pending_in_words(report)}")
     for problem in report.problems:
         console.print(f"[red]{problem}[/]")

@@ -14,7 +14,7 @@ from paperfeed.cli.search import load_embedder
 from paperfeed.config import Settings
 from paperfeed.digest.schedule import parse_time
 from paperfeed.search import indexer
-from paperfeed.search.embedder import DIMENSIONS
+from paperfeed.search.embedder import BUNDLED, DIMENSIONS
 from paperfeed.store.engine import write_transaction
 from paperfeed.store.feed import PaperNotFound, listed_paper_ids
 from paperfeed.store.feed import feature as feature_paper
@@ -41,9 +41,20 @@ def serve(
         str | None,
         typer.Option("--digest-at", help="Send the digests each day after HH:MM (UTC)."),
     ] = None,
+    embed: Annotated[
+        bool | None,
+        typer.Option(
+            "--embed/--no-embed",
+            help="Also embed new papers into the store (default: no, read the vectors "
+            "`paperfeed embed` workers store; PAPERFEED_EMBED).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the site, the JSON API and the feeds (Uvicorn)."""
     settings = settings_of(ctx)
+    if embed is not None:
+        os.environ["PAPERFEED_EMBED"] = "1" if embed else "0"
+        settings = settings.model_copy(update={"embed": embed})
     open_store(settings)  # a clear error now rather than a traceback in every worker
     if sync_every:
         try:
@@ -181,8 +192,9 @@ def _repair_index(settings: Settings) -> None:
         f"The search index in {indexer.current_generation(settings.home)} cannot be opened "
         f"({problem}): rebuilding it from the store…"
     )
-    report = indexer.rebuild(open_store(settings), settings.home, load_embedder(settings))
+    model = load_embedder(settings) if settings.embed else BUNDLED
+    report = indexer.rebuild(open_store(settings), settings.home, model, embed=settings.embed)
     console.print(
         f"Rebuilt: {count(report.keyword_papers, 'paper')} for keyword search, "
-        f"{report.vector_papers:,} embedded."
+        f"{report.vector_papers:,} stored vectors."
     )

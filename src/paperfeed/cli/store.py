@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from paperfeed.arxiv_ids import canonical_paper_id
 from paperfeed.cli.app import app, console, errors, open_store, settings_of, shown_url
+from paperfeed.cli.vectors import show_vector_status
 from paperfeed.models import Paper, PaperCategory
 from paperfeed.store.engine import write_transaction
 from paperfeed.store.ingest_runs import recent_runs
@@ -51,6 +52,7 @@ def status(ctx: typer.Context) -> None:
         ).all()
     console.print(f"Store:  {shown_url(settings)} (schema {head_revision()})")
     console.print(f"Papers: {total:,}")
+    show_vector_status(engine)
     if by_category:
         table = Table("category", "papers", title="Largest categories (cross-lists included)")
         for category, count in by_category:

@@ -1,8 +1,9 @@
 """Is the search index consistent with the store? ``paperfeed check`` asks this after a crash.
 
-Every paper the store holds must be in the keyword index and (once embedded) the vector index;
-nothing else may be in them. Papers that changed after the index's cursors are *pending*, not
-missing: the indexer has yet to reach them. Whatever else differs is reported; ``paperfeed
+Every paper the store holds must be in the keyword index, and every stored vector (once the
+index's vector cursor has passed it) in the vector index; nothing else may be in them. Papers
+that changed after the index's cursors are *pending*, not missing: the indexer has yet to reach
+them; papers no worker has embedded yet are *waiting*. Whatever else differs is reported; ``paperfeed
 index --rebuild`` repairs it.
 """
 
@@ -17,11 +18,11 @@ import numpy as np
 import tantivy
 from sqlalchemy import Engine, select
 
-from paperfeed.models import Paper
+from paperfeed.models import Paper, PaperVector
 from paperfeed.search.documents import paper_key
 from paperfeed.search.indexer import VECTOR_DTYPE, Cursor, IndexState, current_generation
 from paperfeed.search.lexical import KeywordIndex
-from paperfeed.search.vectors import FILE_NAME, VectorIndex
+from paperfeed.search.vectors import FILE_NAME, FlatVectors, VectorIndex
 from paperfeed.store.papers import deleted_since
 from paperfeed.wording import count
 
@@ -39,6 +40,7 @@ class CheckReport:
     #: Deleted from the store after the indexer's deletion cursor: still in the indexes, and
     #: the next ``paperfeed index`` drops them (no rebuild needed).
     pending_deletions: list[str] = field(default_factory=list)
+    waiting_vectors: int = 0  # papers no worker has embedded yet
     missing_keyword: list[str] = field(default_factory=list)
     extra_keyword: list[str] = field(default_factory=list)
     missing_vectors: list[str] = field(default_factory=list)
@@ -67,14 +69,21 @@ def check(engine: Engine, home: Path, dimensions: int) -> CheckReport:
     with engine.connect() as conn:
         rows = conn.execute(select(Paper.id, Paper.updated_at)).all()
         deleted = deleted_since(conn, state.deletion_cursor, MAX_PENDING_DELETIONS)
+        vector_rows = conn.execute(
+            select(PaperVector.paper_id, PaperVector.created_at).where(
+                PaperVector.model == (state.embedder or "")
+            )
+        ).all()
     report.papers = len(rows)
     stored = {paper_id for paper_id, _ in rows}
     report.pending_deletions = sorted({paper_id for paper_id, _ in deleted} - stored)
     known = stored | set(report.pending_deletions)
     keyword_seen = _behind(rows, state.keyword_cursor)
-    vector_seen = _behind(rows, state.vector_cursor)
+    # The vector index follows the store's vectors (written by workers) by their own cursor.
+    vector_seen = _behind(vector_rows, state.vector_cursor)
     report.pending_keyword = len(stored) - len(keyword_seen)
-    report.pending_vectors = len(stored) - len(vector_seen)
+    report.pending_vectors = len(vector_rows) - len(vector_seen)
+    report.waiting_vectors = len(stored) - len(vector_rows)
     try:
         indexed = _keyword_ids(KeywordIndex(folder / "keyword"))
     except (ValueError, OSError) as error:
@@ -82,10 +91,14 @@ def check(engine: Engine, home: Path, dimensions: int) -> CheckReport:
         indexed = set()
     report.missing_keyword = sorted(keyword_seen - indexed)
     report.extra_keyword = sorted(indexed - known)
-    if (folder / FILE_NAME).exists():
+    joining = not (folder / FILE_NAME).exists() and FlatVectors.exists(folder)
+    if (folder / FILE_NAME).exists() or joining:
         try:
-            vectors = VectorIndex(folder, dimensions, VECTOR_DTYPE, view=True)
-            keys = {int(k) for k in np.asarray(vectors.index.keys)}
+            if joining:  # (a node reading the store's vectors before it builds its graph)
+                keys = {int(k) for k in FlatVectors(folder, dimensions).keys}
+            else:
+                vectors = VectorIndex(folder, dimensions, VECTOR_DTYPE, view=True)
+                keys = {int(k) for k in np.asarray(vectors.index.keys)}
         except (ValueError, RuntimeError, OSError) as error:
             report.problems.append(f"the vector index cannot be read ({error})")
             keys = set()
@@ -101,7 +114,10 @@ def pending_in_words(report: CheckReport) -> str:
     todo = [
         f"{count(report.pending_keyword, 'paper')} to add to keyword search"
         if report.pending_keyword else "",
-        f"{count(report.pending_vectors, 'paper')} to embed" if report.pending_vectors else "",
+        f"{count(report.pending_vectors, 'stored vector')} to add to semantic search"
+        if report.pending_vectors else "",
+        f"{count(report.waiting_vectors, 'paper')} to embed (`paperfeed embed`)"
+        if report.waiting_vectors else "",
         f"{count(len(report.pending_deletions), 'deleted paper')} to drop"
         if report.pending_deletions else "",
     ]  # fmt: skip

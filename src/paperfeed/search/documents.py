@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from paperfeed.store.vectors import embedded_text
+
 
 @dataclass(frozen=True, slots=True)
 class IndexedPaper:
@@ -25,7 +27,7 @@ class IndexedPaper:
     @property
     def text(self) -> str:
         """The text that is embedded: title and abstract (the embedder truncates consistently)."""
-        return f"{self.title}. {self.abstract}" if self.abstract else self.title
+        return embedded_text(self.title, self.abstract)
 
 
 def paper_key(paper_id: str) -> int:

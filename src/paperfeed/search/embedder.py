@@ -30,6 +30,18 @@ QUERY_CACHE = 2_048
 Vectors = NDArray[np.float32]
 
 
+@dataclass(frozen=True, slots=True)
+class ModelName:
+    """A model as nodes know it when they only read its vectors: its name and their size."""
+
+    name: str
+    dimensions: int
+
+
+#: The bundled model as :class:`MiniLMEmbedder` names it (int8 weights, the default).
+BUNDLED = ModelName(f"{MODEL_NAME}-int8", DIMENSIONS)
+
+
 @runtime_checkable
 class Embedder(Protocol):
     name: str

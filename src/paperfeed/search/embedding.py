@@ -21,6 +21,18 @@ from paperfeed.store.keyphrases import save_keyphrases
 
 def embed_papers(engine: Engine, embedder: Embedder, papers: Sequence[IndexedPaper]) -> Vectors:
     """The vectors of ``papers`` (in order); their keyphrases are stored on the way."""
+    vectors, found = embed_with_keyphrases(embedder, papers)
+    if found:
+        with write_transaction(engine) as conn:
+            save_keyphrases(conn, found, embedder.name, dt.datetime.now(dt.UTC))
+    return vectors
+
+
+def embed_with_keyphrases(
+    embedder: Embedder, papers: Sequence[IndexedPaper]
+) -> tuple[Vectors, dict[str, list[str]]]:
+    """The vectors of ``papers`` (in order) and each paper's keyphrases, from one model pass
+    (the embedding workers write both in the transaction that closes their claim)."""
     found: dict[str, list[str]] = {}
     texts = [paper.text for paper in papers]
     if isinstance(embedder, TokenEmbedder):
@@ -35,7 +47,4 @@ def embed_papers(engine: Engine, embedder: Embedder, papers: Sequence[IndexedPap
         vectors = embedder.embed_documents(texts)
         for paper, vector in zip(papers, vectors, strict=True):
             found[paper.id] = extract(embedder, paper.title, paper.abstract, vector)
-    if found:
-        with write_transaction(engine) as conn:
-            save_keyphrases(conn, found, embedder.name, dt.datetime.now(dt.UTC))
-    return vectors
+    return vectors, found

@@ -18,10 +18,10 @@ import numpy as np
 from paperfeed.search import fusion
 from paperfeed.search.documents import paper_key
 from paperfeed.search.embedder import Embedder
-from paperfeed.search.indexer import VECTOR_DTYPE, current_generation
+from paperfeed.search.indexer import current_generation
 from paperfeed.search.lexical import KeywordIndex
 from paperfeed.search.query import Filters, SearchQuery, parse_query
-from paperfeed.search.vectors import VectorHit, VectorIndex
+from paperfeed.search.vectors import VectorHit, open_for_search
 
 Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[Mode, ...] = ("hybrid", "keyword", "semantic")
@@ -65,9 +65,7 @@ class PaperSearch:
             raise IndexMissing("there is no search index yet: run `paperfeed index`")
         self.keyword = KeywordIndex(folder / "keyword")
         self.embedder = embedder
-        self.vectors = (
-            VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE, view=True) if embedder else None
-        )
+        self.vectors = open_for_search(folder, embedder.dimensions) if embedder else None
 
     def search(
         self,

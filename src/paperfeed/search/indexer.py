@@ -17,34 +17,50 @@ import fcntl
 import json
 import os
 import shutil
+import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
+import numpy as np
 from sqlalchemy import Connection, Engine, select
 
 from paperfeed.models import Author, Paper, PaperAuthor, PaperCategory, utc
 from paperfeed.search.documents import IndexedPaper, paper_key
 from paperfeed.search.embedder import Embedder
-from paperfeed.search.embedding import embed_papers
 from paperfeed.search.lexical import KeywordIndex
 from paperfeed.search.query import Filters
-from paperfeed.search.vectors import VectorIndex
+from paperfeed.search.vectors import FILE_NAME, FlatVectors, VectorIndex
+from paperfeed.search.workers import AnotherWorker, embed_backlog
 from paperfeed.store.papers import changed_since, count_changed_since, deleted_since
+from paperfeed.store.search_nodes import report_node
+from paperfeed.store.vectors import StoredVector, count_vectors_since, vectors_since
 
 KEYWORD_PAGE = 5_000
 DELETION_PAGE = 5_000
-VECTOR_PAGE = 512
-SAVE_VECTORS_EVERY = 120.0  # seconds: a crash loses at most this much embedding work
+VECTOR_PAGE = 5_000
+JOIN_PAGE = 50_000  # vectors a new node reads per chunk before semantic search sees them
 VECTOR_DTYPE = "f16"
 LATE_CHECK_FILE = "late-check.txt"
+LATE_VECTOR_CHECK_FILE = "late-vector-check.txt"
 LATE_WINDOW = dt.timedelta(seconds=60)  # how far back the follower looks for late commits
 LATE_LIMIT = 20_000
 
 Progress = Callable[[str, int, int], None]
 Cursor = tuple[dt.datetime, str]
+
+
+class VectorModel(Protocol):
+    """What a node needs to know of the model to read its vectors: no weights, no inference."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimensions(self) -> int: ...
 
 
 @dataclass(slots=True)
@@ -99,6 +115,7 @@ class UpdateReport:
     vector_papers: int = 0
     seconds_keyword: float = 0.0
     seconds_vectors: float = 0.0
+    embedded_papers: int = 0  # embedded by this run (as a worker), not read from the store
 
 
 def search_root(home: Path) -> Path:
@@ -111,19 +128,40 @@ def current_generation(home: Path) -> Path | None:
 
 
 def update(
-    engine: Engine, home: Path, embedder: Embedder, on_progress: Progress | None = None
+    engine: Engine,
+    home: Path,
+    model: VectorModel,
+    on_progress: Progress | None = None,
+    *,
+    embed: bool = True,
 ) -> UpdateReport:
     """Bring the current generation (created if there is none) up to date with the store.
 
+    With ``embed`` (and ``model`` an :class:`Embedder`), first embed what the store lacks, as
+    one more worker; without, only read the vectors workers wrote (a node joining a store).
     One writer at a time per data directory (the command line, or a web node's background
     follower): this waits for the other to finish.
     """
+    embedded = _embed_first(engine, model, on_progress) if embed else 0
     with writer_lock(home):
         folder = current_generation(home)
         if folder is None:
             folder = _new_generation(home)
             _switch(home, folder)
-        return _follow(engine, folder, embedder, on_progress)
+        report = _follow(engine, folder, model, on_progress)
+    report.embedded_papers = embedded
+    return report
+
+
+def _embed_first(engine: Engine, model: VectorModel, on_progress: Progress | None) -> int:
+    if not isinstance(model, Embedder):
+        raise TypeError(f"{model.name}: embedding needs the model itself, not only its name")
+
+    def show(done: int, total: int) -> None:
+        if on_progress:
+            on_progress("embeddings", done, total)
+
+    return embed_backlog(engine, model, on_progress=show).embedded
 
 
 def damage(home: Path, dimensions: int) -> str | None:
@@ -143,15 +181,24 @@ def damage(home: Path, dimensions: int) -> str | None:
     return None
 
 
-def follow_if_free(engine: Engine, home: Path, embedder: Embedder) -> UpdateReport | None:
-    """For a web node's background follower: catch up the existing index with the store, unless
-    another writer is at work (None then) or there is no index yet (a first build of a whole
-    corpus is `paperfeed index`'s job, not a web server's)."""
+def follow_if_free(
+    engine: Engine, home: Path, model: VectorModel, *, embed: bool = False
+) -> UpdateReport | None:
+    """For a web node's background follower: catch up with the store (building the index from
+    nothing on a node that has none: reading stored vectors is quick), unless another writer
+    is at work (None then). Embeds what the store lacks only when asked (``embed``)."""
+    if embed and isinstance(model, Embedder):
+        # (SQLite: when another process is embedding, this node reads what it writes)
+        with suppress(AnotherWorker):
+            embed_backlog(engine, model, wait=False)
     with writer_lock(home, wait=False) as held:
-        folder = current_generation(home)
-        if not held or folder is None:
+        if not held:
             return None
-        return _follow(engine, folder, embedder, None)
+        folder = current_generation(home)
+        if folder is None:
+            folder = _new_generation(home)
+            _switch(home, folder)
+        return _follow(engine, folder, model, None)
 
 
 @contextmanager
@@ -172,52 +219,85 @@ def writer_lock(home: Path, wait: bool = True) -> Iterator[bool]:
 
 
 def rebuild(
-    engine: Engine, home: Path, embedder: Embedder, on_progress: Progress | None = None
+    engine: Engine,
+    home: Path,
+    model: VectorModel,
+    on_progress: Progress | None = None,
+    *,
+    embed: bool = True,
 ) -> UpdateReport:
     """Build a new generation from scratch, then switch to it and remove the old one."""
+    embedded = _embed_first(engine, model, on_progress) if embed else 0
     with writer_lock(home):
         old = current_generation(home)
         folder = _new_generation(home)
         try:
-            report = _follow(engine, folder, embedder, on_progress)
+            report = _follow(engine, folder, model, on_progress)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         _switch(home, folder)
     if old is not None and old != folder:
         shutil.rmtree(old, ignore_errors=True)  # open readers keep their mapped files until closed
+    report.embedded_papers = embedded
     return report
 
 
 def _follow(
-    engine: Engine, folder: Path, embedder: Embedder, on_progress: Progress | None
+    engine: Engine, folder: Path, model: VectorModel, on_progress: Progress | None
 ) -> UpdateReport:
     state = IndexState.load(folder)
-    if state.embedder not in (None, embedder.name):
+    if state.embedder not in (None, model.name):
         raise RuntimeError(
-            f"this index's vectors were made by {state.embedder}, not {embedder.name}: "
+            f"this index's vectors were made by {state.embedder}, not {model.name}: "
             "run `paperfeed index --rebuild`"
         )
-    state.embedder = embedder.name
+    state.embedder = model.name
     report = UpdateReport()
-    report.deleted_papers = _follow_deletions(engine, folder, state, embedder)
+    report.deleted_papers = _follow_deletions(engine, folder, state, model)
     started = time.perf_counter()
     report.keyword_papers = _follow_keywords(engine, folder, state, on_progress)
     report.seconds_keyword = time.perf_counter() - started
     started = time.perf_counter()
-    report.vector_papers = _follow_vectors(engine, folder, state, embedder, on_progress)
+    report.vector_papers = _follow_vectors(engine, folder, state, model, on_progress)
+    report.vector_papers += _late_vectors(engine, folder, state, model)
     report.seconds_vectors = time.perf_counter() - started
-    report.keyword_papers += _late_commits(engine, folder, state, embedder)
+    report.keyword_papers += _late_commits(engine, folder, state)
+    _report_position(engine, folder, state, report)
     return report
 
 
-def _late_commits(engine: Engine, folder: Path, state: IndexState, embedder: Embedder) -> int:
+_reported: dict[Path, float] = {}
+REPORT_EVERY = 30.0  # seconds: a node's row in the store says it is alive and how far it is
+
+
+def node_name(home: Path) -> str:
+    """This node as ``paperfeed status`` lists it: the machine and the data directory."""
+    return f"{socket.gethostname()}:{home.resolve()}"
+
+
+def _report_position(engine: Engine, folder: Path, state: IndexState, report: UpdateReport) -> None:
+    """Tell the store how far this node's index is (when it moved, or now and then)."""
+    moved = report.keyword_papers or report.vector_papers or report.deleted_papers
+    if not moved and time.monotonic() - _reported.get(folder, -REPORT_EVERY) < REPORT_EVERY:
+        return
+    home = folder.parent.parent
+    report_node(
+        engine, node_name(home), state.embedder or "",
+        state.keyword_cursor[0] if state.keyword_cursor else None,
+        state.vector_cursor[0] if state.vector_cursor else None,
+        dt.datetime.now(dt.UTC),
+    )  # fmt: skip
+    _reported[folder] = time.monotonic()
+
+
+def _late_commits(engine: Engine, folder: Path, state: IndexState) -> int:
     """Papers whose change committed after the cursor had passed its time.
 
     The cursor is the application's clock: with several writers (web nodes, syncs) a
     transaction that took its timestamp before another's, and committed after it, lands behind
     a cursor that already moved on. Once caught up, the follower looks again at the last
-    :data:`LATE_WINDOW` before its cursor and indexes what the indexes lack (at most
+    :data:`LATE_WINDOW` before its cursor and indexes what the keyword index lacks (at most
     :data:`LATE_LIMIT` papers: the window is seconds of writes, not an import's worth).
     """
     if state.keyword_cursor is None:
@@ -238,23 +318,51 @@ def _late_commits(engine: Engine, folder: Path, state: IndexState, embedder: Emb
     keys = {paper_key(paper_id): paper_id for paper_id in recent}
     indexed = keyword.allowed_keys(Filters(), list(keys))
     missing = [paper_id for key, paper_id in keys.items() if key not in indexed]
-    # Membership through a memory-mapped view: loading a million vectors writable every few
-    # seconds, to find them all present, was most of a busy node's CPU.
-    stored = VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE, view=True).index
-    unembedded = [paper_id for key, paper_id in keys.items() if key not in stored]
-    del stored
-    with engine.connect() as conn:
-        if missing:
+    if missing:
+        with engine.connect() as conn:
             keyword.add(load_papers(conn, missing))
-        papers = load_papers(conn, unembedded)
-    if papers and state.vector_cursor is not None:
-        vectors = VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE)
-        vectors.add([p.key for p in papers], embed_papers(engine, embedder, papers))
-        vectors.save()
     return len(missing)
 
 
-def _follow_deletions(engine: Engine, folder: Path, state: IndexState, embedder: Embedder) -> int:
+def _late_vectors(engine: Engine, folder: Path, state: IndexState, model: VectorModel) -> int:
+    """Vectors whose transaction committed after the vector cursor had passed their time (two
+    workers, one slower to commit): like :func:`_late_commits`, once the cursor has moved,
+    look again at the window behind it for vectors the index lacks or holds differently."""
+    if state.vector_cursor is None or not (folder / FILE_NAME).exists():
+        return 0
+    at = utc(state.vector_cursor[0])
+    checked = _read_stamp(folder / LATE_VECTOR_CHECK_FILE)
+    if checked is not None and checked >= at + LATE_WINDOW:
+        return 0
+    _write_stamp(folder / LATE_VECTOR_CHECK_FILE, dt.datetime.now(dt.UTC))
+    since = (state.vector_cursor[0] - LATE_WINDOW, "")
+    with engine.connect() as conn:
+        recent = vectors_since(conn, model.name, model.dimensions, since, LATE_LIMIT)
+    if not recent:
+        return 0
+    # Membership and contents through a memory-mapped view: loading a million vectors
+    # writable every few seconds, to find them all present, was most of a busy node's CPU.
+    stored = VectorIndex(folder, model.dimensions, VECTOR_DTYPE, view=True)
+    held = stored.vectors([paper_key(row.paper_id) for row in recent])
+    del stored
+    late = [
+        row
+        for row, vector in zip(recent, held, strict=True)
+        if not np.array_equal(vector, np.asarray(row.vector, dtype=np.float32))
+    ]
+    if late:
+        vectors = VectorIndex(folder, model.dimensions, VECTOR_DTYPE)
+        _add(vectors, late)
+        vectors.save()
+    return len(late)
+
+
+def _add(vectors: VectorIndex, rows: Sequence[StoredVector]) -> None:
+    matrix = np.stack([row.vector for row in rows]).astype(np.float32)
+    vectors.add([paper_key(row.paper_id) for row in rows], matrix)
+
+
+def _follow_deletions(engine: Engine, folder: Path, state: IndexState, model: VectorModel) -> int:
     """Drop deleted papers from both indexes (dropping twice is harmless, so a crash is too)."""
     done = 0
     while True:
@@ -264,9 +372,10 @@ def _follow_deletions(engine: Engine, folder: Path, state: IndexState, embedder:
             return done
         paper_ids = [paper_id for paper_id, _ in page]
         KeywordIndex(folder / "keyword").delete(paper_ids)
-        vectors = VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE)
-        if vectors.remove([paper_key(paper_id) for paper_id in paper_ids]):
-            vectors.save()
+        if (folder / FILE_NAME).exists():
+            vectors = VectorIndex(folder, model.dimensions, VECTOR_DTYPE)
+            if vectors.remove([paper_key(paper_id) for paper_id in paper_ids]):
+                vectors.save()
         state.deletion_cursor = (page[-1][1], page[-1][0])
         state.save(folder)
         done += len(page)
@@ -295,33 +404,68 @@ def _follow_vectors(
     engine: Engine,
     folder: Path,
     state: IndexState,
-    embedder: Embedder,
+    model: VectorModel,
     on_progress: Progress | None,
 ) -> int:
-    total, done = _pending(engine, state.vector_cursor), 0
+    """Fill the vector index from the store's vectors by cursor: the model never runs here."""
+    with engine.connect() as conn:
+        total = count_vectors_since(conn, model.name, state.vector_cursor)
     if not total:  # the usual case for a web node's follower: do not load the vectors at all
         return 0
-    vectors = VectorIndex(folder, embedder.dimensions, VECTOR_DTYPE)
-    position, saved_at = state.vector_cursor, time.monotonic()
+    if not (folder / FILE_NAME).exists():
+        return _join(engine, folder, state, model, total, on_progress)
+    vectors, done = VectorIndex(folder, model.dimensions, VECTOR_DTYPE), 0
     while True:
         with engine.connect() as conn:
-            page = changed_since(conn, position, VECTOR_PAGE)
-            papers = load_papers(conn, [paper_id for paper_id, _ in page])
-        if page:
-            vectors.add([p.key for p in papers], embed_papers(engine, embedder, papers))
-            position = (page[-1][1], page[-1][0])
-            done += len(page)
-            if on_progress:
-                on_progress("embeddings", done, total)
-        if position != state.vector_cursor and (
-            not page or time.monotonic() - saved_at > SAVE_VECTORS_EVERY
-        ):
-            vectors.save()  # the cursor is saved only after the vectors it covers
-            state.vector_cursor = position
-            state.save(folder)
-            saved_at = time.monotonic()
+            page = vectors_since(
+                conn, model.name, model.dimensions, state.vector_cursor, VECTOR_PAGE
+            )
         if not page:
             return done
+        _add(vectors, page)
+        vectors.save()  # the cursor is saved only after the vectors it covers
+        state.vector_cursor = (page[-1].created_at, page[-1].paper_id)
+        state.save(folder)
+        done += len(page)
+        if on_progress:
+            on_progress("vectors", done, total)
+
+
+def _join(
+    engine: Engine,
+    folder: Path,
+    state: IndexState,
+    model: VectorModel,
+    total: int,
+    on_progress: Progress | None,
+) -> int:
+    """A new index: read every stored vector into flat chunks (semantic search answers from
+    them, exactly, as soon as the first is written), then build the HNSW graph from them and
+    switch searches to it. A crash before the graph is saved starts the reading again."""
+    flat = FlatVectors(folder, model.dimensions)
+    if len(flat):  # an earlier join died half-way: its chunks may be behind the saved cursor
+        flat.remove()
+        flat = FlatVectors(folder, model.dimensions)
+    state.vector_cursor, done = None, 0
+    while True:
+        with engine.connect() as conn:
+            page = vectors_since(conn, model.name, model.dimensions, state.vector_cursor, JOIN_PAGE)
+        if not page:
+            break
+        flat.append([paper_key(row.paper_id) for row in page], np.stack([r.vector for r in page]))
+        state.vector_cursor = (page[-1].created_at, page[-1].paper_id)
+        state.save(folder)  # searchers reopen and see the new chunk
+        done += len(page)
+        if on_progress:
+            on_progress("vectors (read)", done, total)
+    vectors = VectorIndex(folder, model.dimensions, VECTOR_DTYPE)
+    flat.build(vectors)
+    vectors.save()
+    state.save(folder)  # searchers reopen on the graph
+    flat.remove()
+    if on_progress:
+        on_progress("vectors (graph)", done, total)
+    return done
 
 
 def load_papers(conn: Connection, paper_ids: Sequence[str]) -> list[IndexedPaper]:
@@ -388,8 +532,17 @@ def _switch(home: Path, folder: Path) -> None:
 
 
 def _late_check(folder: Path) -> dt.datetime | None:
-    path = folder / LATE_CHECK_FILE
+    return _read_stamp(folder / LATE_CHECK_FILE)
+
+
+def _read_stamp(path: Path) -> dt.datetime | None:
     return dt.datetime.fromisoformat(path.read_text()) if path.exists() else None
+
+
+def _write_stamp(path: Path, stamp: dt.datetime) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(stamp.isoformat())
+    os.replace(partial, path)
 
 
 def _cursor(raw: list[str] | None) -> Cursor | None:

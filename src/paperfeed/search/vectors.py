@@ -8,6 +8,7 @@ on a machine shares one copy of the pages.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 from usearch.index import Index
+from usearch.index import search as exact_search
 
 FILE_NAME = "vectors.usearch"
 
@@ -109,3 +111,105 @@ class VectorIndex:
         partial = self.file.with_suffix(".partial")
         self.index.save(str(partial))
         os.replace(partial, self.file)
+
+
+FLAT_FOLDER = "flat"
+
+
+class FlatVectors:
+    """Vectors read from the store while a new node's HNSW graph is still being built: chunk
+    files of keys and float16 rows, searched exactly (brute force, usearch's SIMD kernels).
+
+    Exact search over a million vectors takes a fraction of a second: slower than HNSW, but
+    it lets a node answer by meaning minutes after it starts instead of after the build.
+    Chunks are written whole under a temporary name and renamed, so a reader sees whole ones.
+    """
+
+    def __init__(self, folder: Path, ndim: int) -> None:
+        self.folder = folder / FLAT_FOLDER
+        self.ndim = ndim
+        self.chunks: list[tuple[NDArray[np.uint64], NDArray[np.float16]]] = []
+        names = sorted(self.folder.glob("*.keys.npy")) if self.folder.is_dir() else []
+        for name in names:
+            rows = name.with_name(name.name.replace(".keys.npy", ".rows.npy"))
+            if rows.exists():
+                self.chunks.append((np.load(name), np.load(rows, mmap_mode="r")))
+        keys = [keys for keys, _ in self.chunks]
+        self._keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
+        self._order = np.argsort(self._keys, kind="stable")
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @property
+    def keys(self) -> NDArray[np.uint64]:
+        return self._keys
+
+    @staticmethod
+    def exists(folder: Path) -> bool:
+        return (folder / FLAT_FOLDER).is_dir()
+
+    def append(self, keys: Sequence[int], rows: NDArray[np.float16]) -> None:
+        self.folder.mkdir(exist_ok=True)
+        number = f"{len(self.chunks):06d}"
+        key_array = np.asarray(keys, dtype=np.uint64)
+        for suffix, array in (("rows", rows), ("keys", key_array)):  # keys last: they mark it whole
+            partial = self.folder / f"{number}.{suffix}.partial.npy"
+            np.save(partial, array)
+            os.replace(partial, self.folder / f"{number}.{suffix}.npy")
+        self.chunks.append((key_array, rows))
+
+    def search(self, vector: NDArray[np.float32], limit: int) -> list[VectorHit]:
+        query = np.asarray(vector, dtype=np.float16)
+        found: dict[int, float] = {}
+        for keys, rows in self.chunks:
+            matches = exact_search(rows, query, min(limit, len(keys)), metric="cos", exact=True)
+            for row, distance in zip(matches.keys, matches.distances, strict=True):
+                key = int(keys[int(row)])
+                # A paper whose vector changed while the node was reading sits in two chunks:
+                # the later chunk holds the current one.
+                found[key] = 1.0 - float(distance)
+        ranked = sorted(found.items(), key=lambda item: -item[1])[:limit]
+        return [VectorHit(key, similarity) for key, similarity in ranked]
+
+    def vectors(self, keys: Sequence[int]) -> NDArray[np.float32]:
+        out = np.full((len(keys), self.ndim), np.nan, dtype=np.float32)
+        if not len(self._keys):
+            return out
+        offsets = np.cumsum([0] + [len(k) for k, _ in self.chunks])
+        for row, key in enumerate(keys):
+            at = np.searchsorted(self._keys[self._order], np.uint64(key))
+            if at < len(self._keys) and self._keys[self._order[at]] == key:
+                position = int(self._order[at])
+                chunk = int(np.searchsorted(offsets, position, side="right")) - 1
+                out[row] = self.chunks[chunk][1][position - offsets[chunk]]
+        return out
+
+    def exact_search(
+        self, vector: NDArray[np.float32], keys: Sequence[int], limit: int
+    ) -> list[VectorHit]:
+        matrix = self.vectors(keys)
+        present = [not bool(np.isnan(row).any()) for row in matrix]
+        kept = [key for key, there in zip(keys, present, strict=True) if there]
+        matrix = matrix[np.asarray(present, dtype=bool)]
+        if not kept:
+            return []
+        norms = np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(vector)) + 1e-12
+        scores = matrix @ vector / norms
+        return [VectorHit(kept[i], float(scores[i])) for i in np.argsort(-scores)[:limit]]
+
+    def build(self, index: VectorIndex) -> None:
+        """Add every chunk to ``index`` (later chunks replace earlier vectors of a key)."""
+        for keys, rows in self.chunks:
+            index.add([int(k) for k in keys], np.asarray(rows))
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def open_for_search(folder: Path, ndim: int) -> VectorIndex | FlatVectors:
+    """What a searcher reads: the HNSW graph once built (memory-mapped), else the flat chunks
+    a joining node has read so far."""
+    if not (folder / FILE_NAME).exists() and FlatVectors.exists(folder):
+        return FlatVectors(folder, ndim)
+    return VectorIndex(folder, ndim, "f16", view=True)

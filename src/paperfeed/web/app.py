@@ -29,7 +29,7 @@ from paperfeed.agents.mcp_http import McpEndpoint
 from paperfeed.background import BackgroundJob
 from paperfeed.config import Settings, load_settings
 from paperfeed.digest.schedule import parse_time, send_if_due
-from paperfeed.search.embedder import Embedder, MiniLMEmbedder
+from paperfeed.search.embedder import BUNDLED, Embedder, MiniLMEmbedder
 from paperfeed.search.indexer import follow_if_free
 from paperfeed.search.model_files import ModelMissing
 from paperfeed.search.query import BadQuery
@@ -47,6 +47,7 @@ from paperfeed.web import (
     feed_routes,
     follows,
     foryou,
+    health,
     library,
     markdown,
     members,
@@ -110,12 +111,16 @@ def create_app(
     engine = make_engine(settings.database_url)
     ensure_current(engine)
 
-    site = Site(settings, engine, embedder_factory or bundled_embedder(settings))
+    # (the bundled model's name is known without loading it; a test's stand-in is loaded)
+    known = BUNDLED if embedder_factory is None else None
+    site = Site(settings, engine, embedder_factory or bundled_embedder(settings), known)
     jobs = background_jobs(settings, engine, site)
     agents = McpEndpoint(site)
+    warmup = health.Warmup(site)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warmup.start()
         for job in jobs:
             job.start()
         # What is loaded by now lives as long as the process: out of the collector's sight, a
@@ -124,6 +129,7 @@ def create_app(
         sys.setswitchinterval(SWITCH_INTERVAL)
         async with agents.running():  # (the MCP endpoint's requests run in its task group)
             yield
+        warmup.stop()
         for job in jobs:
             job.stop()
         engine.dispose()  # close pooled connections when the server stops
@@ -136,6 +142,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.site = site
+    app.state.warmup = warmup
     # (added first, so it runs inside the session middleware and sees the session)
     app.add_middleware(RateLimits, enabled=settings.rate_limits)
     app.add_middleware(
@@ -151,6 +158,7 @@ def create_app(
     app.add_middleware(RefuseNul)  # (outside the session: a refused request reads no cookie)
     app.docs_policy = docs_policy(docs_page)  # (the headers wrap everything: web/security.py)
     app.router.routes.append(Route(MCP_PATH, agents.app))  # MCP for agents (docs/mcp.md)
+    app.include_router(health.router)
     app.include_router(write_api.router)  # before api: its /api/v1/papers/{id:path} is greedy
     app.include_router(api.router)
     app.include_router(feed_routes.router)
@@ -263,9 +271,10 @@ def background_jobs(settings: Settings, engine: Engine, site: Site) -> list[Back
     if settings.index_every and settings.index_every.strip() not in ("0", "off"):
 
         def follow() -> None:
-            embedder = site.embedder()
-            if embedder is not None:
-                follow_if_free(engine, settings.home, embedder)
+            # Reading stored vectors needs the model's name only; embedding needs the model.
+            model = site.embedder() if settings.embed else site.vector_model()
+            if model is not None:
+                follow_if_free(engine, settings.home, model, embed=settings.embed)
 
         jobs.append(BackgroundJob("index", parse_duration(settings.index_every), follow))
     if settings.sync_every:

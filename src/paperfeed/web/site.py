@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from paperfeed.config import Settings
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.hybrid import IndexMissing, PaperSearch
-from paperfeed.search.indexer import current_generation
+from paperfeed.search.indexer import VectorModel, current_generation
 from paperfeed.services.new_papers import NewPapers
 from paperfeed.services.submissions import ArxivFetcher
 from paperfeed.web.csrf import Csrf
@@ -33,11 +33,13 @@ class Site:
         settings: Settings,
         engine: Engine,
         embedder_factory: Callable[[], Embedder | None],
+        model: VectorModel | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.csrf = Csrf(settings.signing_key())
         self._embedder_factory = embedder_factory
+        self._model = model
         self._embedder: Embedder | None = None
         self._embedder_loaded = False
         self._search: PaperSearch | None = None
@@ -66,6 +68,10 @@ class Site:
                 self._embedder = self._embedder_factory()
                 self._embedder_loaded = True
             return self._embedder
+
+    def vector_model(self) -> VectorModel | None:
+        """The model whose stored vectors this node's index reads (its name and size)."""
+        return self._model or self.embedder()
 
     def search_or_none(self) -> PaperSearch | None:
         """The searcher, or None while there is no index (digests then skip saved searches)."""

@@ -1,0 +1,177 @@
+"""Stored vectors to and from Parquet files, so a store can be embedded on a bigger machine,
+or its vectors moved to another installation, without running the model again.
+
+A file holds one model's vectors: columns ``paper_id``, ``model``, ``text_hash`` (of the text
+that was embedded) and ``vector`` (float16, a fixed-size list), and the model's name and
+dimensions in the file's metadata. An import refuses another model or size; a paper whose text
+in this store differs from the one embedded is imported as stale, and the next worker embeds
+it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import Connection, Engine, Row, Select, select
+
+from paperfeed.models import Paper, PaperVector, table_of
+from paperfeed.store.bulk import chunks
+from paperfeed.store.engine import write_transaction
+from paperfeed.store.vectors import (
+    STORED_DTYPE,
+    Embedded,
+    VectorCursor,
+    after,
+    embedded_text,
+    text_hash,
+    write_vectors,
+)
+
+PAGE = 20_000
+MODEL_KEY = b"paperfeed.model"
+DIMENSIONS_KEY = b"paperfeed.dimensions"
+#: An imported vector whose text differs from this store's is marked checked at this time, so
+#: every paper change since makes the workers look at it again.
+NEVER = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class ParquetRefused(ValueError):
+    """The file is not one this store can take; the message says why."""
+
+
+class Model(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimensions(self) -> int: ...
+
+
+@dataclass(slots=True)
+class Imported:
+    imported: int = 0
+    unknown: int = 0  # rows of papers this store does not hold
+
+
+def _schema(model_name: str, dimensions: int) -> pa.Schema:
+    return pa.schema(
+        [
+            ("paper_id", pa.string()),
+            ("model", pa.string()),
+            ("text_hash", pa.string()),
+            ("vector", pa.list_(pa.float16(), dimensions)),
+        ],
+        metadata={MODEL_KEY: model_name.encode(), DIMENSIONS_KEY: str(dimensions).encode()},
+    )
+
+
+def export_vectors(engine: Engine, model: Model, path: Path) -> int:
+    """Write every stored vector by ``model`` to ``path`` (replaced whole at the end)."""
+    schema = _schema(model.name, model.dimensions)
+    partial = path.with_name(path.name + ".partial")
+    cursor: VectorCursor | None = None
+    written = 0
+    with pq.ParquetWriter(partial, schema) as writer:
+        while True:
+            with engine.connect() as conn:
+                rows = list(conn.execute(_page(model.name, cursor)).all())
+            if not rows:
+                break
+            writer.write_table(_table(schema, model, rows))
+            cursor = (rows[-1].created_at, rows[-1].paper_id)
+            written += len(rows)
+    partial.replace(path)
+    return written
+
+
+def _page(model_name: str, cursor: VectorCursor | None) -> Select[Any]:
+    table = table_of(PaperVector)
+    query = (
+        select(table.c.paper_id, table.c.text_hash, table.c.vector, table.c.created_at)
+        .where(table.c.model == model_name)
+        .order_by(table.c.created_at, table.c.paper_id)
+        .limit(PAGE)
+    )
+    if cursor is not None:
+        query = query.where(after(cursor))
+    return query
+
+
+def _table(schema: pa.Schema, model: Model, rows: list[Row[Any]]) -> pa.Table:
+    flat = np.frombuffer(b"".join(bytes(row.vector) for row in rows), dtype=STORED_DTYPE)
+    vectors = pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float16()), model.dimensions)
+    return pa.Table.from_arrays(
+        [
+            pa.array([row.paper_id for row in rows], pa.string()),
+            pa.array([model.name] * len(rows), pa.string()),
+            pa.array([row.text_hash for row in rows], pa.string()),
+            vectors,
+        ],
+        schema=schema,
+    )
+
+
+def import_vectors(engine: Engine, model: Model, path: Path) -> Imported:
+    """Store the vectors of ``path`` for the papers this store holds; :class:`ParquetRefused`
+    for a file of another model or size (or not ours)."""
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise ParquetRefused(f"{path} is not a Parquet file ({error})") from None
+    _check(parquet.schema_arrow, model, path)
+    done = Imported()
+    for batch in parquet.iter_batches(batch_size=PAGE):
+        names = batch.column("model").to_pylist()
+        if any(name != model.name for name in names):
+            raise ParquetRefused(f"{path} mixes models: found a row by {names[0]!r}")
+        ids = batch.column("paper_id").to_pylist()
+        hashes = batch.column("text_hash").to_pylist()
+        vectors = batch.column("vector").values.to_numpy(zero_copy_only=False)
+        matrix = vectors.reshape(len(ids), model.dimensions).astype(np.float32)
+        with write_transaction(engine) as conn:
+            texts = _store_texts(conn, ids)
+            items = [
+                Embedded(
+                    paper_id, hashes[row],
+                    texts[paper_id][1] if texts[paper_id][0] == hashes[row] else NEVER,
+                    matrix[row],
+                )
+                for row, paper_id in enumerate(ids) if paper_id in texts
+            ]  # fmt: skip
+            write_vectors(conn, model.name, model.dimensions, items, dt.datetime.now(dt.UTC))
+        done.imported += len(items)
+        done.unknown += len(ids) - len(items)
+    return done
+
+
+def _check(schema: pa.Schema, model: Model, path: Path) -> None:
+    metadata = schema.metadata or {}
+    if MODEL_KEY not in metadata or "vector" not in schema.names:
+        raise ParquetRefused(f"{path} was not written by `paperfeed vectors export`")
+    name = metadata[MODEL_KEY].decode()
+    dimensions = int(metadata.get(DIMENSIONS_KEY, b"0"))
+    if (name, dimensions) != (model.name, model.dimensions):
+        raise ParquetRefused(
+            f"{path} holds vectors by {name} ({dimensions} dimensions), but this store's model is "
+            f"{model.name} ({model.dimensions} dimensions): vectors of different models cannot "
+            "be mixed; embed with `paperfeed embed` instead"
+        )
+
+
+def _store_texts(conn: Connection, paper_ids: list[str]) -> dict[str, tuple[str, dt.datetime]]:
+    """For the papers the store holds: their embedded text's hash and change stamp."""
+    found: dict[str, tuple[str, dt.datetime]] = {}
+    for chunk in chunks(paper_ids):
+        query = select(Paper.id, Paper.title, Paper.abstract, Paper.updated_at).where(
+            Paper.id.in_(chunk)
+        )
+        for row in conn.execute(query):
+            text = embedded_text(row.title, row.abstract)
+            found[row.id] = (text_hash(text), row.updated_at)
+    return found

@@ -1,0 +1,135 @@
+"""``/healthz`` (the process answers) and ``/readyz`` (it may take traffic), for load balancers
+and service managers.
+
+A node that has just started answers its first requests slowly: the model is not loaded, the
+index files are not in the page cache. So a node warms itself in the background at start —
+waits for the store, loads the embedder, opens the indexes, reads their files once and runs a
+search of each kind — and ``/readyz`` answers 503 with the reason until that is done, and
+again whenever the store stops answering.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from paperfeed.search.indexer import IndexState, current_generation
+from paperfeed.store.papers import count_changed_since
+from paperfeed.web.site import SearchUnavailable, Site
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger("paperfeed.web.health")
+RETRY_SECONDS = 1.0
+READ_CHUNK = 1 << 20
+#: A node whose index is further behind the store than this is still joining, not ready.
+CATCH_UP_SLACK = 1_000
+
+
+class Warmup:
+    """Makes a node warm once, in a thread of its own; says what it is still waiting for."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.waiting_for: str | None = "the node is starting"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="warmup", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        for reason, step in (
+            ("the store is not answering", self._store_answers),
+            ("loading the embedding model", self._model_loaded),
+            ("there is no search index yet", self._indexes_open),
+        ):
+            self.waiting_for = reason
+            while not self._stop.is_set():
+                try:
+                    if step():
+                        break
+                except (OperationalError, InterfaceError, OSError, RuntimeError) as error:
+                    log.info("not ready (%s): %s", reason, str(error).splitlines()[0][:200])
+                self._stop.wait(RETRY_SECONDS)
+        self.waiting_for = None
+
+    def _store_answers(self) -> bool:
+        return store_answers(self.site)
+
+    def _model_loaded(self) -> bool:
+        self.site.embedder()  # (None when the model is not installed: keyword search only)
+        return True
+
+    def _indexes_open(self) -> bool:
+        try:
+            search = self.site.search()
+        except SearchUnavailable:
+            return False
+        folder = current_generation(self.site.settings.home)
+        if folder is None:
+            return False
+        behind = _papers_behind(self.site, folder)
+        if behind > CATCH_UP_SLACK:  # a joining node: its index is still being built
+            self.waiting_for = f"the search index is being built ({behind:,} papers to go)"
+            return False
+        _read_once(folder)
+        for mode in ("keyword", "semantic", "hybrid"):
+            search.search("warm up the index", mode=mode, limit=10)
+        return True
+
+
+def _papers_behind(site: Site, folder: Path) -> int:
+    """Papers the keyword index has yet to reach."""
+    with site.engine.connect() as conn:
+        return count_changed_since(conn, IndexState.load(folder).keyword_cursor)
+
+
+def _read_once(folder: Path) -> None:
+    """Read every index file once, so the first searches find their pages in memory."""
+    started = time.perf_counter()
+    size = 0
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                while chunk := handle.read(READ_CHUNK):
+                    size += len(chunk)
+    log.info("read %d MiB of index files in %.1f s", size >> 20, time.perf_counter() - started)
+
+
+def store_answers(site: Site) -> bool:
+    try:
+        with site.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (OperationalError, InterfaceError):
+        return False
+    return True
+
+
+@router.get("/healthz")
+def healthz() -> PlainTextResponse:
+    """The process answers (nothing more is checked: a restart would not help otherwise)."""
+    return PlainTextResponse("ok\n")
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> JSONResponse:
+    """200 once the node is warm and while the store answers; 503 and the reason otherwise."""
+    warmup: Warmup = request.app.state.warmup
+    reason = warmup.waiting_for
+    if reason is None and not store_answers(request.app.state.site):
+        reason = "the store is not answering"
+    if reason is not None:
+        return JSONResponse(
+            {"ready": False, "reason": reason}, status_code=503, headers={"Retry-After": "1"}
+        )
+    return JSONResponse({"ready": True})
