@@ -5,15 +5,26 @@ desktop agent calls it. Every answer is checked against the store."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import anyio
 import pytest
 from mcp import Client, MCPError
 from mcp.types import TextContent, TextResourceContents
 from sqlalchemy import select
 
+from paperfeed.agents.mcp_server import build_server
+from paperfeed.config import Settings
+from paperfeed.ingest_daily import ingest_daily_papers
 from paperfeed.models import FeedEntry, Paper
+from paperfeed.search.embedder import HashingEmbedder
 from paperfeed.services.feeds import trending_page
+from paperfeed.store.engine import make_engine
+from paperfeed.store.migrate import upgrade
+from paperfeed.web.site import Site
 from tests.agents.conftest import AgentSite, answer, error_text, run_client
+from tests.postgres_server import own_postgres
+from tests.web.conftest import DAILY
 
 DAY = "2026-06-12"  # the recorded response's papers are featured on this day
 TOP = "2606.13681"  # the day's most upvoted paper
@@ -127,3 +138,31 @@ def test_mistakes_are_tool_errors_that_say_what_to_do(agent_site: AgentSite) -> 
 
     run_client(agent_site, body)
     assert agent_site.upvotes(TOP) == 118  # the refused upvote changed nothing
+
+
+def test_a_stopped_database_is_a_tool_error_then_the_tools_recover(tmp_path: Path) -> None:
+    """(In process: the transports are the other tests' business.)"""
+    with own_postgres() as postgres:
+        engine = make_engine(postgres.url)
+        upgrade(engine)
+        ingest_daily_papers(engine, DAILY)
+        site = Site(Settings(home=tmp_path, db=postgres.url), engine, HashingEmbedder)
+        server = build_server(site, lambda _: None)
+
+        async def main() -> None:
+            async with Client(server) as client:
+                assert answer(await client.call_tool("trending", {"limit": 1}))["total"] == 30
+                postgres.stop()
+                for tool, arguments in [
+                    ("trending", {}), ("daily_papers", {}), ("get_paper", {"id": TOP}),
+                    ("similar_papers", {"id": TOP}),
+                ]:  # fmt: skip
+                    down = error_text(await client.call_tool(tool, arguments))
+                    assert "database is not answering" in down and "Traceback" not in down, tool
+                postgres.start()
+                assert answer(await client.call_tool("trending", {"limit": 1}))["total"] == 30
+
+        try:
+            anyio.run(main)
+        finally:
+            engine.dispose()
