@@ -48,12 +48,15 @@ def serving(site: AgentSite) -> Iterator[str]:
         process.wait(20)
 
 
-def client(stack: AsyncExitStack, base: str, token: str | None = None) -> Client:
-    """An MCP client of ``base``/mcp sending ``token`` as a bearer token (not yet entered)."""
+def client(
+    stack: AsyncExitStack, base: str, token: str | None = None, mode: str = "auto"
+) -> Client:
+    """An MCP client of ``base``/mcp sending ``token`` as a bearer token (not yet entered);
+    ``mode="legacy"`` speaks the handshake-era protocol that desktop agents use today."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     http = httpx2.AsyncClient(headers=headers, timeout=30)
     stack.push_async_callback(http.aclose)
-    return Client(streamable_http_client(base + "/mcp", http_client=http))
+    return Client(streamable_http_client(base + "/mcp", http_client=http), mode=mode)
 
 
 def test_tools_over_streamable_http(agent_site: AgentSite) -> None:
@@ -78,6 +81,10 @@ def test_tools_over_streamable_http(agent_site: AgentSite) -> None:
             read = (await reader.read_resource(f"paper://{PAPER}")).contents[0]
             assert isinstance(read, TextResourceContents) and read.text == paper.content[0].text
 
+            legacy = await stack.enter_async_context(client(stack, base, mode="legacy"))
+            assert {tool.name for tool in (await legacy.list_tools()).tools} == names
+            assert answer(await legacy.call_tool("trending", {"limit": 1})) == hot
+
             refused = await reader.call_tool("upvote", {"id": PAPER})
             assert "Authorization: Bearer" in error_text(refused)
             forged = await stack.enter_async_context(client(stack, base, "pf_" + "x" * 43))
@@ -95,6 +102,7 @@ def test_tools_over_streamable_http(agent_site: AgentSite) -> None:
 
     with serving(agent_site) as base:
         anyio.run(main, base)
+        assert httpx.get(base + "/mcp", timeout=10).status_code == 405  # no stream held open
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # (the limits live in the node)

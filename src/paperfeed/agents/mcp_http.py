@@ -34,6 +34,11 @@ class McpEndpoint:
     """The ASGI app to route ``/mcp`` to, and the context its session manager must run in
     (the web app's lifespan)."""
 
+    #: Stateless, the server has nothing to push: a GET's event stream (which the SDK would
+    #: hold open, empty, for as long as the client stays) is answered 405, as the protocol
+    #: allows, and there is no session for a DELETE to end.
+    METHODS = ("POST",)
+
     def __init__(self, backend: Backend) -> None:
         self.server: MCPServer = build_server(backend, bearer_token)
         self.server.streamable_http_app(

@@ -157,7 +157,8 @@ def create_app(
     docs_page = _serve_docs(app, settings)
     app.add_middleware(RefuseNul)  # (outside the session: a refused request reads no cookie)
     app.docs_policy = docs_policy(docs_page)  # (the headers wrap everything: web/security.py)
-    app.router.routes.append(Route(MCP_PATH, agents.app))  # MCP for agents (docs/mcp.md)
+    # MCP for agents (docs/mcp.md); POST only: see McpEndpoint
+    app.router.routes.append(Route(MCP_PATH, agents.app, methods=agents.METHODS))
     app.include_router(health.router)
     app.include_router(write_api.router)  # before api: its /api/v1/papers/{id:path} is greedy
     app.include_router(api.router)
