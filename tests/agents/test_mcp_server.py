@@ -129,6 +129,7 @@ def test_mistakes_are_tool_errors_that_say_what_to_do(agent_site: AgentSite) -> 
             ("daily_papers", {"date": DAY, "month": "2026-06"}, "give only one of"),
             ("search_papers", {"query": "x", "limit": 500}, "limit"),
             ("search_papers", {"query": ""}, "query"),
+            ("search_papers", {"query": "title:*", "mode": "keyword"}, "is not a search"),
             ("upvote", {"id": TOP}, "needs their personal API token"),
             ("submit", {"arxiv": "1707.08567"}, "PAPERFEED_TOKEN"),
         ]:

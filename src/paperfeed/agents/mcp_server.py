@@ -38,7 +38,7 @@ from paperfeed.agents.briefs import (
 )
 from paperfeed.agents.mcp_writes import add_write_tools
 from paperfeed.search.hybrid import Mode
-from paperfeed.search.query import Filters
+from paperfeed.search.query import BadQuery, Filters
 from paperfeed.services.cards import load_cards
 from paperfeed.services.feeds import Sort, feed_page, trending_page
 from paperfeed.services.paper_markdown import paper_markdown
@@ -104,9 +104,12 @@ def _add_search(server: MCPServer, backend: Backend) -> None:
         what the community picked. Returns short entries (id, title, first authors, date,
         upvotes, first sentence of the abstract); call get_paper with an id to read one."""
         filters = Filters(tuple(c[:40] for c in categories or ()), (), year_from, year_to, has_code)
-        results = searcher(backend).search(
-            query, limit=limit, mode=mode, filters=filters, offset=offset
-        )
+        try:
+            results = searcher(backend).search(
+                query, limit=limit, mode=mode, filters=filters, offset=offset
+            )
+        except BadQuery as error:  # (its message says what to write instead)
+            raise ToolError(str(error)) from None
         with answering(), backend.engine.connect() as conn:
             cards = load_cards(conn, [hit.id for hit in results.hits])
         answer = SearchAnswer(
