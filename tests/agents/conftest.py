@@ -75,7 +75,7 @@ def member_token(engine: Engine, handle: str, confirmed: bool = True) -> str:
     with write_transaction(engine) as conn:
         member = sign_up(conn, f"{handle}@lab.org", handle, handle.title(), "a long enough password", now)  # fmt: skip
         if confirmed:
-            member = confirm(conn, SECRET, confirmation_token(SECRET, member), now)
+            member = confirm(conn, SECRET, confirmation_token(conn, SECRET, member.id), now)
         return tokens.create(conn, member, "agent", now)
 
 
