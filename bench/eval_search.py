@@ -38,6 +38,12 @@ def main() -> None:
     parser.add_argument("--split", default="train")
     parser.add_argument("--json", action="store_true", help="print one JSON object of all figures")
     parser.add_argument("--tune", action="store_true", help="also sweep fusion methods and weights")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="keep each set's store and index in WORK/<set> and reuse them (e.g. /tmp/paperfeed-eval)",
+    )
     args = parser.parse_args()
     sets = sorted(p for p in args.data.iterdir() if (p / "corpus.jsonl").is_file())
     figures = {}
@@ -46,13 +52,15 @@ def main() -> None:
         if not qrels_path.is_file():
             print(f"{folder.name}: no qrels/{args.split}.tsv, skipped", file=sys.stderr)
             continue
-        figures[folder.name] = evaluate_set(folder, qrels_path, args.tune, quiet=args.json)
+        figures[folder.name] = evaluate_set(
+            folder, qrels_path, args.tune, quiet=args.json, work=args.work
+        )
     if args.json:
         print(json.dumps(figures))
 
 
 def evaluate_set(
-    folder: Path, qrels_path: Path, tune: bool, quiet: bool
+    folder: Path, qrels_path: Path, tune: bool, quiet: bool, work: Path | None = None
 ) -> dict[str, dict[str, float]]:
     qrels = read_qrels(qrels_path)
     queries = {
@@ -60,19 +68,23 @@ def evaluate_set(
         for q in map(json.loads, (folder / "queries.jsonl").open())
         if q["_id"] in qrels
     }
-    with tempfile.TemporaryDirectory(prefix="paperfeed-eval-") as work:
-        home = Path(work)
-        corpus = home / "corpus.jsonl"
-        count = write_corpus(folder / "corpus.jsonl", corpus)
+    with tempfile.TemporaryDirectory(prefix="paperfeed-eval-") as temp:
+        home = work / folder.name if work else Path(temp)
         started = time.perf_counter()
-        cli(home, "init")
-        cli(home, "ingest", "jsonl", str(corpus))
-        cli(home, "index")
+        done = home / "indexed.txt"  # written once the whole set is imported and indexed
+        if not done.exists():  # a kept index is reused as it is
+            home.mkdir(parents=True, exist_ok=True)
+            corpus = home / "corpus.jsonl"
+            count = write_corpus(folder / "corpus.jsonl", corpus)
+            cli(home, "init")
+            cli(home, "ingest", "jsonl", str(corpus))
+            cli(home, "index")
+            done.write_text(f"{count} documents\n")
+            if not quiet:
+                print(f"{folder.name}: {count:,} documents imported and indexed in "
+                      f"{time.perf_counter() - started:.0f} s")  # fmt: skip
         if not quiet:
-            print(
-                f"{folder.name}: {count:,} documents imported and indexed in {time.perf_counter() - started:.0f} s; "
-                f"{len(queries):,} queries with {qrels_path.name} judgements"
-            )
+            print(f"{folder.name}: {len(queries):,} queries with {qrels_path.name} judgements")
         query_file = home / "queries.jsonl"
         query_file.write_text(
             "".join(json.dumps({"query_id": i, "text": t}) + "\n" for i, t in queries.items())
@@ -115,7 +127,7 @@ def sweep(home: Path, queries: dict[str, str], qrels: dict[str, dict[str, int]])
     from paperfeed.search.embedder import MiniLMEmbedder
     from paperfeed.search.hybrid import PaperSearch
 
-    searcher = PaperSearch(home, MiniLMEmbedder(home / "models"))
+    searcher = PaperSearch(home, MiniLMEmbedder(home / "models"), floor=False)
     lists = {}
     for query_id, text in queries.items():
         results = searcher.search(text, limit=100, mode="keyword", snippets=False)
@@ -135,6 +147,7 @@ def sweep(home: Path, queries: dict[str, str], qrels: dict[str, dict[str, int]])
         weight = tenth / 10
         print(
             f"  convex keyword={weight:.1f}   nDCG@10 {score(lambda k, s, w=weight: fusion.convex(k, s, w)):.4f}"
+            f"   distribution-based {score(lambda k, s, w=weight: fusion.distribution_based(k, s, w)):.4f}"
         )
 
 

@@ -19,7 +19,6 @@ import argparse
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,8 +32,9 @@ import paperfeed.search  # noqa: F401  (loads ONNX Runtime before usearch)
 from paperfeed.search import indexer
 from paperfeed.search.documents import IndexedPaper
 from paperfeed.search.embedder import MiniLMEmbedder
-from paperfeed.search.hybrid import MODES, PaperSearch
+from paperfeed.search.hybrid import CANDIDATES, MODES, PaperSearch
 from paperfeed.search.lexical import KeywordIndex
+from paperfeed.search.query import parse_query
 from paperfeed.search.vectors import VectorIndex
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -131,6 +131,7 @@ def make_queries(real: list[IndexedPaper], count: int) -> list[str]:
 
 def measure(home: Path, embedder: MiniLMEmbedder, queries: list[str]) -> None:
     searcher = PaperSearch(home, embedder)
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for mode in MODES:
         times = []
         for text in queries:
@@ -138,16 +139,54 @@ def measure(home: Path, embedder: MiniLMEmbedder, queries: list[str]) -> None:
             started = time.perf_counter()
             searcher.search(text, limit=10, mode=mode)
             times.append((time.perf_counter() - started) * 1000)
-        times.sort()
         print(
-            f"{mode:9s} p50 {statistics.median(times):6.1f} ms   p99 {times[int(len(times) * 0.99) - 1]:6.1f} ms   "
+            f"{mode:9s} p50 {percentile(times, 50):6.1f} ms   p99 {percentile(times, 99):6.1f} ms   "
             f"(10 results with snippets, query embedding included)"
         )
+    stages(searcher, embedder, queries)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"searcher RSS after {len(queries) * len(MODES):,} searches, in a fresh process with the "
         f"model, keyword index and memory-mapped vectors open: "
         f"{psutil.Process().memory_info().rss / 2**30:.2f} GiB"
     )
+
+
+def stages(searcher: PaperSearch, embedder: MiniLMEmbedder, queries: list[str]) -> None:
+    """Each step of a hybrid search timed on its own, one after the other: where the tail is."""
+    assert searcher.vectors is not None
+    steps: dict[str, list[float]] = {}
+    for text in queries:
+        embedder._cache.clear()
+        query = parse_query(text)
+        clock = Clock(steps)
+        searcher.keyword.search(query, CANDIDATES)
+        clock.lap("keyword top 100")
+        vector = embedder.embed_query(query.text)
+        clock.lap("embed query")
+        hits = searcher.vectors.search(vector, CANDIDATES)
+        clock.lap("vectors top 100")
+        searcher.keyword.search(query, 10, every_word=True)
+        clock.lap("every-word check")
+        searcher._hits(query, [(hit.key, hit.similarity) for hit in hits[:10]])
+        clock.lap("papers + snippets")
+    for name, times in steps.items():
+        print(f"  hybrid step {name:18s} p50 {percentile(times, 50):6.1f} ms   "
+              f"p99 {percentile(times, 99):6.1f} ms")  # fmt: skip
+
+
+class Clock:
+    def __init__(self, steps: dict[str, list[float]]) -> None:
+        self.steps, self.last = steps, time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.steps.setdefault(name, []).append((now - self.last) * 1000)
+        self.last = now
+
+
+def percentile(times: list[float], q: float) -> float:
+    return float(np.percentile(times, q))
 
 
 if __name__ == "__main__":

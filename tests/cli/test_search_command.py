@@ -46,6 +46,16 @@ def test_index_then_search_in_every_mode_and_in_batch(tmp_path: Path) -> None:
         ids = [hit["id"] for hit in json.loads(found.stdout)["results"]]
         assert "1904.11093" in ids[:3], (mode, ids)
 
+        nonsense = paperfeed(home, "search", "zzqqxx flibbertigibbet", "--mode", mode, "--json")
+        assert json.loads(nonsense.stdout)["results"] == [], (mode, nonsense.stdout)
+        assert json.loads(nonsense.stdout)["no_match"] is True
+    shown = paperfeed(home, "search", "best pizza in naples")
+    assert shown.returncode == 0 and "No papers match. Try a broader query" in shown.stdout
+    for blank in ("", "   "):
+        empty = paperfeed(home, "search", blank)
+        assert empty.returncode == 1 and "the query is empty" in empty.stderr, empty
+        assert " 1. " not in empty.stdout
+
     queries = tmp_path / "q.jsonl"
     queries.write_text(
         '{"query_id": "q1", "text": "hand gesture recognition"}\n{"query_id": 7, "text": "\\""}\n'

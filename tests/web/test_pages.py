@@ -104,7 +104,7 @@ def test_search_highlights_filters_and_suggests_when_nothing_matches(client: Tes
     assert titles(category.text) and "not available" not in category.text
 
     nothing = client.get("/search", params={"q": "qqqzzx wwwvvx yyyuuux", "mode": "keyword"})
-    assert "No papers match" in nothing.text and "Try a broader search" in nothing.text
+    assert "No papers match" in nothing.text and "Try a broader query" in nothing.text
 
     by_id = client.get("/search", params={"q": "arXiv:1904.11093v1"}, follow_redirects=False)
     assert by_id.status_code == 303 and by_id.headers["location"] == "/papers/1904.11093"

@@ -37,6 +37,11 @@ from paperfeed.search.hybrid import (
 from paperfeed.search.indexer import VectorModel
 from paperfeed.search.model_files import ModelMissing
 from paperfeed.wording import count
+from paperfeed.search.query import parse_query
+
+EMPTY_QUERY = (
+    'the query is empty: give some words to search for, e.g. paperfeed search "diffusion policy"'
+)
 
 
 def load_embedder(settings: Settings) -> Embedder:
@@ -46,6 +51,14 @@ def load_embedder(settings: Settings) -> Embedder:
             return MiniLMEmbedder(settings.home / "models")
     except ModelMissing as error:
         fail(str(error))
+
+
+def _embedder_if_any(settings: Settings) -> Embedder | None:
+    """The model when it can be loaded; keyword search works without it (words alone decide)."""
+    try:
+        return MiniLMEmbedder(settings.home / "models")
+    except ModelMissing:
+        return None
 
 
 @app.command()
@@ -129,8 +142,12 @@ def search(
         fail(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
     if (query is None) == (queries is None):
         fail("give a QUERY or --queries FILE (not both)")
+    if query is not None and not parse_query(query).text and not parse_query(query).filters:
+        fail(EMPTY_QUERY)
     settings = settings_of(ctx)
-    embedder = load_embedder(settings) if mode != "keyword" else None
+    # Keyword mode loads the model too: the relevance floor asks both sides whether the query
+    # matches anything (see paperfeed.search.relevance).
+    embedder = load_embedder(settings) if mode != "keyword" else _embedder_if_any(settings)
     try:
         searcher = PaperSearch(settings.home, embedder)
     except IndexMissing as error:
@@ -169,6 +186,7 @@ def _as_json(results: SearchResults) -> dict[str, object]:
         "query": results.query.text,
         "mode": results.mode,
         "notes": results.notes,
+        "no_match": results.no_match,
         "results": [
             {"id": h.id, "score": round(h.score, 4), "title": h.title, "authors": list(h.authors),
              "categories": list(h.categories), "year": h.year, "snippet": h.snippet}
@@ -181,7 +199,10 @@ def _show(results: SearchResults) -> None:
     for note in results.notes:
         console.print(f"[yellow]{escape(note)}[/]")
     if not results.hits:
-        console.print("No papers match. Try fewer words, or drop a filter (author:, cat:, year:).")
+        console.print(
+            "No papers match. Try a broader query: fewer or more general words, "
+            "or drop a filter (author:, cat:, year:)."
+        )
         return
     for rank, hit in enumerate(results.hits, start=1):
         authors = ", ".join(hit.authors[:3]) + (

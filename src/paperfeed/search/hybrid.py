@@ -8,14 +8,16 @@ exactly. Papers whose vectors are not built yet are still found by their words.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-from paperfeed.search import fusion
+from paperfeed.search import fusion, relevance
 from paperfeed.search.documents import paper_key
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.indexer import current_generation
@@ -26,10 +28,15 @@ from paperfeed.search.vectors import VectorHit, open_for_search
 Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[Mode, ...] = ("hybrid", "keyword", "semantic")
 CANDIDATES = 100
-#: Chosen by bench/eval_search.py on SciFact's training judgements (see README).
-FUSION = "convex"
+#: Chosen by bench/eval_search.py --tune on SciFact's and Cranfield's training judgements
+#: together (docs/search-tuning.md): distribution-based fusion gained on both, min-max and
+#: RRF did not.
+FUSION = "dbsf"
 KEYWORD_WEIGHT = 0.5
 EXACT_BELOW = 20_000
+#: Threads that embed queries beside the keyword search (shared by every searcher of the
+#: process: a searcher is reopened each time the index moves on).
+EMBED_THREADS = 4
 RECOMMEND_KEYWORD_WEIGHT = 0.3  # not tuned yet: bench/recommend.py (a later issue) will
 
 
@@ -54,12 +61,19 @@ class SearchResults:
     mode: Mode
     hits: list[SearchHit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Neither words nor filters were given: nothing was searched.
+    empty: bool = False
+    #: The query matches no paper (the relevance floor): show "try a broader query".
+    no_match: bool = False
 
 
 class PaperSearch:
     """Opens the current generation read-only; one per process, shared by its requests."""
 
-    def __init__(self, home: Path, embedder: Embedder | None) -> None:
+    def __init__(self, home: Path, embedder: Embedder | None, *, floor: bool = True) -> None:
+        """``floor=False`` turns the relevance floor off (for benchmarks that measure it); it
+        is off for an embedder it was not calibrated for."""
+        self.floor = floor and relevance.applies_to(embedder.name if embedder else None)
         folder = current_generation(home)
         if folder is None:
             raise IndexMissing("there is no search index yet: run `paperfeed index`")
@@ -77,11 +91,14 @@ class PaperSearch:
         offset: int = 0,
         snippets: bool = True,
     ) -> SearchResults:
-        """The page of results ``offset:offset+limit`` for what the user typed."""
+        """The page of results ``offset:offset+limit`` for what the user typed: nothing, with
+        ``no_match`` set, when the query matches no paper (see :mod:`relevance`), and nothing,
+        with ``empty`` set, when there is neither text nor a filter to search by."""
         query = parse_query(text, filters)
         results = SearchResults(query, mode)
-        # Fusion needs deep candidate lists; a single ranking needs only the page.
-        depth = max(CANDIDATES, offset + limit) if mode == "hybrid" else offset + limit
+        if not query.text and not query.filters:
+            results.empty = True
+            return results
         semantic_ok = self.vectors is not None and len(self.vectors) > 0 and bool(query.text)
         if mode != "keyword" and not semantic_ok:
             if query.text:  # (filters alone are a keyword-side listing, nothing to say)
@@ -89,11 +106,56 @@ class PaperSearch:
                     "semantic search is not available yet (no vectors): keyword results"
                 )
             mode = "keyword"
-        keyword = self._keyword(query, depth) if mode != "semantic" else []
-        semantic = self._semantic(query, depth) if mode != "keyword" else []
-        ranked = fuse(mode, keyword, semantic)[offset : offset + limit]
-        results.hits = self._hits(query, ranked, snippets)
+        judged = self.floor and bool(query.text)  # the floor asks both sides, in every mode
+        keyword, semantic = self._candidates(query, mode, offset + limit, semantic_ok, judged)
+        if judged:
+            if not relevance.matches(self._evidence(query, keyword, semantic)):
+                results.no_match = True
+                return results
+            semantic = relevance.neighbours_that_match(semantic)
+        ranked = fuse(mode, keyword, semantic)
+        results.hits = self._hits(query, ranked[offset : offset + limit], snippets)
         return results
+
+    def _candidates(
+        self, query: SearchQuery, mode: Mode, wanted: int, semantic_ok: bool, judged: bool
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+        """Both sides' rankings, as deep as fusion (or the floor's agreement) needs; a side
+        the mode does not use is left empty unless the floor needs it.
+
+        The query's vector is computed on another thread while tantivy searches on this one:
+        both release the GIL, so asking both sides costs about the slower of the two."""
+        deep = mode == "hybrid" or judged
+        depth = max(CANDIDATES, wanted) if deep else wanted
+        embedding = (
+            _pool().submit(self._embed, query.text)
+            if semantic_ok and (mode != "keyword" or judged)
+            else None
+        )
+        keyword = self._keyword(query, depth) if mode != "semantic" or judged else []
+        vector = embedding.result() if embedding is not None else None
+        semantic = (
+            [(h.key, h.similarity) for h in self._nearest(vector, depth, query.filters)]
+            if vector is not None
+            else []
+        )
+        return keyword, semantic
+
+    def _embed(self, text: str) -> Any:
+        assert self.embedder is not None
+        return self.embedder.embed_query(text)
+
+    def _evidence(
+        self,
+        query: SearchQuery,
+        keyword: list[tuple[int, float]],
+        semantic: list[tuple[int, float]],
+    ) -> relevance.Evidence:
+        """What both sides say about the query as a whole (see :mod:`relevance`)."""
+        if not semantic:  # no vectors: the words alone
+            every_word = self.keyword.search(query, 1, every_word=True)
+            return relevance.Evidence(None, every_word=bool(every_word))
+        return relevance.Evidence(semantic[0][1], relevance.agreement(keyword, semantic))
 
     def similar(
         self, paper_id: str, limit: int = 10, filters: Filters | None = None
@@ -162,11 +224,6 @@ class PaperSearch:
     def _keyword(self, query: SearchQuery, depth: int) -> list[tuple[int, float]]:
         return self.keyword.search(query, depth)
 
-    def _semantic(self, query: SearchQuery, depth: int) -> list[tuple[int, float]]:
-        assert self.embedder is not None
-        vector = self.embedder.embed_query(query.text)
-        return [(hit.key, hit.similarity) for hit in self._nearest(vector, depth, query.filters)]
-
     def _nearest(self, vector: Any, depth: int, filters: Filters) -> list[VectorHit]:
         assert self.vectors is not None
         if not filters:
@@ -216,4 +273,18 @@ def fuse(
         return semantic
     if FUSION == "rrf":
         return fusion.reciprocal_rank([[k for k, _ in keyword], [k for k, _ in semantic]])
+    if FUSION == "dbsf":
+        return fusion.distribution_based(keyword, semantic, KEYWORD_WEIGHT)
     return fusion.convex(keyword, semantic, KEYWORD_WEIGHT)
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(EMBED_THREADS, thread_name_prefix="paperfeed-embed")
+        return _POOL

@@ -21,9 +21,9 @@ from paperfeed.search.snippets import char_ranges, snippet_html
 
 TEXT_FIELDS = ["title", "abstract", "authors"]
 # Measured on SciFact's training judgements (keyword nDCG@10): title boost 2.0 → 0.624,
-# 1.0 → 0.677, 0.8 → 0.687. Claims read like abstracts; people type titles into a paper site,
-# so titles are weighted like abstracts rather than below them.
-TITLE_BOOST = 1.0
+# 1.0 → 0.677, 0.8 → 0.687; on Cranfield's: 1.0 → 0.370, 0.8 → 0.375, 0.6 → 0.376, and
+# hybrid on both sets best at 0.8 (below it Cranfield's hybrid loses: docs/search-tuning.md).
+TITLE_BOOST = 0.8
 # Lucene's English stop words. Dropped from plain-word queries only (never from the index or
 # from phrases): their postings are the longest and their BM25 weight is next to nothing.
 STOP_WORDS = frozenset(

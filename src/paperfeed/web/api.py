@@ -150,6 +150,8 @@ def v1_search(
     filters = Filters(tuple(cat or ()), (), year_from, year_to, has_code)
     searcher = _searcher(site)
     results = searcher.search(q, limit=limit, mode=mode, filters=filters, offset=offset)
+    if results.empty:
+        raise HTTPException(422, EMPTY_QUERY)
     with site.engine.connect() as conn:
         cards = {card.id: card for card in load_cards(conn, [hit.id for hit in results.hits])}
     return JSONBytes(
@@ -157,6 +159,7 @@ def v1_search(
             "query": q,
             "mode": results.mode,
             "notes": results.notes,
+            "no_match": results.no_match,
             "offset": offset,
             "results": [
                 {
@@ -220,6 +223,9 @@ def v1_list(request: Request, token: str) -> Response:
     })  # fmt: skip
 
 
+EMPTY_QUERY = "q is empty: give some words to search for (or a filter such as cat:cs.LG)"
+
+
 def _searcher(site: Site) -> PaperSearch:
     try:
         return site.search()
@@ -230,7 +236,10 @@ def _searcher(site: Site) -> PaperSearch:
 def _search(
     site: Site, q: str, mode: Mode, filters: Filters, limit: int, offset: int
 ) -> list[SearchHit]:
-    return _searcher(site).search(q, limit=limit, mode=mode, filters=filters, offset=offset).hits
+    results = _searcher(site).search(q, limit=limit, mode=mode, filters=filters, offset=offset)
+    if results.empty:
+        raise HTTPException(422, EMPTY_QUERY)
+    return results.hits
 
 
 def _encode_cursor(created_at: str, paper_id: str) -> str:

@@ -141,6 +141,9 @@ class SearchV1(BaseModel):
     query: str
     mode: str = Field(description="the mode that answered (keyword when vectors are missing)")
     notes: list[str]
+    no_match: bool = Field(
+        description="true when the query matches no paper (the relevance floor): try a broader one"
+    )
     offset: int
     results: list[SearchResultV1]
 

@@ -120,7 +120,7 @@ def search(
         "year_from": filters.year_from or "", "year_to": filters.year_to or "",
         "has_code": filters.has_code, "page_number": p, "results": None, "cards": [],
         "unavailable": None, "broader": None, "missing_id": None, "voted": set(), "saved": None,
-        "followable": None,
+        "followable": None, "empty": False,
     }  # fmt: skip
     if is_arxiv_id(q.strip()):  # an id pasted into the box: go to the paper, or say it is not here
         with site.engine.connect() as conn:
@@ -128,6 +128,9 @@ def search(
         if found is not None:
             return RedirectResponse(f"/papers/{found}", status_code=303)
         context["missing_id"] = canonical_paper_id(q.strip())
+        return render(request, "search.html", context)
+    if not q.strip() and not filters:
+        context["empty"] = "q" in request.query_params  # the box was sent blank
         return render(request, "search.html", context)
     if q.strip() or filters:
         try:
@@ -146,6 +149,7 @@ def search(
             cards = {c.id: c for c in load_cards(conn, [hit.id for hit in results.hits])}
             context["followable"] = followable(conn, current_member(request), q, filters)
         context["results"] = results
+        context["empty"] = results.empty
         context["cards"] = [(cards[h.id], h) for h in results.hits if h.id in cards]
         context.update(viewer_marks(request, list(cards)))
         if not context["cards"]:

@@ -1,0 +1,127 @@
+"""The relevance floor on a real index of the bundled sample, with the real model: nonsense and
+off-topic queries match nothing in any mode, real queries still find their papers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from paperfeed.ingest import ingest_file
+from paperfeed.search import indexer
+from paperfeed.search.embedder import HashingEmbedder, MiniLMEmbedder
+from paperfeed.search.hybrid import MODES, Mode, PaperSearch
+from paperfeed.search.relevance import (
+    AGREEMENT_FLOOR,
+    NEIGHBOUR_FLOOR,
+    QUERY_FLOOR,
+    Evidence,
+    applies_to,
+    matches,
+)
+from paperfeed.store.engine import make_engine
+from paperfeed.store.migrate import upgrade
+from tests.conftest import FIXTURES
+
+SAMPLE = Path(__file__).parents[2] / "src" / "paperfeed" / "data" / "sample"
+NONSENSE = [
+    line.strip()
+    for line in (FIXTURES / "nonsense-queries.txt").read_text().splitlines()
+    if line.strip()
+]
+
+
+@pytest.fixture(scope="module")
+def sample_home(tmp_path_factory: pytest.TempPathFactory, minilm: MiniLMEmbedder) -> Iterator[Path]:
+    """The bundled sample (3,257 arXiv records and 75 Daily Papers ones) indexed with the
+    real model, once for the module: the index is derived data, the store's kind is beside
+    the point here (SQLite)."""
+    home = tmp_path_factory.mktemp("sample")
+    engine = make_engine(f"sqlite:///{home / 'paperfeed.db'}")
+    upgrade(engine)
+    ingest_file(engine, "arxiv-snapshot", SAMPLE / "arxiv-sample.jsonl.gz")
+    ingest_file(engine, "jsonl", SAMPLE / "daily-papers.jsonl")
+    indexer.update(engine, home, minilm)
+    engine.dispose()
+    yield home
+
+
+def test_the_nonsense_list_is_long_and_varied() -> None:
+    assert len(NONSENSE) >= 100 and len(set(NONSENSE)) == len(NONSENSE)
+    assert "zzqqxx flibbertigibbet" in NONSENSE and "best pizza in naples" in NONSENSE
+
+
+#: Everyday questions whose words and meaning the sample's papers really share (talking-head
+#: dialogue, hair capture and transfer), measured by bench/relevance_floor.py: the floor lets
+#: them through. Everything else on the list matches nothing.
+NEAR_TOPIC = {"how to teach a parrot to talk", "best hairstyle for curly hair"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_nonsense_and_off_topic_queries_match_nothing(
+    sample_home: Path, minilm: MiniLMEmbedder, mode: Mode
+) -> None:
+    search = PaperSearch(sample_home, minilm)
+    found = {q: search.search(q, mode=mode, snippets=False) for q in NONSENSE}
+    matched = {q for q, results in found.items() if results.hits}
+    assert matched <= NEAR_TOPIC, {q: found[q].hits[0].title for q in matched - NEAR_TOPIC}
+    assert all(found[q].no_match for q in set(NONSENSE) - matched)
+    assert all(not found[q].hits for q in NONSENSE[:60])  # gibberish and random letters
+
+
+def test_without_the_floor_nonsense_gets_the_nearest_of_anything(
+    sample_home: Path, minilm: MiniLMEmbedder
+) -> None:
+    """What the floor is for (and proof the test above can fail)."""
+    search = PaperSearch(sample_home, minilm, floor=False)
+    assert len(search.search("zzqqxx flibbertigibbet", limit=20).hits) == 20
+    assert search.search("best pizza in naples", mode="keyword").hits  # "best" is a word
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_real_queries_still_find_their_papers(
+    sample_home: Path, minilm: MiniLMEmbedder, mode: Mode
+) -> None:
+    search = PaperSearch(sample_home, minilm)
+    gesture = search.search("micro-gesture online recognition", mode=mode)
+    assert not gesture.no_match
+    assert "2606.07355" in [h.id for h in gesture.hits[:5]]
+    entangled = search.search("thermal entanglement of qubit pairs", mode=mode)
+    assert entangled.hits[0].id == "0704.0172"
+
+
+def test_semantic_neighbours_below_the_floor_are_not_results(
+    sample_home: Path, minilm: MiniLMEmbedder
+) -> None:
+    search = PaperSearch(sample_home, minilm)
+    hits = search.search("micro-gesture online recognition", mode="semantic", limit=1000).hits
+    assert 5 <= len(hits) < 1000  # what matches, not the 1,000 nearest
+    assert min(h.score for h in hits) >= NEIGHBOUR_FLOOR  # the score is the cosine
+
+
+def test_empty_queries_search_nothing(sample_home: Path, minilm: MiniLMEmbedder) -> None:
+    search = PaperSearch(sample_home, minilm)
+    for text in ("", "   ", '"', "\x00\x01"):
+        results = search.search(text)
+        assert results.empty and results.hits == []
+    listing = search.search("cat:quant-ph", mode="keyword")  # a filter alone still lists
+    assert not listing.empty and listing.hits
+
+
+def test_the_decision_takes_both_sides_evidence() -> None:
+    assert matches(Evidence(QUERY_FLOOR))
+    assert not matches(Evidence(QUERY_FLOOR - 0.01))
+    # every word present, and the meaning not far off: a match
+    assert matches(Evidence(0.3, AGREEMENT_FLOOR, every_word=True))
+    # every word present in a paper about something else: not one
+    assert not matches(Evidence(0.3, AGREEMENT_FLOOR - 0.01, every_word=True))
+    # no vectors: the words alone decide
+    assert matches(Evidence(None, every_word=True)) and not matches(Evidence(None))
+
+
+def test_the_floor_applies_only_to_the_model_it_was_measured_for(
+    minilm: MiniLMEmbedder,
+) -> None:
+    assert applies_to(minilm.name) and applies_to(None)
+    assert not applies_to(HashingEmbedder().name)
