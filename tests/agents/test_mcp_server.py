@@ -167,3 +167,15 @@ def test_a_stopped_database_is_a_tool_error_then_the_tools_recover(tmp_path: Pat
             anyio.run(main)
         finally:
             engine.dispose()
+
+
+def test_a_search_that_found_nothing_on_purpose_says_why() -> None:
+    from paperfeed.agents.mcp_server import search_verdict
+    from paperfeed.search.hybrid import SearchResults
+    from paperfeed.search.query import SearchQuery
+
+    assert search_verdict(SearchResults(SearchQuery("x"), "hybrid")) == []
+    empty = SearchResults(SearchQuery(""), "hybrid", empty=True)
+    assert "the query is empty" in search_verdict(empty)[0]
+    floored = SearchResults(SearchQuery("zzqqxx"), "hybrid", no_match=True)
+    assert "try a broader query" in search_verdict(floored)[0]

@@ -37,7 +37,7 @@ from paperfeed.agents.briefs import (
     reply,
 )
 from paperfeed.agents.mcp_writes import add_write_tools
-from paperfeed.search.hybrid import Mode
+from paperfeed.search.hybrid import Mode, SearchResults
 from paperfeed.search.query import BadQuery, Filters
 from paperfeed.services.cards import load_cards
 from paperfeed.services.feeds import Sort, feed_page, trending_page
@@ -112,8 +112,9 @@ def _add_search(server: MCPServer, backend: Backend) -> None:
             raise ToolError(str(error)) from None
         with answering(), backend.engine.connect() as conn:
             cards = load_cards(conn, [hit.id for hit in results.hits])
+        notes = [*results.notes, *search_verdict(results)]
         answer = SearchAnswer(
-            query=query, mode=results.mode, offset=offset, notes=results.notes or None,
+            query=query, mode=results.mode, offset=offset, notes=notes or None,
             papers=[brief(card) for card in cards],
         )  # fmt: skip
         return reply(answer)
@@ -132,6 +133,15 @@ def _add_search(server: MCPServer, backend: Backend) -> None:
                 id=card.id, title=card.title, notes=notes, papers=[brief(c) for c in cards]
             )
         )
+
+
+def search_verdict(results: SearchResults) -> list[str]:
+    """What an agent should know when a search found nothing on purpose."""
+    if results.empty:
+        return ["the query is empty: give some words to search for"]
+    if results.no_match:
+        return ["no paper matches this query (the relevance floor): try a broader query"]
+    return []
 
 
 def _add_papers(server: MCPServer, backend: Backend) -> None:

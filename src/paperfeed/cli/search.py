@@ -36,8 +36,8 @@ from paperfeed.search.hybrid import (
 )
 from paperfeed.search.indexer import VectorModel
 from paperfeed.search.model_files import ModelMissing
-from paperfeed.wording import count
 from paperfeed.search.query import parse_query
+from paperfeed.wording import count
 
 EMPTY_QUERY = (
     'the query is empty: give some words to search for, e.g. paperfeed search "diffusion policy"'
