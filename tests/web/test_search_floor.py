@@ -32,7 +32,14 @@ def real_client(
         yield client
 
 
-def test_nonsense_gets_the_no_match_page_in_every_mode(real_client: TestClient) -> None:
+def test_the_floor_and_empty_queries_on_pages_and_in_the_api(real_client: TestClient) -> None:
+    """One test for the three, so the real model indexes the papers once per database."""
+    nonsense_gets_the_no_match_page_in_every_mode(real_client)
+    a_blank_box_says_what_to_type(real_client)
+    the_api_says_no_match_and_refuses_an_empty_query(real_client)
+
+
+def nonsense_gets_the_no_match_page_in_every_mode(real_client: TestClient) -> None:
     for mode in ("hybrid", "keyword", "semantic"):
         for q in ("zzqqxx flibbertigibbet", "how to fix a leaking tap"):
             page = real_client.get("/search", params={"q": q, "mode": mode})
@@ -43,7 +50,7 @@ def test_nonsense_gets_the_no_match_page_in_every_mode(real_client: TestClient) 
         assert "Results 1" in found.text and "No papers match" not in found.text
 
 
-def test_a_blank_box_says_what_to_type(real_client: TestClient) -> None:
+def a_blank_box_says_what_to_type(real_client: TestClient) -> None:
     for q in ("", "   "):
         page = real_client.get("/search", params={"q": q})
         assert page.status_code == 200 and "The search box was empty" in page.text
@@ -52,7 +59,7 @@ def test_a_blank_box_says_what_to_type(real_client: TestClient) -> None:
     assert "The search box was empty" not in fresh.text
 
 
-def test_the_api_says_no_match_and_refuses_an_empty_query(real_client: TestClient) -> None:
+def the_api_says_no_match_and_refuses_an_empty_query(real_client: TestClient) -> None:
     body = real_client.get("/api/v1/search", params={"q": "best pizza in naples"}).json()
     assert body["results"] == [] and body["no_match"] is True
     real = real_client.get("/api/v1/search", params={"q": "hand gesture recognition"}).json()
