@@ -67,6 +67,7 @@ def the_api_says_no_match_and_refuses_an_empty_query(real_client: TestClient) ->
     assert (
         real_client.get("/api/papers/search", params={"q": "zzqqxx flibbertigibbet"}).json() == []
     )
-    for path in ("/api/v1/search", "/api/papers/search"):
-        blank = real_client.get(path, params={"q": "   "})
-        assert blank.status_code == 422 and "q is empty" in blank.text
+    blank = real_client.get("/api/v1/search", params={"q": "   "})
+    assert blank.status_code == 422 and "q is empty" in blank.text
+    # (the Daily Papers compatible /api/papers/search lists the newest papers without a
+    # query, as that API does: not a search, so not this message)
