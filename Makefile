@@ -28,7 +28,7 @@ install-test: $(VENV)/.installed-test
 ## The benchmarks' extra needs (Locust for bench/load.py).
 install-bench: $(VENV)/.installed-bench
 
-## Install, initialise the SQLite store in ./.paperfeed (or $PAPERFEED_HOME), import the sample.
+## Install, initialise the SQLite store in ./.paperfeed (or $PAPERFEED_HOME), import and index the sample, serve it on port 8000.
 demo: install
 	$(BIN)/paperfeed demo
 
