@@ -152,6 +152,8 @@ class PaperSearch:
         semantic: list[tuple[int, float]],
     ) -> relevance.Evidence:
         """What both sides say about the query as a whole (see :mod:`relevance`)."""
+        if keyword and len(query.text.split()) == 1:  # one word the papers hold: its papers
+            return relevance.Evidence(None, every_word=True)
         if not semantic:  # no vectors: the words alone
             every_word = self.keyword.search(query, 1, every_word=True)
             return relevance.Evidence(None, every_word=bool(every_word))
