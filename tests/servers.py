@@ -1,4 +1,5 @@
-"""Real servers the tests start on loopback: a free port, and an SMTP server that keeps mail."""
+"""Real servers the tests start on loopback: a free port, an SMTP server that keeps mail, and
+``paperfeed serve`` in a process of its own."""
 
 from __future__ import annotations
 
@@ -6,12 +7,25 @@ import email
 import email.policy
 import re
 import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from email.message import Message
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
+
+
+def serve_process(
+    log: Path, env: Mapping[str, str], port: int, *options: str
+) -> subprocess.Popen[bytes]:
+    """``paperfeed serve`` on ``port`` in a process of its own, its output in ``log`` (read it
+    when a test fails); the caller waits for it to answer and stops it."""
+    command = [sys.executable, "-m", "paperfeed", "serve", "--port", str(port), *options]
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
 
 
 def free_port() -> int:

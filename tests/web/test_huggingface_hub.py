@@ -32,7 +32,7 @@ from paperfeed.services.cards import Card, load_cards
 from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import upgrade
 from tests.conftest import FIXTURES, new_postgres_database
-from tests.servers import free_port
+from tests.servers import free_port, serve_process
 from tests.web.conftest import HAND_DAY, HAND_FEATURED, LIST_DAY, fill_store
 
 OLD_STYLE = FIXTURES / "arxiv-more-2-head100.jsonl"  # ids such as gr-qc/9210004
@@ -79,19 +79,7 @@ def _serve(url: str, home: Path) -> Iterator[Live]:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PAPERFEED_HOME": str(home), "PAPERFEED_DB": url,
            "PAPERFEED_BASE_URL": base}  # fmt: skip
-    command = [
-        sys.executable,
-        "-m",
-        "paperfeed",
-        "serve",
-        "--port",
-        str(port),
-        "--index-every",
-        "0",
-    ]
-    with (home / "serve.log").open("wb") as log:  # (read it when a test here fails)
-        server = subprocess.Popen(command, env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)  # fmt: skip
+    server = serve_process(home / "serve.log", env, port, "--index-every", "0")
     try:
         deadline = time.monotonic() + 60
         while True:

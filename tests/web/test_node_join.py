@@ -27,7 +27,7 @@ from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import upgrade
 from tests.conftest import FIXTURES, new_postgres_database
 from tests.search.test_workers import AUDIT, writes
-from tests.servers import free_port
+from tests.servers import free_port, serve_process
 from tests.web.test_nodes import wait_for
 
 PAPERS = FIXTURES / "arxiv-more-1-head300.jsonl"
@@ -65,20 +65,7 @@ def embedded_store(tmp_path: Path, model_dir: Path) -> Iterator[tuple[str, Engin
 
 def serve(home: Path, url: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "paperfeed",
-        "serve",
-        "--port",
-        str(port),
-        "--index-every",
-        "1s",
-    ]
-    with (home / "node.log").open("wb") as log:
-        process = subprocess.Popen(
-            command, env=env_of(home, url), stdout=log, stderr=subprocess.STDOUT
-        )
+    process = serve_process(home / "node.log", env_of(home, url), port, "--index-every", "1s")
     base = f"http://127.0.0.1:{port}"
     wait_for(lambda: httpx.get(base + "/", timeout=2).status_code == 200, 60, "node answers")
     return process, base

@@ -26,7 +26,7 @@ from paperfeed.services.accounts import confirm, confirmation_token, sign_up
 from paperfeed.store.engine import make_engine, write_transaction
 from paperfeed.store.migrate import upgrade
 from tests.conftest import new_postgres_database
-from tests.servers import Inbox, free_port, smtp_server
+from tests.servers import Inbox, free_port, serve_process, smtp_server
 from tests.sources.replay import Replay
 from tests.sync.conftest import recorded
 from tests.web.conftest import DAILY
@@ -69,24 +69,13 @@ def start_node(
         "PAPERFEED_SMTP_SECURITY": "none", "PAPERFEED_ARXIV_API_URL": arxiv.url + "/api/query",
         "PAPERFEED_DIGEST_CHECK_EVERY": "1",
     }  # fmt: skip
-    command = [
-        sys.executable,
-        "-m",
-        "paperfeed",
-        "serve",
-        "--port",
-        str(port),
-        "--index-every",
-        "1s",
-        "--digest-at",
-        "00:00",
-    ]
     built = subprocess.run(
         [sys.executable, "-m", "paperfeed", "index"], env=env, capture_output=True, timeout=300
     )
     assert built.returncode == 0, built.stderr  # a node's first index, as docs/deploy.md says
-    with (home / "node.log").open("wb") as log:  # (read it when this test fails)
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = serve_process(
+        home / "node.log", env, port, "--index-every", "1s", "--digest-at", "00:00"
+    )
     wait_for(
         lambda: httpx.get(base + "/", timeout=2).status_code == 200, 60, f"node on {base} answers"
     )
