@@ -74,8 +74,8 @@ def start_node(
     )
     assert built.returncode == 0, built.stderr  # a node's first index, as docs/deploy.md says
     process = serve_process(
-        home / "node.log", env, port, "--index-every", "1s", "--digest-at", "00:00"
-    )
+        home / "node.log", env, port, "--index-every", "1s", "--digest-at", "00:00", "--embed"
+    )  # (--embed: a submitted paper gets its vector, so the relevance floor can judge it)
     wait_for(
         lambda: httpx.get(base + "/", timeout=2).status_code == 200, 60, f"node on {base} answers"
     )
