@@ -21,7 +21,6 @@ OUT = ROOT / "src" / "paperfeed" / "data" / "sample"
 FEATURED_WEEK = ("2026-06-08", "2026-06-12")  # the week of the recorded Daily Papers list
 RANDOM_CS, RANDOM_ASTRO, RANDOM_QUANT = 900, 300, 300
 DAILY_FIXTURE = "daily_papers_limit30_2026-06-13.json"
-SEED_YEAR = 2025  # the capture shows dates without a year for the current year
 
 
 def main(shared: Path) -> None:
@@ -98,10 +97,12 @@ def _seed_record(seed: dict, seed_ids: dict[str, str]) -> dict:  # type: ignore[
     """A paper of the captured search page; the capture has no ids or author names.
 
     Papers found in the arXiv data keep their arXiv id; the others get ``dailypapers:<slug>``.
+    What the page showed is kept as shown: the author count, the site's upvotes, and the date,
+    as ``published`` when it is a full date and as text when the page left the year out (the
+    capture does not say when it was taken, so the year is not known).
     """
-    shown = (
-        seed["date_shown"] if "," in seed["date_shown"] else f"{seed['date_shown']}, {SEED_YEAR}"
-    )
+    shown = seed["date_shown"]
+    full_date = "," in shown
     slug = re.sub(r"[^a-z0-9]+", "-", seed["title"].lower()).strip("-")[:60].strip("-")
     code = next((u for u in seed["urls"] if "github.com/" in u), None)
     organization = seed["organization"]
@@ -109,7 +110,12 @@ def _seed_record(seed: dict, seed_ids: dict[str, str]) -> dict:  # type: ignore[
         "id": seed_ids.get(_title_key(seed["title"])) or f"dailypapers:{slug}",
         "title": seed["title"],
         "abstract": seed["abstract"],
-        "published": dt.datetime.strptime(shown, "%b %d, %Y").date().isoformat(),
+        "published": dt.datetime.strptime(shown, "%b %d, %Y").date().isoformat()
+        if full_date
+        else None,
+        "date_shown": None if full_date else shown,
+        "num_authors": seed["num_authors"],
+        "upvotes": seed["upvotes"],
         "code_url": code.split("{")[0] if code else None,
         # The capture shows "naver-ai NAVER AI Lab": the hub's handle, then the lab's name.
         "organization": organization.split(" ", 1)[-1] if organization else None,

@@ -142,3 +142,31 @@ def test_normalising_twice_changes_nothing(record: PaperRecord) -> None:
         return
     assert normalise(once) == once
     assert content_hash(normalise(once)) == content_hash(once)
+
+
+def test_titles_match_whatever_their_case_accents_punctuation_and_spacing() -> None:
+    from paperfeed.normalize import title_key
+
+    captured = "Missing Premise exacerbates Overthinking: Are Reasoning Models losing Critical Thinking Skill?"  # fmt: skip
+    assert title_key(captured) == title_key(
+        "missing premise  exacerbates overthinking -- are reasoning models losing critical thinking skill"
+    )
+    assert title_key("Étude des réseaux") == title_key("etude des reseaux")
+    assert title_key(captured) != title_key("Missing Premise exacerbates Overthinking")
+
+
+def test_what_a_listing_page_counted_is_kept_without_names() -> None:
+    counted = normalise(
+        PaperRecord(
+            id="dailypapers:mist", title="MIST", num_authors=5, date_shown=" Nov 24 ", upvotes=2
+        )
+    )
+    named = normalise(
+        PaperRecord(id="2511.00001", title="MIST", authors=["A. One"], num_authors=5, upvotes=-1)
+    )
+
+    assert (counted.num_authors, counted.date_shown, counted.upvotes) == (5, "Nov 24", 2)
+    assert (named.num_authors, named.upvotes) == (None, None)  # the names are the count
+    assert content_hash(counted) != content_hash(
+        normalise(PaperRecord(id="dailypapers:mist", title="MIST"))
+    )

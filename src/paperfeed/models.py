@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -113,6 +114,15 @@ class Paper(Base):
     # so they do not move the change cursor (the search index does not hold them).
     upvotes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     num_comments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: How many authors a source counted when it did not name them (the captured search page
+    #: shows "4 authors" and no names); None when the names are the count.
+    num_authors: Mapped[int | None] = mapped_column(Integer)
+    #: A date as a source showed it when it is not a full date ("Apr 8", no year): kept as
+    #: text rather than guessed into ``published``.
+    date_shown: Mapped[str | None] = mapped_column(String(40))
+    #: Digest of the normalised title (:func:`paperfeed.normalize.title_key`), kept only for
+    #: papers without an arXiv id: an arXiv record with the same title later merges them.
+    title_key: Mapped[str | None] = mapped_column(String(32))
 
     organization: Mapped[Organization | None] = relationship()
     author_links: Mapped[list[PaperAuthor]] = relationship(
@@ -128,6 +138,14 @@ class Paper(Base):
         Index("ix_papers_id_upvotes", "id", "upvotes"),
         # Digests look for the papers that came in since the last one.
         Index("ix_papers_created_at", "created_at"),
+        # Only the few papers without an arXiv id have a key: a partial index stays tiny and
+        # costs bulk imports of arXiv records nothing.
+        Index(
+            "ix_papers_title_key",
+            "title_key",
+            postgresql_where=text("title_key IS NOT NULL"),
+            sqlite_where=text("title_key IS NOT NULL"),
+        ),
     )
 
     @property
@@ -227,6 +245,17 @@ class PaperDeletion(Base):
 
     paper_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     deleted_at: Mapped[dt.datetime] = mapped_column(Timestamp, index=True)
+
+
+class PaperRedirect(Base):
+    """A paper merged into another (a captured paper into its arXiv record): its old address
+    answers with a permanent redirect to the paper that took its place."""
+
+    __tablename__ = "paper_redirects"
+
+    old_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    new_id: Mapped[str] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), index=True)
+    merged_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
 
 class PaperVector(Base):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import replace
 
 import orjson
@@ -26,6 +27,9 @@ MAX_ABSTRACT = 100_000
 MAX_INDEXED_BYTES = 2_000
 MAX_ORGANIZATION = 500  # organizations.name is shown as written; its slug is cut to 200
 MAX_ID = 100
+MAX_DATE_SHOWN = 40  # "Apr 8", as a page showed it
+
+_NOT_WORD = re.compile(r"[\W_]+")
 
 _OTHER_ID = re.compile(r"[a-z][a-z0-9_.-]{0,30}:[^\s\x00-\x1f]{1,60}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -81,8 +85,28 @@ def normalise(record: PaperRecord) -> PaperRecord:
             for name, place in record.affiliations.items()
             if _text(name) and _text(place)
         },
+        num_authors=None if authors else _positive(record.num_authors),
+        date_shown=_text(record.date_shown)[:MAX_DATE_SHOWN] or None,
+        upvotes=_positive(record.upvotes),
         notes=notes,
     )
+
+
+def title_key(title: str) -> str:
+    """A digest of the title folded for comparison (case, accents, punctuation and spacing
+    ignored), so the same paper from two sources is recognised by its title.
+
+    A fixed-size digest, not the folded text: it indexes in 32 bytes whatever the title's
+    length or script, and equal titles give equal keys.
+    """
+    folded = unicodedata.normalize("NFKD", title).casefold()
+    words = _NOT_WORD.sub(" ", "".join(c for c in folded if not unicodedata.combining(c)))
+    return hashlib.blake2b(" ".join(words.split()).encode(), digest_size=16).hexdigest()
+
+
+def _positive(value: int | None) -> int | None:
+    """A count a source gave, if it is one (a negative or absurd number is not kept)."""
+    return value if isinstance(value, int) and 0 <= value < 1_000_000_000 else None
 
 
 def content_hash(record: PaperRecord) -> str:
@@ -97,6 +121,8 @@ def content_hash(record: PaperRecord) -> str:
         fields = (*fields, sorted(record.affiliations.items()))
     if record.organization_handle or record.hidden_authors:  # (added later, likewise)
         fields = (*fields, record.organization_handle, record.hidden_authors)
+    if record.num_authors is not None or record.date_shown or record.upvotes is not None:
+        fields = (*fields, record.num_authors, record.date_shown, record.upvotes)
     return hashlib.blake2b(orjson.dumps(fields), digest_size=16).hexdigest()
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from paperfeed import wording
 from paperfeed.models import (
     Author,
     FeedEntry,
@@ -77,18 +78,38 @@ class Card:
     hidden_authors: list[str] = field(default_factory=list)
     hidden: bool = False  # taken off the feed by a moderator
     keyphrases: list[str] = field(default_factory=list)  # most relevant first
+    #: Authors a source counted without naming them (a captured listing's "4 authors").
+    num_authors: int | None = None
+    #: A date as a source showed it, when it was not a full date ("Apr 8", no year).
+    date_shown: str | None = None
 
     @property
     def is_arxiv(self) -> bool:
+        """Only arXiv ids lack the ``source:`` prefix every other source's ids have."""
         return ":" not in self.id
 
     @property
     def arxiv_abs(self) -> str | None:
-        return self.abs_url or (f"https://arxiv.org/abs/{self.id}" if self.is_arxiv else None)
+        """The arXiv abstract page; None for a paper without an arXiv id, whatever its links."""
+        if not self.is_arxiv:
+            return None
+        return self.abs_url or f"https://arxiv.org/abs/{self.id}"
 
     @property
     def arxiv_pdf(self) -> str | None:
-        return self.pdf_url or (f"https://arxiv.org/pdf/{self.id}" if self.is_arxiv else None)
+        if not self.is_arxiv:
+            return None
+        return self.pdf_url or f"https://arxiv.org/pdf/{self.id}"
+
+    @property
+    def source_url(self) -> str | None:
+        """The page a paper without an arXiv id came from, if its source gave one."""
+        return None if self.is_arxiv else self.abs_url
+
+    @property
+    def author_count(self) -> int:
+        """Authors named, or else the number a source counted without names."""
+        return len(self.authors) or self.num_authors or 0
 
     @property
     def shown_date(self) -> dt.date | None:
@@ -97,6 +118,8 @@ class Card:
     @property
     def authors_line(self) -> str:
         """How every card names the authors: see :func:`authors_line`."""
+        if not self.authors and self.num_authors:
+            return wording.count(self.num_authors, "author")
         return authors_line(self.authors)
 
 
@@ -127,7 +150,7 @@ def card_query() -> Select[Any]:
         Organization.handle.label("organization_handle"),
         FeedEntry.day, FeedEntry.submitter, FeedEntry.submitter_name,
         FeedEntry.submitted_at, FeedEntry.hidden, Paper.updated_at.label("changed_at"),
-        PaperKeyphrases.phrases.label("keyphrases"),
+        PaperKeyphrases.phrases.label("keyphrases"), Paper.num_authors, Paper.date_shown,
     )  # fmt: skip
     return (
         select(*columns)

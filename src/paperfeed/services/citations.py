@@ -50,7 +50,7 @@ def to_bibtex(cards: Sequence[Card]) -> str:
             "year": str(card.published.year) if card.published else None,
             "month": str(card.published.month) if card.published else None,
             "doi": card.doi,
-            "url": card.arxiv_abs,
+            "url": card.arxiv_abs or card.source_url,
             "abstract": card.abstract or None,
         }
         if card.is_arxiv:
@@ -94,7 +94,7 @@ def to_ris(cards: Sequence[Card]) -> str:
             "type_of_reference": "JOUR" if card.journal_ref else "UNPB",
             "title": card.title,
             "authors": [_ris_name(name) for name in card.authors],
-            "urls": [url for url in (card.arxiv_abs, card.arxiv_pdf) if url],
+            "urls": [url for url in (card.arxiv_abs or card.source_url, card.arxiv_pdf) if url],
         }
         if card.published:
             entry["year"] = str(card.published.year)
@@ -122,7 +122,7 @@ def to_csl_json(cards: Sequence[Card]) -> str:
             "type": "article-journal" if card.journal_ref else "article",
             "title": card.title,
             "author": [_csl_name(name) for name in card.authors],
-            "URL": card.arxiv_abs,
+            "URL": card.arxiv_abs or card.source_url,
         }
         if card.published:
             item["issued"] = {

@@ -46,9 +46,10 @@ def card_markdown(card: Card, base_url: str = "") -> str:
 def _facts(card: Card) -> str:
     """Who wrote it, when, where it is filed, and what readers here made of it."""
     facts: list[tuple[str, str | None]] = [
-        ("Authors", ", ".join(_author(card, name) for name in card.authors) or None),
+        ("Authors", ", ".join(_author(card, name) for name in card.authors) or _unnamed(card)),
         ("Organization", _typed(card.organization) if card.organization else None),
         ("Published", card.published.isoformat() if card.published else None),
+        ("Date shown at the source", _line(card.date_shown) if card.date_shown else None),
         ("Updated", card.updated.isoformat() if card.updated else None),
         ("Version", f"v{card.version}" if card.version else None),
         ("Featured on", _featured(card)),
@@ -65,6 +66,7 @@ def _links(card: Card, base_url: str) -> str:
         ("Paper page", f"{base_url}/papers/{card.id}"),
         ("arXiv", card.arxiv_abs),
         ("PDF", card.arxiv_pdf),
+        ("Source page", card.source_url),
         ("Code", card.code_url),
         ("Project page", card.project_url),
         ("DOI", f"https://doi.org/{card.doi}" if card.doi else None),
@@ -80,6 +82,11 @@ def _notes(card: Card) -> str:
     if card.comments:
         lines.append(f"- **Authors' comments:** {_line(card.comments)}")
     return "\n".join(lines)
+
+
+def _unnamed(card: Card) -> str | None:
+    """ "4 authors (not named by the source)" for a paper whose source only counted them."""
+    return f"{card.authors_line} (not named by the source)" if card.num_authors else None
 
 
 def _author(card: Card, name: str) -> str:

@@ -44,6 +44,16 @@ def str_list(obj: dict[str, Any], key: str) -> list[str]:
     return value
 
 
+def optional_count(obj: dict[str, Any], key: str) -> int | None:
+    """A whole number of at least 0 (a count such as ``upvotes``), or None when not given."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise FieldError(f"{key} must be a whole number of at least 0, not {_kind(value)}")
+    return value
+
+
 def iso_date(obj: dict[str, Any], key: str) -> dt.date | None:
     """A ``YYYY-MM-DD`` date; a longer ISO timestamp is cut to its date."""
     text = optional_str(obj, key)

@@ -2,6 +2,9 @@
 
 ``{"id", "title", "abstract", "authors": [..], "categories": [..], "published": "YYYY-MM-DD",
 "url", "code_url", "organization"}``: ``id`` and ``title`` are required, unknown fields ignored.
+A record taken from a listing page may also say what the page showed without naming it:
+``num_authors`` (a count, when there are no names), ``date_shown`` (a date as the page wrote
+it, such as ``Apr 8`` with no year) and ``upvotes`` (the site's count, kept as recorded).
 """
 
 from __future__ import annotations
@@ -9,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from paperfeed.sources.fields import iso_date, optional_str, required_str, str_list
+from paperfeed.sources.fields import (
+    iso_date,
+    optional_count,
+    optional_str,
+    required_str,
+    str_list,
+)
 from paperfeed.sources.lines import LineFile, json_records
 from paperfeed.sources.record import PaperRecord, SourceItem
 
@@ -33,5 +42,8 @@ def to_record(obj: dict[str, Any], line: int = 0) -> PaperRecord:
         abs_url=url,
         code_url=optional_str(obj, "code_url"),
         organization=optional_str(obj, "organization"),
+        num_authors=optional_count(obj, "num_authors"),
+        date_shown=optional_str(obj, "date_shown"),
+        upvotes=optional_count(obj, "upvotes"),
         line=line,
     )

@@ -40,6 +40,13 @@ class PaperRecord:
     #: the compatible API can send them flagged, never shown on our pages or searched.
     hidden_authors: list[str] = field(default_factory=list)
     affiliations: dict[str, str] = field(default_factory=dict)  # author name → affiliation
+    #: What a capture of a listing page says when it names no authors and no full date: the
+    #: author count ("4 authors"), the date as shown ("Apr 8", no year: never guessed into
+    #: ``published``) and the site's upvote count (kept as a recorded count, like the Daily
+    #: Papers import's).
+    num_authors: int | None = None
+    date_shown: str | None = None
+    upvotes: int | None = None
     line: int = 0
     # What normalising had to cut to store the record (for the import report), never compared.
     notes: list[str] = field(default_factory=list, compare=False)

@@ -40,18 +40,22 @@ from paperfeed.models import (
     PaperSource,
     table_of,
 )
-from paperfeed.normalize import content_hash
+from paperfeed.normalize import content_hash, title_key
 from paperfeed.sources.record import PaperRecord
 from paperfeed.store.bulk import DO_NOTHING, chunks, insert_rows, lookup
+from paperfeed.store.feed import raise_counts
+from paperfeed.store.merges import merge_same_titles, without_merged
 
 PAPER_COLUMNS = (
     "id", "version", "title", "abstract", "primary_category", "published", "updated",
     "listed_on", "doi", "journal_ref", "comments", "submitter", "abs_url", "pdf_url",
-    "code_url", "project_url", "organization_id", "created_at", "updated_at",
+    "code_url", "project_url", "organization_id", "created_at", "updated_at", "num_authors",
+    "date_shown", "title_key",
 )  # fmt: skip
 _KEEP_WHEN_MISSING = (
     "version", "primary_category", "published", "updated", "listed_on", "doi", "journal_ref",
     "comments", "submitter", "abs_url", "pdf_url", "code_url", "project_url", "organization_id",
+    "num_authors", "date_shown",
 )  # fmt: skip
 
 # On a second import, what the new record lacks is kept, and created_at never changes.
@@ -60,6 +64,7 @@ _PAPER_CONFLICT = "ON CONFLICT (id) DO UPDATE SET " + ", ".join(
     + [
         "abstract = COALESCE(NULLIF(excluded.abstract, ''), papers.abstract)",
         "title = excluded.title",
+        "title_key = excluded.title_key",
         "updated_at = excluded.updated_at",
     ]
 )
@@ -87,7 +92,13 @@ class UpsertCounts:
 def upsert_papers(
     conn: Connection, records: Sequence[PaperRecord], source: str, now: dt.datetime
 ) -> UpsertCounts:
-    """Store normalised ``records`` (ids unique within the batch) inside the caller's transaction."""
+    """Store normalised ``records`` (ids unique within the batch) inside the caller's transaction.
+
+    A record of a paper that was merged into an arXiv record is skipped (the arXiv record won),
+    and a new or changed arXiv record absorbs the stored papers without an arXiv id that have
+    its title (:mod:`paperfeed.store.merges`).
+    """
+    records, merged_away = without_merged(conn, records)
     hashes = {record.id: content_hash(record) for record in records}
     stored = _stored_hashes(conn, list(hashes), source)
     fresh = [r for r in records if r.id not in stored]
@@ -103,7 +114,15 @@ def upsert_papers(
         _insert_authors(conn, [r for r in writes if r.authors or r.hidden_authors])
         _insert_categories(conn, [r for r in writes if r.categories])
         _forget_deletions(conn, [r.id for r in fresh])
-    return UpsertCounts(len(fresh), len(changed), len(records) - len(writes))
+        _raise_recorded_upvotes(conn, [r for r in writes if r.upvotes])
+        merge_same_titles(conn, [r for r in writes if ":" not in r.id], now)
+    return UpsertCounts(len(fresh), len(changed), len(records) - len(writes) + merged_away)
+
+
+def _raise_recorded_upvotes(conn: Connection, records: list[PaperRecord]) -> None:
+    """A captured page's upvote counts, kept as the Daily Papers import keeps its own."""
+    for record in records:
+        raise_counts(conn, record.id, record.upvotes or 0, 0)
 
 
 def changed_since(
@@ -208,7 +227,8 @@ def _paper_row(record: PaperRecord, org_ids: dict[str, int], now: dt.datetime) -
         record.published, record.updated, record.listed_on, record.doi, record.journal_ref,
         record.comments, record.submitter, record.abs_url, record.pdf_url, record.code_url,
         record.project_url, org_ids.get(record.organization) if record.organization else None,
-        now, now,
+        now, now, record.num_authors, record.date_shown,
+        title_key(record.title) if ":" in record.id else None,
     )  # fmt: skip
 
 
@@ -254,14 +274,16 @@ def _insert_authors(conn: Connection, records: list[PaperRecord]) -> None:
         for r in records
         for position, name in enumerate((*r.authors, *r.hidden_authors))
     ]  # hidden authors after the shown ones: a shown author's position is its place on the page
+    # DO NOTHING: a parallel import of the same new paper may have written them first.
     insert_rows(
-        conn, paper_authors, ("paper_id", "position", "author_id", "affiliation", "hidden"), rows
-    )
+        conn, paper_authors, ("paper_id", "position", "author_id", "affiliation", "hidden"), rows,
+        on_conflict=DO_NOTHING,
+    )  # fmt: skip
 
 
 def _insert_categories(conn: Connection, records: list[PaperRecord]) -> None:
     rows = [(r.id, category) for r in records for category in r.categories]
-    insert_rows(conn, paper_categories, ("paper_id", "category"), rows)
+    insert_rows(conn, paper_categories, ("paper_id", "category"), rows, on_conflict=DO_NOTHING)
 
 
 def _delete_links(conn: Connection, paper_ids: list[str], table: Any) -> None:

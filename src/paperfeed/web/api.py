@@ -99,7 +99,7 @@ def paper(request: Request, paper_id: str) -> Response:
     """One paper (old-style ids such as ``hep-th/9901001`` work)."""
     site = site_of(request)
     with site.engine.connect() as conn:
-        card = card_or_404(conn, paper_id)
+        card = card_or_404(conn, paper_id, "/api/papers/{}")
     return JSONBytes(shapes.paper_page(card, site.settings.base_url))
 
 
@@ -196,7 +196,7 @@ def v1_paper(request: Request, paper_id: str) -> Response:
     """One paper with every field paperfeed keeps."""
     site = site_of(request)
     with site.engine.connect() as conn:
-        card = card_or_404(conn, paper_id)
+        card = card_or_404(conn, paper_id, "/api/v1/papers/{}")
     return JSONBytes(shapes.card_json(card, site.settings.base_url))
 
 

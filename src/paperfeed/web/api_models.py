@@ -109,20 +109,27 @@ class PaperV1(BaseModel):
     """Every field paperfeed keeps about a paper; ``null`` when unknown."""
 
     id: str
+    arxiv_id: str | None = Field(description="the id when it is an arXiv id; null for source:id")
     url: str
     title: str
     abstract: str
     authors: list[str]
+    num_authors: int = Field(
+        description="authors named, or the count a source gave without names (a captured page)"
+    )
     affiliations: dict[str, str] = Field(description="author name → affiliation, when known")
     categories: list[str]
     published: str | None
+    date_shown: str | None = Field(
+        description="a date as the source's page showed it when it was not a full date (Apr 8)"
+    )
     updated: str | None
     version: int | None
     doi: str | None
     journal_ref: str | None
     comments: str | None
-    abs_url: str | None
-    pdf_url: str | None
+    abs_url: str | None = Field(description="arXiv's abstract page, or the source's page")
+    pdf_url: str | None = Field(description="arXiv's PDF; null without an arXiv id")
     code_url: str | None
     project_url: str | None
     organization: str | None

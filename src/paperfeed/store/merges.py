@@ -1,0 +1,190 @@
+"""Merging a paper without an arXiv id into the arXiv record of the same paper.
+
+Papers taken from a capture of the public site have no arXiv id (``dailypapers:<slug>``).
+When an import or sync later brings the arXiv record with the same normalised title, the two
+are one paper: the arXiv record wins for metadata, and what members did on the old paper
+(votes, comments, featured day, lists, saves, claims, digests sent) moves to it. The old id
+then redirects, and a tombstone takes the old paper out of the search indexes.
+
+Everything happens inside the importing transaction, so a merge is all or nothing. Two
+imports of the same record cannot both merge: on PostgreSQL the old paper's row is locked
+``FOR UPDATE`` before anything moves, so the second import waits and then finds it gone (and
+a vote on the old paper waits too, then lands before the move or fails on the missing
+paper, never lost halfway); on SQLite write transactions already run one at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Table, and_, delete, exists, func, insert, select, update
+
+from paperfeed.models import (
+    AuthorClaim,
+    Comment,
+    DigestItem,
+    Dismissal,
+    FeedEntry,
+    ListItem,
+    Paper,
+    PaperDeletion,
+    PaperRedirect,
+    SavedPaper,
+    Upvote,
+    table_of,
+)
+from paperfeed.normalize import title_key
+from paperfeed.sources.record import PaperRecord
+from paperfeed.store.bulk import chunks, lookup
+
+papers = table_of(Paper)
+redirects = table_of(PaperRedirect)
+deletions = table_of(PaperDeletion)
+upvotes = table_of(Upvote)
+feed_entries = table_of(FeedEntry)
+
+# Rows that move to the new paper unless the new paper has one for the same member, list or
+# subscription already (then the old one goes with the old paper): (table, the other key).
+_ONE_PER_PAPER: tuple[tuple[Table, str | None], ...] = (
+    (upvotes, "user_id"),
+    (table_of(SavedPaper), "user_id"),
+    (table_of(Dismissal), "user_id"),
+    (table_of(ListItem), "list_id"),
+    (table_of(DigestItem), "subscription_id"),
+    (feed_entries, None),  # a paper is featured on one day at most: the arXiv record's stays
+)
+comments = table_of(Comment)
+_MANY_PER_PAPER: tuple[Table, ...] = (comments, table_of(AuthorClaim))
+# The old paper's links the arXiv record lacks are kept: a capture's code link is still true.
+_FILLED_FROM_OLD = ("code_url", "project_url", "organization_id")
+
+
+def without_merged(
+    conn: Connection, records: Sequence[PaperRecord]
+) -> tuple[list[PaperRecord], int]:
+    """``records`` less those of papers already merged into an arXiv record (re-importing a
+    capture must not bring the old paper back), and how many were left out."""
+    others = [r.id for r in records if ":" in r.id]
+    if not others:
+        return list(records), 0
+    merged = lookup(conn, redirects.c.old_id, redirects.c.new_id, others)
+    kept = [r for r in records if r.id not in merged]
+    return kept, len(records) - len(kept)
+
+
+def merge_same_titles(
+    conn: Connection, arxiv_records: Sequence[PaperRecord], now: dt.datetime
+) -> list[tuple[str, str]]:
+    """Merge each stored paper without an arXiv id into the arXiv record (just written) that
+    has its title; returns the ``(old id, new id)`` pairs merged.
+
+    A title two records of the batch share is ambiguous and merges nothing."""
+    if not arxiv_records:
+        return []
+    by_key: dict[str, list[str]] = {}
+    for record in arxiv_records:
+        by_key.setdefault(title_key(record.title), []).append(record.id)
+    targets = {key: ids[0] for key, ids in by_key.items() if len(ids) == 1}
+    merged = [(old, targets[key]) for old, key in _locked_matches(conn, list(targets))]
+    for old_id, new_id in merged:
+        merge_paper(conn, old_id, new_id, now)
+    return merged
+
+
+def _locked_matches(conn: Connection, keys: list[str]) -> list[tuple[str, str]]:
+    """Stored papers without an arXiv id whose title key is in ``keys``, locked for the merge."""
+    found: list[tuple[str, str]] = []
+    for chunk in chunks(keys):
+        query = (
+            select(papers.c.id, papers.c.title_key)
+            .where(papers.c.title_key.in_(chunk))
+            .order_by(papers.c.id)
+            .with_for_update()  # PostgreSQL only; SQLite's writers already take turns
+        )
+        found.extend((row.id, row.title_key) for row in conn.execute(query))
+    return found
+
+
+def merge_paper(conn: Connection, old_id: str, new_id: str, now: dt.datetime) -> None:
+    """Move everything members did on ``old_id`` to ``new_id``, then delete ``old_id`` leaving
+    a redirect and a tombstone (the search index drops it on its next update)."""
+    old = conn.execute(select(papers).where(papers.c.id == old_id)).one()
+    recorded = _recorded_counts(conn, old_id, new_id)
+    for table, key in _ONE_PER_PAPER:
+        _move_one_per_paper(conn, table, key, old_id, new_id)
+    for table in _MANY_PER_PAPER:
+        conn.execute(update(table).where(table.c.paper_id == old_id).values(paper_id=new_id))
+    _recount(conn, new_id, recorded)
+    _fill_links(conn, new_id, {name: getattr(old, name) for name in _FILLED_FROM_OLD})
+    conn.execute(update(redirects).where(redirects.c.new_id == old_id).values(new_id=new_id))
+    conn.execute(insert(redirects).values(old_id=old_id, new_id=new_id, merged_at=now))
+    conn.execute(delete(papers).where(papers.c.id == old_id))
+    conn.execute(delete(deletions).where(deletions.c.paper_id == old_id))
+    conn.execute(insert(deletions).values(paper_id=old_id, deleted_at=now))
+
+
+def _member_counts(conn: Connection, paper_id: str) -> tuple[int, int]:
+    """Votes and (not deleted) comments members made here on ``paper_id``."""
+    voted = conn.scalar(select(func.count()).where(upvotes.c.paper_id == paper_id))
+    said = conn.scalar(
+        select(func.count()).where(comments.c.paper_id == paper_id, comments.c.deleted_at.is_(None))
+    )
+    return int(voted or 0), int(said or 0)
+
+
+def _recorded_counts(conn: Connection, old_id: str, new_id: str) -> tuple[int, int]:
+    """The upvotes and comments another site counted (what the counters hold beyond members'
+    own), the larger of the two papers' for each: both are one site's count of one paper,
+    so adding them would count its readers twice."""
+    found: list[tuple[int, int]] = []
+    for paper_id in (old_id, new_id):
+        shown = conn.execute(
+            select(papers.c.upvotes, papers.c.num_comments).where(papers.c.id == paper_id)
+        ).one()
+        voted, said = _member_counts(conn, paper_id)
+        found.append((max(shown.upvotes - voted, 0), max(shown.num_comments - said, 0)))
+    return max(found[0][0], found[1][0]), max(found[0][1], found[1][1])
+
+
+def _recount(conn: Connection, paper_id: str, recorded: tuple[int, int]) -> None:
+    """The merged paper's counters: the recorded counts plus its members' votes (one per
+    member) and comments, now that all of them are on it. The paper's row is already locked
+    by this import's write, so a vote cannot slip in between the count and the update."""
+    voted, said = _member_counts(conn, paper_id)
+    conn.execute(
+        update(papers)
+        .where(papers.c.id == paper_id)
+        .values(upvotes=recorded[0] + voted, num_comments=recorded[1] + said)
+    )
+
+
+def _move_one_per_paper(
+    conn: Connection, table: Table, key: str | None, old_id: str, new_id: str
+) -> None:
+    """Re-point ``old_id``'s rows at ``new_id`` where that makes no duplicate; drop the rest."""
+    twin = table.alias("twin")
+    same = twin.c.paper_id == new_id
+    if key is not None:
+        same = and_(same, twin.c[key] == table.c[key])
+    conn.execute(
+        update(table)
+        .where(table.c.paper_id == old_id, ~exists().where(same))
+        .values(paper_id=new_id)
+    )
+    conn.execute(delete(table).where(table.c.paper_id == old_id))
+
+
+def _fill_links(conn: Connection, paper_id: str, old_values: dict[str, object]) -> None:
+    for name, value in old_values.items():
+        if value is not None:
+            conn.execute(
+                update(papers)
+                .where(papers.c.id == paper_id, papers.c[name].is_(None))
+                .values({name: value})
+            )
+
+
+def merged_into(conn: Connection, paper_id: str) -> str | None:
+    """The paper that ``paper_id`` was merged into, or None (for redirects)."""
+    return conn.scalar(select(redirects.c.new_id).where(redirects.c.old_id == paper_id))

@@ -1,0 +1,165 @@
+"""A captured paper without an arXiv id merges into the arXiv record of the same title."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+import paperfeed
+from paperfeed.ingest import ingest_file
+from paperfeed.models import (
+    Comment,
+    FeedEntry,
+    ListItem,
+    Paper,
+    PaperDeletion,
+    PaperRedirect,
+    SavedPaper,
+    Upvote,
+)
+from paperfeed.search import indexer
+from paperfeed.search.embedder import HashingEmbedder
+from paperfeed.search.hybrid import PaperSearch
+from paperfeed.services import comments, library, votes
+from paperfeed.services.accounts import Member, sign_up
+from paperfeed.store.engine import write_transaction
+from paperfeed.store.feed import feature
+from paperfeed.store.merges import merged_into
+
+NOW = dt.datetime(2026, 12, 7, 6, 0, tzinfo=dt.UTC)
+SAMPLE = Path(paperfeed.__file__).parent / "data" / "sample"
+NEW = "2504.06514"
+OLD = "dailypapers:missing-premise-exacerbates-overthinking-are-reasoning-model"
+
+
+def sample_line(name: str, paper_id: str) -> dict[str, Any]:
+    """The bundled sample's real record of ``paper_id`` (a gzipped file is read as such)."""
+    path = SAMPLE / name
+    text = gzip.decompress(path.read_bytes()).decode() if name.endswith(".gz") else path.read_text()
+    return next(r for r in map(json.loads, text.splitlines()) if r["id"] == paper_id)
+
+
+# The paper as the captured search page shows it (4 authors, "Apr 8", 3 upvotes), under the
+# id it would have had if the arXiv listings had not held it; and its real arXiv record.
+CAPTURED = {**sample_line("daily-papers.jsonl", NEW), "id": OLD}
+SNAPSHOT_LINE = sample_line("arxiv-sample.jsonl.gz", NEW)
+ARXIV = {
+    "id": NEW, "title": SNAPSHOT_LINE["title"], "abstract": SNAPSHOT_LINE["abstract"],
+    "authors": SNAPSHOT_LINE["authors"].split(", "), "categories": ["cs.AI"],
+}  # fmt: skip
+
+
+def write_jsonl(path: Path, *records: dict[str, Any]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def snapshot(path: Path) -> Path:
+    """The real snapshot line of the paper, gzipped as the sample is."""
+    path.write_bytes(gzip.compress((json.dumps(SNAPSHOT_LINE) + "\n").encode()))
+    return path
+
+
+def member(engine: Engine, handle: str) -> Member:
+    with write_transaction(engine) as conn:
+        return sign_up(conn, f"{handle}@lab.org", handle, handle, "a long enough password", NOW)
+
+
+def test_an_arxiv_import_takes_over_the_captured_paper(engine: Engine, tmp_path: Path) -> None:
+    # The arXiv record came first, from another file, and Bob voted for it; the capture came
+    # after (nothing merges then: a capture never takes over an arXiv record).
+    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "arxiv.jsonl", ARXIV))
+    alice, bob = member(engine, "alice"), member(engine, "bob")
+    with write_transaction(engine) as conn:
+        votes.vote(conn, bob.id, NEW, NOW)
+    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "capture.jsonl", CAPTURED))
+    with write_transaction(engine) as conn:
+        votes.vote(conn, alice.id, OLD, NOW)
+        votes.vote(conn, bob.id, OLD, NOW)
+        comments.add(conn, alice, OLD, "Worth reading.", None, NOW)
+        feature(conn, OLD, dt.date(2026, 12, 1), NOW, "alice", "Alice")
+        library.save(conn, bob, OLD, NOW)
+        token = library.create_list(conn, alice, "Reasoning", "public", NOW)
+        info = library.own_list(conn, token, alice)
+        assert info is not None
+        library.add(conn, info, OLD, NOW)
+    home = tmp_path / "home"
+    indexer.update(engine, home, HashingEmbedder())
+    # The snapshot's record of the paper, new from that source: the two become one.
+    ingest_file(engine, "arxiv-snapshot", snapshot(tmp_path / "arxiv.jsonl.gz"))
+
+    with engine.connect() as conn:
+        assert conn.scalar(select(Paper.id).where(Paper.id == OLD)) is None
+        new = conn.execute(select(Paper).where(Paper.id == NEW)).one()
+        assert new.title == ARXIV["title"] and new.published is not None  # the arXiv record wins
+        assert new.date_shown is None and new.num_authors is None
+        # 3 recorded + alice + bob on the capture, bob's own vote on the arXiv record: 6 - 1
+        assert new.upvotes == 5
+        assert new.num_comments == 1
+        voters = conn.scalars(select(Upvote.user_id).where(Upvote.paper_id == NEW)).all()
+        assert sorted(voters) == sorted([alice.id, bob.id])
+        assert conn.scalar(select(Comment.paper_id)) == NEW
+        assert conn.scalar(select(FeedEntry.day).where(FeedEntry.paper_id == NEW)) == dt.date(
+            2026, 12, 1
+        )
+        assert conn.scalar(select(SavedPaper.paper_id)) == NEW
+        assert conn.scalar(select(ListItem.paper_id)) == NEW
+        assert merged_into(conn, OLD) == NEW
+        assert conn.scalar(select(PaperDeletion.paper_id)) == OLD
+
+    indexer.update(engine, home, HashingEmbedder())
+    search = PaperSearch(home, HashingEmbedder())
+    for mode in ("keyword", "semantic", "hybrid"):
+        hits = [h.id for h in search.search("missing premise overthinking", mode=mode).hits]  # type: ignore[arg-type]
+        assert OLD not in hits and NEW in hits
+
+    # Importing the capture again does not bring the old paper back.
+    report = ingest_file(engine, "jsonl", write_jsonl(tmp_path / "again.jsonl", {**CAPTURED, "abstract": "changed"}))  # fmt: skip
+    assert (report.state.new, report.state.unchanged) == (0, 1)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Paper).where(Paper.id == OLD)) == 0
+
+
+def test_a_title_shared_by_two_arxiv_records_merges_nothing(engine: Engine, tmp_path: Path) -> None:
+    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "capture.jsonl", CAPTURED))
+    twin = {**ARXIV, "id": "2504.99999"}
+    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "arxiv.jsonl", ARXIV, twin))
+    with engine.connect() as conn:
+        assert conn.scalar(select(Paper.id).where(Paper.id == OLD)) == OLD
+
+
+def test_parallel_imports_of_the_record_merge_once(engine: Engine, tmp_path: Path) -> None:
+    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "capture.jsonl", CAPTURED))
+    voters = [member(engine, f"voter{n}") for n in range(4)]
+    with write_transaction(engine) as conn:
+        for voter in voters:
+            votes.vote(conn, voter.id, OLD, NOW)
+    files = [write_jsonl(tmp_path / f"arxiv{n}.jsonl", ARXIV) for n in range(4)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(files))
+
+    def run(path: Path) -> None:
+        start.wait()
+        try:
+            ingest_file(engine, "jsonl", path)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(path,)) for path in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    with engine.connect() as conn:
+        assert conn.scalar(select(Paper.upvotes).where(Paper.id == NEW)) == 3 + len(voters)
+        assert conn.scalar(select(func.count()).select_from(Upvote)) == len(voters)
+        assert conn.scalar(select(func.count()).select_from(PaperRedirect)) == 1
+        assert conn.scalar(select(func.count()).select_from(Paper)) == 1
