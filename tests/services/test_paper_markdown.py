@@ -84,3 +84,16 @@ def test_what_members_type_cannot_inject_markdown() -> None:
     assert "\\<img" in organization and "\\#\\# Ignore" in organization
     code = next(line for line in text.splitlines() if line.startswith("- Code:"))
     assert code.count(">") == 1 and "%3E" in code
+
+
+def test_a_captured_paper_is_not_called_an_arxiv_paper(engine: Engine, tmp_path: Path) -> None:
+    """The text agents get (MCP ``get_paper``) for a paper of the captured search page."""
+    sample = Path(__file__).parents[2] / "src" / "paperfeed" / "data" / "sample"
+    ingest_file(engine, "jsonl", sample / "daily-papers.jsonl")
+    with engine.connect() as conn:
+        text = paper_markdown(conn, "dailypapers:mist-mutual-information-via-supervised-training")
+    assert text is not None
+    assert "- **Authors:** 5 authors (not named by the source)\n" in text
+    assert "- **Date shown at the source:** Nov 24\n" in text
+    assert "- **Upvotes:** 2\n" in text
+    assert "arxiv" not in text.lower()

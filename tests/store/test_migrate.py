@@ -45,3 +45,35 @@ def test_an_empty_store_is_refused_with_the_command_that_fixes_it(db_url: str) -
     with pytest.raises(StoreNotReady, match="run `paperfeed init` first"):
         ensure_current(engine)
     engine.dispose()
+
+
+def test_0019_keys_the_titles_of_papers_without_an_arxiv_id(db_url: str) -> None:
+    """A store made before merges existed: its captured papers get a title key (arXiv papers
+    none), so the next arXiv import finds them."""
+    from sqlalchemy import text
+
+    from paperfeed.normalize import title_key
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0018")
+    with engine.begin() as conn:
+        for paper_id in ("dailypapers:mist", "2511.00001"):
+            conn.execute(
+                text(
+                    "INSERT INTO papers (id, title, abstract, created_at, updated_at) "
+                    "VALUES (:id, 'MIST: Mutual Information Via Supervised Training', '', "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"id": paper_id},
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        keys = {
+            row.id: row.title_key for row in conn.execute(text("SELECT id, title_key FROM papers"))
+        }
+    engine.dispose()
+
+    assert keys == {
+        "dailypapers:mist": title_key("MIST: Mutual Information Via Supervised Training"),
+        "2511.00001": None,
+    }

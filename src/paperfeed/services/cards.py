@@ -131,7 +131,7 @@ def authors_line(authors: Sequence[str]) -> str:
     """ "A, B, C" for up to three authors, "N authors" for more (as the public site shows),
     the same on every page, feed and mail; an over-long name is cut here, where it is shown."""
     if len(authors) > SHOWN_AUTHORS:
-        return f"{len(authors)} authors"
+        return wording.count(len(authors), "author")
     return ", ".join(
         name if len(name) <= SHOWN_NAME else name[: SHOWN_NAME - 1].rstrip() + "…"
         for name in authors

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 
 from paperfeed.arxiv_ids import canonical_paper_id
 from paperfeed.services.cards import Card, load_cards
+from paperfeed.store.merges import merged_into
 
 MAX_ID_LENGTH = 300  # longer is no id of ours (and not worth a query)
 _SPACES = re.compile(r"\s+")
@@ -30,7 +31,9 @@ def paper_markdown(conn: Connection, paper_id: str, *, base_url: str = "") -> st
     ``base_url`` (relative when it is empty)."""
     if len(paper_id) > MAX_ID_LENGTH:
         return None
-    cards = load_cards(conn, [canonical_paper_id(paper_id)])
+    wanted = canonical_paper_id(paper_id)
+    # A paper merged into its arXiv record: an agent holding the old id gets the paper.
+    cards = load_cards(conn, [wanted]) or load_cards(conn, [merged_into(conn, wanted) or wanted])
     return card_markdown(cards[0], base_url) if cards else None
 
 
