@@ -10,11 +10,13 @@ from urllib.parse import unquote_plus
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
 
+from paperfeed.config import Settings
 from paperfeed.ingest import ingest_file
 from paperfeed.models import Subscription
 from paperfeed.search import indexer
 from paperfeed.search.embedder import HashingEmbedder
 from paperfeed.store.keyphrases import keyphrases_of
+from paperfeed.web.app import create_app
 from tests.conftest import FIXTURES
 from tests.web.conftest import DAILY, HAND_FEATURED
 
@@ -118,9 +120,7 @@ def test_search_highlights_filters_and_suggests_when_nothing_matches(client: Tes
     assert hostile.status_code == 200
 
 
-def test_user_text_is_escaped_everywhere(
-    engine: Engine, site_home: Path, client: TestClient
-) -> None:
+def test_user_text_is_escaped_everywhere(engine: Engine, site_home: Path, db_url: str) -> None:
     evil = site_home.parent / "evil.jsonl"
     evil.write_text(
         json.dumps(
@@ -135,8 +135,15 @@ def test_user_text_is_escaped_everywhere(
     )
     ingest_file(engine, "jsonl", evil)
     indexer.update(engine, site_home, HashingEmbedder())
-    for url in ("/search?q=gesture+study&mode=keyword", "/papers/evil:1"):
-        page = client.get(url)
+    # A client started after the update: a running node sees a new generation within
+    # RECHECK_SECONDS, which a fast test may not wait for.
+    settings = Settings(home=site_home, db=db_url, base_url="http://testserver")
+    with TestClient(create_app(settings, HashingEmbedder)) as client:
+        pages = {
+            url: client.get(url)
+            for url in ("/search?q=gesture+study&mode=keyword", "/papers/evil:1")
+        }
+    for url, page in pages.items():
         assert page.status_code == 200, url
         assert "<script>alert" not in page.text and "<img src=x" not in page.text, url
         assert "&lt;script&gt;" in page.text, url
