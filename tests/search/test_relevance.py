@@ -3,6 +3,8 @@ off-topic queries match nothing in any mode, real queries still find their paper
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,3 +127,34 @@ def test_the_floor_applies_only_to_the_model_it_was_measured_for(
 ) -> None:
     assert applies_to(minilm.name) and applies_to(None)
     assert not applies_to(HashingEmbedder().name)
+
+
+def test_a_paper_without_a_vector_is_judged_by_its_words(
+    sample_home: Path, minilm: MiniLMEmbedder, tmp_path: Path
+) -> None:
+    """A node that reads the vectors workers write (``embed=False``) indexes a new paper's
+    words before its vector exists: the floor must not hide it until it is embedded."""
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home, symlinks=True)
+    query = "zorblax quenching"
+    assert PaperSearch(home, minilm).search(query, mode="keyword").no_match  # can fail
+    new = tmp_path / "new.jsonl"
+    new.write_text(
+        json.dumps(
+            {
+                "id": "local:zorblax",
+                "title": "Zorblax quenching in cold gels",
+                "abstract": "We quench zorblax.",
+            }
+        )
+        + "\n"
+    )
+    engine = make_engine(f"sqlite:///{home / 'paperfeed.db'}")
+    ingest_file(engine, "jsonl", new)
+    indexer.update(engine, home, minilm, embed=False)  # words indexed, no vector
+    engine.dispose()
+    search = PaperSearch(home, minilm)
+    for mode in ("hybrid", "keyword"):
+        hits = search.search(query, mode=mode).hits
+        assert hits and hits[0].id == "local:zorblax", (mode, hits[:3])
+    assert search.search("zorblax flibbertigibbet", mode="keyword").no_match  # not every word

@@ -28,6 +28,9 @@ from paperfeed.search.vectors import VectorHit, open_for_search
 Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[Mode, ...] = ("hybrid", "keyword", "semantic")
 CANDIDATES = 100
+#: How many of the papers holding every word are checked for a missing vector when the
+#: floor's cosines find no match (:meth:`PaperSearch._unembedded_match`).
+UNEMBEDDED_DEPTH = 100
 #: Chosen by bench/eval_search.py --tune on SciFact's and Cranfield's training judgements
 #: together (docs/search-tuning.md): distribution-based fusion gained on both, min-max and
 #: RRF did not.
@@ -109,7 +112,8 @@ class PaperSearch:
         judged = self.floor and bool(query.text)  # the floor asks both sides, in every mode
         keyword, semantic = self._candidates(query, mode, offset + limit, semantic_ok, judged)
         if judged:
-            if not relevance.matches(self._evidence(query, keyword, semantic)):
+            evidence = self._evidence(query, keyword, semantic)
+            if not relevance.matches(evidence) and not self._unembedded_match(query):
                 results.no_match = True
                 return results
             semantic = relevance.neighbours_that_match(semantic)
@@ -158,6 +162,18 @@ class PaperSearch:
             every_word = self.keyword.search(query, 1, every_word=True)
             return relevance.Evidence(None, every_word=bool(every_word))
         return relevance.Evidence(semantic[0][1], relevance.agreement(keyword, semantic))
+
+    def _unembedded_match(self, query: SearchQuery) -> bool:
+        """Whether a paper the floor's cosines cannot judge (no vector yet: the store has
+        not embedded it, or this node reads vectors that workers have not written) holds
+        every word of the query: such a paper is judged by its words alone, as a store
+        without vectors is, instead of being hidden until it is embedded."""
+        if self.vectors is None or not query.text:
+            return False
+        keys = [key for key, _ in self.keyword.search(query, UNEMBEDDED_DEPTH, every_word=True)]
+        if not keys:
+            return False
+        return bool(np.isnan(self.vectors.vectors(keys)).any(axis=1).any())
 
     def similar(
         self, paper_id: str, limit: int = 10, filters: Filters | None = None

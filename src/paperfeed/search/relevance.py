@@ -10,7 +10,9 @@ papers. Per query, both retrievers' evidence decides, in every mode (each mode a
   above :data:`AGREEMENT_FLOOR`, is one: the claims of SciFact about rare genes have low
   cosines (1% under 0.35) but their words find the same papers their meaning does, while an
   off-topic query's few matching words ("best", "how", "fix") point elsewhere than its meaning;
-- without vectors (not built yet, or no model) only the words decide: a paper with every word.
+- a one-word query that some paper holds matches (one word has too little meaning for a cosine);
+- without vectors (not built yet, or no model) only the words decide: a paper with every word;
+  so do they for a paper with no vector yet (``PaperSearch._unembedded_match``).
 
 When the query matches, semantic neighbours below :data:`NEIGHBOUR_FLOOR` are dropped (they
 are the k nearest of anything, not matches); keyword hits stay, they hold the query's words.
