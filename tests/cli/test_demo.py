@@ -16,7 +16,7 @@ def demo(home: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
+        timeout=900,
     )
 
 
