@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         description="a serving node's follower also embeds papers the store lacks vectors for "
         "(otherwise it only reads the vectors `paperfeed embed` workers store)",
     )
+    embedding_model: str = Field(
+        default="all-MiniLM-L6-v2-int8",
+        description="the model papers and queries are embedded with (all-MiniLM-L6-v2-int8, "
+        "all-MiniLM-L6-v2; hashing-N for tests). Changing it re-embeds in the background: nodes "
+        "keep searching with the old model's vectors until the new ones cover the store",
+    )
     digest_at: str | None = Field(
         default=None, description="send the digests from the web nodes after this time (HH:MM, UTC)"
     )
@@ -104,11 +110,15 @@ class Settings(BaseSettings):
         return self.home / "reports"
 
 
-def load_settings(home: Path | None = None, db: str | None = None) -> Settings:
+def load_settings(
+    home: Path | None = None, db: str | None = None, embedding_model: str | None = None
+) -> Settings:
     """Settings from the environment, with explicit CLI values taking precedence."""
     overrides: dict[str, object] = {}
     if home is not None:
         overrides["home"] = home
     if db is not None:
         overrides["db"] = db
+    if embedding_model is not None:
+        overrides["embedding_model"] = embedding_model
     return Settings(**overrides)  # type: ignore[arg-type]

@@ -124,17 +124,6 @@ def test_search_without_an_index_says_what_to_run(tmp_path: Path) -> None:
         PaperSearch(tmp_path, HashingEmbedder())
 
 
-def test_a_different_embedder_needs_a_rebuild(engine: Engine, tmp_path: Path) -> None:
-    ingest_file(engine, "jsonl", write(tmp_path / "a.jsonl", [{"id": "2606.00001", "title": "T"}]))
-    indexer.update(engine, tmp_path, HashingEmbedder())
-
-    class Other(HashingEmbedder):
-        name = "other"
-
-    with pytest.raises(RuntimeError, match="--rebuild"):
-        indexer.update(engine, tmp_path, Other())
-
-
 def test_similar_papers_exclude_the_paper_and_handle_unknown_ids(indexed_home: Path) -> None:
     search = PaperSearch(indexed_home, HashingEmbedder())
     similar = search.similar("1904.11093", limit=5)

@@ -45,8 +45,17 @@ def main(
             help="SQLAlchemy URL of the store (default: SQLite in the data directory).",
         ),
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            envvar="PAPERFEED_EMBEDDING_MODEL",
+            help="Embedding model (default: all-MiniLM-L6-v2-int8; see docs/deploy.md on "
+            "switching models).",
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = load_settings(home=data_dir, db=db)
+    ctx.obj = load_settings(home=data_dir, db=db, embedding_model=model)
 
 
 def settings_of(ctx: typer.Context) -> Settings:

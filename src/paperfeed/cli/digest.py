@@ -10,8 +10,9 @@ import typer
 from paperfeed.cli.app import app, console, errors, fail, open_store, settings_of
 from paperfeed.digest.schedule import DIGEST_LOCK
 from paperfeed.digest.send import send_digests
-from paperfeed.search.embedder import MiniLMEmbedder
+from paperfeed.search.embedder import UnknownModel, load_model
 from paperfeed.search.hybrid import IndexMissing, PaperSearch
+from paperfeed.search.indexer import serving_model_name
 from paperfeed.search.model_files import ModelMissing
 from paperfeed.services import subscriptions
 from paperfeed.store.locks import job_lock
@@ -43,8 +44,9 @@ def send(
     engine = open_store(settings)
     search = None
     try:
-        search = PaperSearch(settings.home, MiniLMEmbedder(settings.home / "models"))
-    except (IndexMissing, ModelMissing) as error:
+        name = serving_model_name(settings.home) or settings.embedding_model
+        search = PaperSearch(settings.home, load_model(name, settings.home / "models"))
+    except (IndexMissing, ModelMissing, UnknownModel) as error:
         errors.print(f"saved searches are skipped: {error}", highlight=False)
     if to:
         with engine.connect() as conn:

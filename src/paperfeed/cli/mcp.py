@@ -29,7 +29,7 @@ def mcp_stdio(
 ) -> None:
     """Serve paperfeed to an AI agent over stdio (Model Context Protocol): search, papers as
     Markdown, the daily feed, trending, similar papers; upvote and submit with --token."""
-    from paperfeed.web.app import bundled_embedder  # (the model loader every node uses)
+    from paperfeed.web.app import configured_embedder  # (the model loader every node uses)
     from paperfeed.web.site import Site
 
     settings = settings_of(ctx)
@@ -40,7 +40,7 @@ def mcp_stdio(
         if found is None:
             fail("--token / PAPERFEED_TOKEN is not a valid API token (revoked, or never issued)")
         tokens.mark_used(engine, found, dt.datetime.now(dt.UTC))
-    site = Site(settings, engine, bundled_embedder(settings))
+    site = Site(settings, engine, configured_embedder(settings))
     server = build_server(site, lambda _: token)
     try:
         anyio.run(server.run_stdio_async)

@@ -25,7 +25,13 @@ from paperfeed.config import Settings
 from paperfeed.search import indexer
 from paperfeed.search.check import SHOWN, pending_in_words
 from paperfeed.search.check import check as compare
-from paperfeed.search.embedder import BUNDLED, DIMENSIONS, Embedder, MiniLMEmbedder
+from paperfeed.search.embedder import (
+    Embedder,
+    ModelName,
+    UnknownModel,
+    load_model,
+    model_named,
+)
 from paperfeed.search.hybrid import (
     MODES,
     IndexMissing,
@@ -44,20 +50,29 @@ EMPTY_QUERY = (
 )
 
 
-def load_embedder(settings: Settings) -> Embedder:
-    """The bundled model (exported to ONNX in the data directory on first use)."""
+def configured_model(settings: Settings) -> ModelName:
+    """The configured model's name and size (``--model``, ``PAPERFEED_EMBEDDING_MODEL``)."""
     try:
-        with console.status("Loading the embedding model (the first time: exporting it to ONNX)…"):
-            return MiniLMEmbedder(settings.home / "models")
-    except ModelMissing as error:
+        return model_named(settings.embedding_model)
+    except UnknownModel as error:
         fail(str(error))
 
 
-def _embedder_if_any(settings: Settings) -> Embedder | None:
+def load_embedder(settings: Settings, name: str | None = None) -> Embedder:
+    """The configured model, or the one called ``name`` (the bundled one is exported to ONNX
+    in the data directory on first use)."""
+    try:
+        with console.status("Loading the embedding model (the first time: exporting it to ONNX)…"):
+            return load_model(name or settings.embedding_model, settings.home / "models")
+    except (ModelMissing, UnknownModel) as error:
+        fail(str(error))
+
+
+def _embedder_if_any(settings: Settings, name: str | None = None) -> Embedder | None:
     """The model when it can be loaded; keyword search works without it (words alone decide)."""
     try:
-        return MiniLMEmbedder(settings.home / "models")
-    except ModelMissing:
+        return load_model(name or settings.embedding_model, settings.home / "models")
+    except (ModelMissing, UnknownModel):
         return None
 
 
@@ -79,7 +94,7 @@ def index(
     """Bring the keyword and vector indexes up to date with the store (new and changed papers)."""
     settings = settings_of(ctx)
     engine = open_store(settings)
-    embedder: VectorModel = load_embedder(settings) if embed else BUNDLED
+    embedder: VectorModel = load_embedder(settings) if embed else configured_model(settings)
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
@@ -109,6 +124,16 @@ def index(
             )
     if report.deleted_papers:
         console.print(f"Removed {count(report.deleted_papers, 'deleted paper')} from the indexes.")
+    if report.switched:
+        console.print(
+            f"Switched the index from {report.switching_from}'s vectors to {embedder.name}'s."
+        )
+    elif report.switching_from:
+        console.print(
+            f"The index keeps searching {report.switching_from}'s vectors until every paper has "
+            f"one by {embedder.name}: {count(report.switch_waiting, 'paper')} still lack one "
+            "(`paperfeed embed` workers make them)."
+        )
     if report.embedded_papers:
         console.print(
             f"Embedded {report.embedded_papers:,} papers ({embedder.name}) into the store."
@@ -147,7 +172,14 @@ def search(
     settings = settings_of(ctx)
     # Keyword mode loads the model too: the relevance floor asks both sides whether the query
     # matches anything (see paperfeed.search.relevance).
-    embedder = load_embedder(settings) if mode != "keyword" else _embedder_if_any(settings)
+    # The index's own model embeds the query: during a switch of models, the old one (see
+    # docs/deploy.md), until the index is rebuilt from the new model's vectors.
+    serving = indexer.serving_model_name(settings.home)
+    embedder = (
+        load_embedder(settings, serving)
+        if mode != "keyword"
+        else _embedder_if_any(settings, serving)
+    )
     try:
         searcher = PaperSearch(settings.home, embedder)
     except IndexMissing as error:
@@ -239,10 +271,10 @@ def check(ctx: typer.Context) -> None:
     in the store. Exits 1 if they differ (`paperfeed index --rebuild` repairs it)."""
     settings = settings_of(ctx)
     engine = open_store(settings)
-    report = compare(engine, settings.home, DIMENSIONS)
+    report = compare(engine, settings.home, configured_model(settings).dimensions)
     from paperfeed.cli.vectors import show_vector_status  # (it imports this module)
 
-    show_vector_status(engine)
+    show_vector_status(engine, settings.embedding_model)
     console.print(f"Store: {count(report.papers, 'paper')}. {pending_in_words(report)}")
     for problem in report.problems:
         console.print(f"[red]{problem}[/]")

@@ -10,11 +10,10 @@ import typer
 
 from paperfeed.arxiv_ids import canonical_paper_id
 from paperfeed.cli.app import app, console, fail, open_store, settings_of
-from paperfeed.cli.search import load_embedder
+from paperfeed.cli.search import configured_model, load_embedder
 from paperfeed.config import Settings
 from paperfeed.digest.schedule import parse_time
 from paperfeed.search import indexer
-from paperfeed.search.embedder import BUNDLED, DIMENSIONS
 from paperfeed.store.engine import write_transaction
 from paperfeed.store.feed import PaperNotFound, listed_paper_ids
 from paperfeed.store.feed import feature as feature_paper
@@ -55,6 +54,7 @@ def serve(
     if embed is not None:
         os.environ["PAPERFEED_EMBED"] = "1" if embed else "0"
         settings = settings.model_copy(update={"embed": embed})
+    configured_model(settings)  # an unknown model name is said now, once
     open_store(settings)  # a clear error now rather than a traceback in every worker
     if sync_every:
         try:
@@ -86,6 +86,7 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> No
     import uvicorn
 
     os.environ["PAPERFEED_HOME"] = str(settings.home.resolve())
+    os.environ["PAPERFEED_EMBEDDING_MODEL"] = settings.embedding_model
     os.environ.setdefault("PAPERFEED_INDEX_EVERY", "10s")  # new papers searchable within seconds
     if settings.db:
         os.environ["PAPERFEED_DB"] = settings.db
@@ -185,14 +186,14 @@ def _day(text: str | None, option: str) -> dt.date | None:
 def _repair_index(settings: Settings) -> None:
     """A search index that cannot be opened (a crash mid-write, a damaged disk) is found at
     start and rebuilt from the store before serving, rather than failing every search."""
-    problem = indexer.damage(settings.home, DIMENSIONS)
+    problem = indexer.damage(settings.home, configured_model(settings).dimensions)
     if problem is None:
         return
     console.print(
         f"The search index in {indexer.current_generation(settings.home)} cannot be opened "
         f"({problem}): rebuilding it from the store…"
     )
-    model = load_embedder(settings) if settings.embed else BUNDLED
+    model = load_embedder(settings) if settings.embed else configured_model(settings)
     report = indexer.rebuild(open_store(settings), settings.home, model, embed=settings.embed)
     console.print(
         f"Rebuilt: {count(report.keyword_papers, 'paper')} for keyword search, "

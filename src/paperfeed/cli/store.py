@@ -52,7 +52,7 @@ def status(ctx: typer.Context) -> None:
         ).all()
     console.print(f"Store:  {shown_url(settings)} (schema {head_revision()})")
     console.print(f"Papers: {total:,}")
-    show_vector_status(engine)
+    show_vector_status(engine, settings.embedding_model)
     if by_category:
         table = Table("category", "papers", title="Largest categories (cross-lists included)")
         for category, count in by_category:

@@ -1,4 +1,4 @@
-"""``paperfeed embed`` (an embedding worker) and ``paperfeed vectors export|import``."""
+"""``paperfeed embed`` (an embedding worker) and ``paperfeed vectors export|import|drop``."""
 
 from __future__ import annotations
 
@@ -16,17 +16,32 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, func, select
 
 from paperfeed.cli.app import app, console, fail, open_store, settings_of
-from paperfeed.cli.search import load_embedder
-from paperfeed.models import utc
+from paperfeed.cli.search import configured_model, load_embedder
+from paperfeed.models import Paper, utc
 from paperfeed.search import workers as embedding
-from paperfeed.search.embedder import BUNDLED
-from paperfeed.store.search_nodes import model_status, models_in_store, node_status
+from paperfeed.store.engine import write_transaction
+from paperfeed.store.search_nodes import (
+    NodeStatus,
+    model_status,
+    models_in_store,
+    node_status,
+    nodes_serving,
+)
 from paperfeed.store.vector_files import ParquetRefused, export_vectors, import_vectors
+from paperfeed.store.vectors import drop_model, papers_lacking, written_since
 
-vectors_app = typer.Typer(help="Move stored vectors between installations (Parquet files).")
+#: A node that has not reported for this long is taken to be stopped (a live one reports at
+#: least every half minute after catching up).
+NODE_GONE = dt.timedelta(minutes=10)
+#: The workers' pace for the ETA of a switch of models: vectors written over this window.
+RATE_WINDOW = dt.timedelta(minutes=5)
+
+vectors_app = typer.Typer(
+    help="Stored vectors: move them between installations (Parquet files), drop an old model's."
+)
 app.add_typer(vectors_app, name="vectors")
 
 
@@ -82,10 +97,12 @@ def export(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The Parquet file to write.")],
 ) -> None:
-    """Write the stored vectors of the current model to a Parquet file."""
-    engine = open_store(settings_of(ctx))
-    count = export_vectors(engine, BUNDLED, file)
-    console.print(f"Wrote {count:,} vectors by {BUNDLED.name} to {file}.")
+    """Write the stored vectors of the configured model to a Parquet file."""
+    settings = settings_of(ctx)
+    model = configured_model(settings)
+    engine = open_store(settings)
+    count = export_vectors(engine, model, file)
+    console.print(f"Wrote {count:,} vectors by {model.name} to {file}.")
 
 
 @vectors_app.command("import")
@@ -95,33 +112,65 @@ def import_(
 ) -> None:
     """Store the vectors of a Parquet file (same model and size only) for the papers the store
     holds; papers whose text changed since are embedded again by the next worker."""
-    engine = open_store(settings_of(ctx))
+    settings = settings_of(ctx)
+    model = configured_model(settings)
+    engine = open_store(settings)
     if not file.is_file():
         fail(f"{file}: no such file")
     try:
-        done = import_vectors(engine, BUNDLED, file)
+        done = import_vectors(engine, model, file)
     except ParquetRefused as error:
         fail(str(error))
     console.print(
-        f"Imported {done.imported:,} vectors by {BUNDLED.name}; "
+        f"Imported {done.imported:,} vectors by {model.name}; "
         f"{done.unknown:,} of papers not in this store skipped."
     )
 
 
-def show_vector_status(engine: Engine) -> None:
-    """Per model: papers with vectors, papers waiting, workers at work; then each node's lag
-    (for ``paperfeed status`` and ``paperfeed check``)."""
+@vectors_app.command("drop")
+def drop(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="The model whose vectors to delete.")],
+) -> None:
+    """Delete a model's stored vectors, after a switch of models: refused for the configured
+    model, and while a node has reported searching its vectors in the last 10 minutes."""
+    settings = settings_of(ctx)
+    if model == settings.embedding_model:
+        fail(f"{model} is the configured model (--model, PAPERFEED_EMBEDDING_MODEL): its "
+             "vectors are the ones in use")  # fmt: skip
+    engine = open_store(settings)
+    since, dropped = dt.datetime.now(dt.UTC) - NODE_GONE, 0
+    with write_transaction(engine) as conn:
+        serving = nodes_serving(conn, model, since)
+        if not serving:
+            dropped = drop_model(conn, model)
+    if serving:
+        fail(f"{', '.join(serving)} searched {model}'s vectors in the last "
+             f"{NODE_GONE.total_seconds() / 60:.0f} minutes: wait until they have switched "
+             "(`paperfeed status`) or are stopped")  # fmt: skip
+    if not dropped:
+        console.print(f"The store holds no vectors by {model}: nothing to drop.")
+        return
+    console.print(f"Dropped {dropped:,} vectors by {model}.")
+
+
+def show_vector_status(engine: Engine, configured: str) -> None:
+    """Per model: papers with vectors, papers waiting, workers at work; a switch of models'
+    progress; then each node's lag (for ``paperfeed status`` and ``paperfeed check``)."""
     now = dt.datetime.now(dt.UTC)
     with engine.connect() as conn:
-        models = sorted({BUNDLED.name, *models_in_store(conn)})
+        models = sorted({configured, *models_in_store(conn)})
         states = [model_status(conn, model, now) for model in models]
         nodes = node_status(conn)
+        switch = switch_progress(conn, configured, nodes, now)
     table = Table("model", "papers with vectors", "waiting", "workers active", title="Vectors")
     for state in states:
         table.add_row(
             state.model, f"{state.with_vectors:,}", f"{state.waiting:,}", str(state.workers)
         )
     console.print(table)
+    if switch:
+        console.print(switch)
     if not nodes:
         console.print("No node has reported its search index yet.")
         return
@@ -132,3 +181,34 @@ def show_vector_status(engine: Engine) -> None:
         table.add_row(node.name, node.model or "", f"{node.keyword_lag:,}", f"{node.vector_lag:,}",
                       f"{age:,.0f} s ago")  # fmt: skip
     console.print(table)
+
+
+def switch_progress(
+    conn: Connection, configured: str, nodes: list[NodeStatus], now: dt.datetime
+) -> str | None:
+    """How far the switch to the configured model is, when a node searches another model's
+    vectors (None otherwise): papers with a vector by the new model, and the time left at the
+    workers' pace of the last minutes."""
+    old = sorted({node.model for node in nodes if node.model and node.model != configured})
+    if not old:
+        return None
+    papers = int(conn.scalar(select(func.count()).select_from(Paper)) or 0)
+    lacking = papers_lacking(conn, configured)
+    head = (f"Switching models ({', '.join(old)} → {configured}): {papers - lacking:,} of "
+            f"{papers:,} papers have a vector by {configured}")  # fmt: skip
+    if not lacking:
+        return f"{head}; nodes build their index from them at their next catch-up."
+    rate = written_since(conn, configured, now - RATE_WINDOW) / RATE_WINDOW.total_seconds()
+    if not rate:
+        return (f"{head}; no worker has written one in the last "
+                f"{RATE_WINDOW.total_seconds() / 60:.0f} minutes: run "
+                f"`paperfeed --model {configured} embed`.")  # fmt: skip
+    return f"{head}; about {_duration(lacking / rate)} left at {rate:,.1f} papers/s."
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

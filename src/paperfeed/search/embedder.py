@@ -40,6 +40,44 @@ class ModelName:
 
 #: The bundled model as :class:`MiniLMEmbedder` names it (int8 weights, the default).
 BUNDLED = ModelName(f"{MODEL_NAME}-int8", DIMENSIONS)
+#: The same weights in fp32: a little closer to the reference, slower.
+BUNDLED_FP32 = ModelName(MODEL_NAME, DIMENSIONS)
+HASHING = "hashing"
+MAX_HASHING_DIMENSIONS = 4_096
+
+
+class UnknownModel(ValueError):
+    """A model name this installation cannot run; the message lists the ones it can."""
+
+
+def model_named(name: str) -> ModelName:
+    """The model called ``name`` (``PAPERFEED_EMBEDDING_MODEL``), without loading it.
+
+    The bundled model comes as ``all-MiniLM-L6-v2-int8`` (the default) and
+    ``all-MiniLM-L6-v2`` (fp32); ``hashing`` and ``hashing-N`` (N dimensions) are the
+    stand-in that knows nothing of meaning, for tests and demonstrations of the plumbing.
+    """
+    for known in (BUNDLED, BUNDLED_FP32):
+        if name == known.name:
+            return known
+    if name == HASHING:
+        return ModelName(HASHING, DIMENSIONS)
+    prefix, _, size = name.partition("-")
+    if prefix == HASHING and size.isdigit() and 0 < int(size) <= MAX_HASHING_DIMENSIONS:
+        return ModelName(name, int(size))
+    raise UnknownModel(
+        f"unknown embedding model {name!r}: use {BUNDLED.name} (the default), "
+        f"{BUNDLED_FP32.name}, or hashing-N (a stand-in for tests, N dimensions)"
+    )
+
+
+def load_model(name: str, models_dir: Path, *, threads: int = 2) -> Embedder:
+    """The model called ``name``, loaded (:class:`UnknownModel`, or
+    :class:`~paperfeed.search.model_files.ModelMissing` when its files are not installed)."""
+    model = model_named(name)
+    if model.name.startswith(HASHING):
+        return HashingEmbedder(model.dimensions)
+    return MiniLMEmbedder(models_dir, quantized=model == BUNDLED, threads=threads)
 
 
 @runtime_checkable
@@ -146,10 +184,12 @@ class HashingEmbedder:
     """Words hashed into a fixed number of dimensions: deterministic and instant, for tests of
     indexing and fusion plumbing. It knows nothing of meaning."""
 
-    name = "hashing"
-
-    def __init__(self, dimensions: int = DIMENSIONS) -> None:
+    def __init__(self, dimensions: int = DIMENSIONS, name: str | None = None) -> None:
+        """Named ``hashing`` at the default size and ``hashing-N`` at any other, so two sizes
+        are two models (their vectors never mix)."""
         self.dimensions = dimensions
+        default = HASHING if dimensions == DIMENSIONS else f"{HASHING}-{dimensions}"
+        self.name = name or default
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)

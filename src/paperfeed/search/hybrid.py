@@ -20,7 +20,7 @@ import numpy as np
 from paperfeed.search import fusion, relevance
 from paperfeed.search.documents import paper_key
 from paperfeed.search.embedder import Embedder
-from paperfeed.search.indexer import current_generation
+from paperfeed.search.indexer import IndexState, current_generation
 from paperfeed.search.lexical import KeywordIndex
 from paperfeed.search.query import Filters, SearchQuery, parse_query
 from paperfeed.search.vectors import VectorHit, open_for_search
@@ -70,19 +70,39 @@ class SearchResults:
     no_match: bool = False
 
 
+class ModelMismatch(ValueError):
+    """The embedder is not the model whose vectors the index holds: its query vectors would be
+    compared with another model's (meaningless), or with vectors of another size."""
+
+
 class PaperSearch:
     """Opens the current generation read-only; one per process, shared by its requests."""
 
-    def __init__(self, home: Path, embedder: Embedder | None, *, floor: bool = True) -> None:
+    def __init__(
+        self,
+        home: Path,
+        embedder: Embedder | None,
+        *,
+        floor: bool = True,
+        folder: Path | None = None,
+    ) -> None:
         """``floor=False`` turns the relevance floor off (for benchmarks that measure it); it
-        is off for an embedder it was not calibrated for."""
+        is off for an embedder it was not calibrated for. ``folder``: this generation rather
+        than the current one (a caller that chose the embedder by its model).
+
+        :class:`ModelMismatch` when ``embedder`` is not the model of the index's vectors."""
         self.floor = floor and relevance.applies_to(embedder.name if embedder else None)
-        folder = current_generation(home)
+        folder = folder or current_generation(home)
         if folder is None:
             raise IndexMissing("there is no search index yet: run `paperfeed index`")
+        state = IndexState.load(folder)
+        self.model = state.embedder
         self.keyword = KeywordIndex(folder / "keyword")
         self.embedder = embedder
-        self.vectors = open_for_search(folder, embedder.dimensions) if embedder else None
+        self.vectors = None
+        if embedder is not None:
+            _check_model(embedder, state.embedder, state.dimensions)
+            self.vectors = open_for_search(folder, state.dimensions or embedder.dimensions)
 
     def search(
         self,
@@ -146,7 +166,8 @@ class PaperSearch:
         return keyword, semantic
 
     def _embed(self, text: str) -> Any:
-        assert self.embedder is not None
+        assert self.embedder is not None and self.vectors is not None
+        _check_model(self.embedder, self.model, self.vectors.ndim)
         return self.embedder.embed_query(text)
 
     def _evidence(
@@ -280,6 +301,16 @@ class PaperSearch:
             )
             for doc, score in found
         ]
+
+
+def _check_model(embedder: Embedder, model: str | None, dimensions: int | None) -> None:
+    """Queries by ``embedder`` may search vectors of ``model`` (None: none read yet) only if
+    it is that model, of that size."""
+    if model not in (None, embedder.name) or dimensions not in (None, embedder.dimensions):
+        raise ModelMismatch(
+            f"this search index holds vectors of {model} ({dimensions} dimensions): queries "
+            f"embedded by {embedder.name} ({embedder.dimensions} dimensions) cannot search it"
+        )
 
 
 def fuse(

@@ -8,6 +8,12 @@ from the store's tombstones with a cursor of their own, so a paper deleted and i
 ends up indexed. ``rebuild`` builds a new
 generation from nothing and switches the link atomically: searches keep using the old one
 until then, and a killed rebuild leaves it untouched.
+
+A generation holds one model's vectors (its name and size are in ``state.json``). When the
+configured model changes, the current generation keeps following the store with the *old*
+model's vectors (and searches keep embedding queries with the old model) while workers embed
+the store for the new one; once every paper has a vector by the new model, the next catch-up
+builds a new generation from them and switches to it, like a rebuild.
 """
 
 from __future__ import annotations
@@ -30,14 +36,20 @@ from sqlalchemy import Connection, Engine, select
 
 from paperfeed.models import Author, Paper, PaperAuthor, PaperCategory, utc
 from paperfeed.search.documents import IndexedPaper, paper_key
-from paperfeed.search.embedder import Embedder
+from paperfeed.search.embedder import Embedder, ModelName, UnknownModel, model_named
 from paperfeed.search.lexical import KeywordIndex
 from paperfeed.search.query import Filters
 from paperfeed.search.vectors import FILE_NAME, FlatVectors, VectorIndex
 from paperfeed.search.workers import AnotherWorker, embed_backlog
 from paperfeed.store.papers import changed_since, count_changed_since, deleted_since
 from paperfeed.store.search_nodes import report_node
-from paperfeed.store.vectors import StoredVector, count_vectors_since, vectors_since
+from paperfeed.store.vectors import (
+    StoredVector,
+    WrongModel,
+    count_vectors_since,
+    papers_lacking,
+    vectors_since,
+)
 
 KEYWORD_PAGE = 5_000
 DELETION_PAGE = 5_000
@@ -71,6 +83,8 @@ class IndexState:
     vector_cursor: Cursor | None = None
     deletion_cursor: Cursor | None = None
     embedder: str | None = None
+    #: The size of the vectors (None in indexes built before it was recorded: the model's).
+    dimensions: int | None = None
     #: When the follower last looked for late commits (UTC); see :func:`_late_commits`. Kept
     #: in a file of its own: a searcher reopens the index when ``state.json`` changes.
     late_checked_at: dt.datetime | None = None
@@ -86,6 +100,7 @@ class IndexState:
             _cursor(raw.get("vector_cursor")),
             _cursor(raw.get("deletion_cursor")),
             raw.get("embedder"),
+            raw.get("dimensions"),
             _late_check(folder),
         )
 
@@ -95,6 +110,7 @@ class IndexState:
             "vector_cursor": _raw_cursor(self.vector_cursor),
             "deletion_cursor": _raw_cursor(self.deletion_cursor),
             "embedder": self.embedder,
+            "dimensions": self.dimensions,
         }
         partial = folder / "state.json.partial"
         partial.write_text(json.dumps(raw, indent=1))
@@ -116,6 +132,12 @@ class UpdateReport:
     seconds_keyword: float = 0.0
     seconds_vectors: float = 0.0
     embedded_papers: int = 0  # embedded by this run (as a worker), not read from the store
+    #: The model the current generation serves, when it is not the one asked for: a switch is
+    #: under way, and this many papers still lack a vector by the new model.
+    switching_from: str | None = None
+    switch_waiting: int = 0
+    #: This run built a generation from the new model's vectors and switched searches to it.
+    switched: bool = False
 
 
 def search_root(home: Path) -> Path:
@@ -125,6 +147,19 @@ def search_root(home: Path) -> Path:
 def current_generation(home: Path) -> Path | None:
     link = search_root(home) / "current"
     return link.resolve() if link.exists() else None
+
+
+def serving_model_name(home: Path) -> str | None:
+    """The model whose vectors the current generation holds (None: no index, or no vector yet):
+    queries must be embedded by this one, whatever model is configured."""
+    folder = current_generation(home)
+    return IndexState.load(folder).embedder if folder is not None else None
+
+
+def covering(engine: Engine, model: str) -> int:
+    """Papers in the store that lack a vector by ``model`` (0: its vectors cover the store)."""
+    with engine.connect() as conn:
+        return papers_lacking(conn, model)
 
 
 def update(
@@ -144,13 +179,48 @@ def update(
     """
     embedded = _embed_first(engine, model, on_progress) if embed else 0
     with writer_lock(home):
-        folder = current_generation(home)
-        if folder is None:
-            folder = _new_generation(home)
-            _switch(home, folder)
-        report = _follow(engine, folder, model, on_progress)
+        report = _catch_up(engine, home, model, on_progress)
     report.embedded_papers = embedded
     return report
+
+
+def _catch_up(
+    engine: Engine, home: Path, model: VectorModel, on_progress: Progress | None
+) -> UpdateReport:
+    """Follow the store in the current generation (the writer lock held); during a switch of
+    models, with the old model's vectors until the new model's cover the store, then build a
+    generation from the new model's and switch to it."""
+    folder = current_generation(home)
+    if folder is None:
+        folder = _new_generation(home)
+        _switch(home, folder)
+    serving = _serving_model(folder)
+    if serving is None or serving.name == model.name:
+        return _follow(engine, folder, model, on_progress)
+    waiting = covering(engine, model.name)
+    if waiting:
+        report = _follow(engine, folder, serving, on_progress)
+        report.switching_from, report.switch_waiting = serving.name, waiting
+        return report
+    report = _build_and_switch(engine, home, model, on_progress)
+    report.switching_from, report.switched = serving.name, True
+    return report
+
+
+def _serving_model(folder: Path) -> VectorModel | None:
+    """The model of ``folder``'s vectors, with their size (None before its first catch-up)."""
+    state = IndexState.load(folder)
+    if state.embedder is None:
+        return None
+    if state.dimensions is not None:
+        return ModelName(state.embedder, state.dimensions)
+    try:  # an index from before sizes were recorded: the model's own
+        return model_named(state.embedder)
+    except UnknownModel:
+        raise RuntimeError(
+            f"this index's vectors were made by {state.embedder}, whose size is unknown: "
+            "run `paperfeed index --rebuild`"
+        ) from None
 
 
 def _embed_first(engine: Engine, model: VectorModel, on_progress: Progress | None) -> int:
@@ -172,8 +242,8 @@ def damage(home: Path, dimensions: int) -> str | None:
         return None
     try:
         KeywordIndex(folder / "keyword").count()
-        IndexState.load(folder)
-        VectorIndex(folder, dimensions, VECTOR_DTYPE, view=True)
+        state = IndexState.load(folder)
+        VectorIndex(folder, state.dimensions or dimensions, VECTOR_DTYPE, view=True)
     except (OSError, ValueError, RuntimeError) as error:
         return (
             f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else error!r}"
@@ -194,11 +264,7 @@ def follow_if_free(
     with writer_lock(home, wait=False) as held:
         if not held:
             return None
-        folder = current_generation(home)
-        if folder is None:
-            folder = _new_generation(home)
-            _switch(home, folder)
-        return _follow(engine, folder, model, None)
+        return _catch_up(engine, home, model, None)
 
 
 @contextmanager
@@ -229,17 +295,26 @@ def rebuild(
     """Build a new generation from scratch, then switch to it and remove the old one."""
     embedded = _embed_first(engine, model, on_progress) if embed else 0
     with writer_lock(home):
-        old = current_generation(home)
-        folder = _new_generation(home)
-        try:
-            report = _follow(engine, folder, model, on_progress)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        _switch(home, folder)
-    if old is not None and old != folder:
-        shutil.rmtree(old, ignore_errors=True)  # open readers keep their mapped files until closed
+        report = _build_and_switch(engine, home, model, on_progress)
     report.embedded_papers = embedded
+    return report
+
+
+def _build_and_switch(
+    engine: Engine, home: Path, model: VectorModel, on_progress: Progress | None
+) -> UpdateReport:
+    """A new generation built from nothing (the writer lock held), then switched to; the old
+    one is removed (open readers keep their mapped files until they close them)."""
+    old = current_generation(home)
+    folder = _new_generation(home)
+    try:
+        report = _follow(engine, folder, model, on_progress)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _switch(home, folder)
+    if old is not None and old != folder:
+        shutil.rmtree(old, ignore_errors=True)
     return report
 
 
@@ -247,12 +322,15 @@ def _follow(
     engine: Engine, folder: Path, model: VectorModel, on_progress: Progress | None
 ) -> UpdateReport:
     state = IndexState.load(folder)
-    if state.embedder not in (None, model.name):
-        raise RuntimeError(
-            f"this index's vectors were made by {state.embedder}, not {model.name}: "
-            "run `paperfeed index --rebuild`"
+    if state.embedder not in (None, model.name) or state.dimensions not in (
+        None,
+        model.dimensions,
+    ):
+        raise WrongModel(
+            f"this index holds vectors of {state.embedder} ({state.dimensions} dimensions), "
+            f"not of {model.name} ({model.dimensions}): run `paperfeed index --rebuild`"
         )
-    state.embedder = model.name
+    state.embedder, state.dimensions = model.name, model.dimensions
     report = UpdateReport()
     report.deleted_papers = _follow_deletions(engine, folder, state, model)
     started = time.perf_counter()

@@ -27,6 +27,20 @@ class VectorHit:
     similarity: float
 
 
+class WrongDimensions(ValueError):
+    """A query vector's size is not the index's: it was made by another model."""
+
+
+def check_query(vector: NDArray[np.float32], ndim: int) -> None:
+    """Refuse a query vector that is not one vector of ``ndim`` numbers (usearch would read
+    past it, or compare unrelated spaces)."""
+    if np.shape(vector) != (ndim,):
+        raise WrongDimensions(
+            f"a query vector of shape {np.shape(vector)} cannot search an index of "
+            f"{ndim}-dimensional vectors: it was embedded by another model"
+        )
+
+
 #: Indexes of up to this many vectors are searched exhaustively (about 0.7 ms at 20,000).
 EXACT_UP_TO = 20_000
 
@@ -70,6 +84,7 @@ class VectorIndex:
         return len(present)
 
     def search(self, vector: NDArray[np.float32], limit: int) -> list[VectorHit]:
+        check_query(vector, self.ndim)
         if len(self.index) == 0:
             return []
         # A small index is searched exhaustively: under a millisecond, and exact. (The HNSW graph
@@ -97,6 +112,7 @@ class VectorIndex:
         self, vector: NDArray[np.float32], keys: Sequence[int], limit: int
     ) -> list[VectorHit]:
         """Brute-force top ``limit`` among ``keys`` only (for filters too narrow for HNSW)."""
+        check_query(vector, self.ndim)
         keys = [key for key in keys if key in self.index]
         if not keys:
             return []
@@ -160,6 +176,7 @@ class FlatVectors:
         self.chunks.append((key_array, rows))
 
     def search(self, vector: NDArray[np.float32], limit: int) -> list[VectorHit]:
+        check_query(vector, self.ndim)
         query = np.asarray(vector, dtype=np.float16)
         found: dict[int, float] = {}
         for keys, rows in self.chunks:
@@ -188,6 +205,7 @@ class FlatVectors:
     def exact_search(
         self, vector: NDArray[np.float32], keys: Sequence[int], limit: int
     ) -> list[VectorHit]:
+        check_query(vector, self.ndim)
         matrix = self.vectors(keys)
         present = [not bool(np.isnan(row).any()) for row in matrix]
         kept = [key for key, there in zip(keys, present, strict=True) if there]

@@ -80,6 +80,12 @@ def models_in_store(conn: Connection) -> list[str]:
     return sorted(stored | set(conn.scalars(select(VectorJob.model).distinct())))
 
 
+def nodes_serving(conn: Connection, model: str, since: dt.datetime) -> list[str]:
+    """The nodes that reported, since ``since``, an index of ``model``'s vectors."""
+    query = select(nodes.c.name).where(nodes.c.model == model, nodes.c.reported_at >= since)
+    return list(conn.scalars(query.order_by(nodes.c.name)))
+
+
 def node_status(conn: Connection) -> list[NodeStatus]:
     out = []
     for row in conn.execute(select(nodes).order_by(nodes.c.name)):

@@ -265,6 +265,30 @@ def count_vectors_since(conn: Connection, model: str, cursor: VectorCursor | Non
     return int(conn.scalar(query) or 0)
 
 
+def papers_lacking(conn: Connection, model: str) -> int:
+    """Papers with no vector at all by ``model`` (0: a node may switch to its vectors; a vector
+    older than its paper's last change still counts, and its update follows by cursor)."""
+    has_one = select(paper_vectors.c.paper_id).where(
+        paper_vectors.c.model == model, paper_vectors.c.paper_id == papers.c.id
+    )
+    query = select(func.count()).select_from(papers).where(~has_one.exists())
+    return int(conn.scalar(query) or 0)
+
+
+def written_since(conn: Connection, model: str, since: dt.datetime) -> int:
+    """Vectors by ``model`` written since ``since`` (how fast the workers are going)."""
+    query = select(func.count()).select_from(paper_vectors)
+    query = query.where(paper_vectors.c.model == model, paper_vectors.c.created_at >= since)
+    return int(conn.scalar(query) or 0)
+
+
+def drop_model(conn: Connection, model: str) -> int:
+    """Delete every vector by ``model`` and its queued jobs; returns how many vectors."""
+    conn.execute(delete(vector_jobs).where(vector_jobs.c.model == model))
+    gone = conn.execute(delete(paper_vectors).where(paper_vectors.c.model == model))
+    return int(gone.rowcount or 0)
+
+
 def waiting(conn: Connection, model: str) -> int:
     """Jobs queued for ``model`` (claimed or not)."""
     query = select(func.count()).select_from(vector_jobs).where(vector_jobs.c.model == model)

@@ -29,7 +29,7 @@ from paperfeed.agents.mcp_http import McpEndpoint
 from paperfeed.background import BackgroundJob
 from paperfeed.config import Settings, load_settings
 from paperfeed.digest.schedule import parse_time, send_if_due
-from paperfeed.search.embedder import BUNDLED, Embedder, MiniLMEmbedder
+from paperfeed.search.embedder import Embedder, load_model, model_named
 from paperfeed.search.indexer import follow_if_free
 from paperfeed.search.model_files import ModelMissing
 from paperfeed.search.query import BadQuery
@@ -90,15 +90,15 @@ class CachedStatic(StaticFiles):
         return response
 
 
-def bundled_embedder(settings: Settings) -> Callable[[], Embedder | None]:
-    """The model for a web node: one thread. A query is a few word pieces, where a second
-    thread gains a millisecond and takes the core other requests (and the database, and the
-    other nodes of a machine) were using; the background follower's trickle of new papers
-    does not need it either."""
+def configured_embedder(settings: Settings) -> Callable[[], Embedder | None]:
+    """The configured model for a web node: one thread. A query is a few word pieces, where a
+    second thread gains a millisecond and takes the core other requests (and the database,
+    and the other nodes of a machine) were using; the background follower's trickle of new
+    papers does not need it either."""
 
     def load() -> Embedder | None:
         try:
-            return MiniLMEmbedder(settings.home / "models", threads=1)
+            return load_model(settings.embedding_model, settings.home / "models", threads=1)
         except ModelMissing:
             return None  # keyword search still works; the search page says so
 
@@ -111,9 +111,9 @@ def create_app(
     engine = make_engine(settings.database_url)
     ensure_current(engine)
 
-    # (the bundled model's name is known without loading it; a test's stand-in is loaded)
-    known = BUNDLED if embedder_factory is None else None
-    site = Site(settings, engine, embedder_factory or bundled_embedder(settings), known)
+    # (the configured model's name is known without loading it; a test's stand-in is loaded)
+    known = model_named(settings.embedding_model) if embedder_factory is None else None
+    site = Site(settings, engine, embedder_factory or configured_embedder(settings), known)
     jobs = background_jobs(settings, engine, site)
     agents = McpEndpoint(site)
     warmup = health.Warmup(site)

@@ -12,9 +12,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from paperfeed.config import Settings
-from paperfeed.search.embedder import Embedder
+from paperfeed.search.embedder import Embedder, UnknownModel, load_model
 from paperfeed.search.hybrid import IndexMissing, PaperSearch
-from paperfeed.search.indexer import VectorModel, current_generation
+from paperfeed.search.indexer import IndexState, VectorModel, current_generation
+from paperfeed.search.model_files import ModelMissing
 from paperfeed.services.new_papers import NewPapers
 from paperfeed.services.submissions import ArxivFetcher
 from paperfeed.web.csrf import Csrf
@@ -42,6 +43,9 @@ class Site:
         self._model = model
         self._embedder: Embedder | None = None
         self._embedder_loaded = False
+        #: During a switch of models: the old model, which embeds queries for the index
+        #: until it holds the new model's vectors.
+        self._previous: tuple[str, Embedder | None] | None = None
         self._search: PaperSearch | None = None
         self._opened: tuple[Path, float] | None = None
         self._checked_at = 0.0
@@ -70,8 +74,28 @@ class Site:
             return self._embedder
 
     def vector_model(self) -> VectorModel | None:
-        """The model whose stored vectors this node's index reads (its name and size)."""
+        """The configured model (its name and size): the one the follower embeds with and
+        the index follows, once its vectors cover the store."""
         return self._model or self.embedder()
+
+    def _embedder_of(self, name: str | None) -> Embedder | None:
+        """The embedder for queries on an index of ``name``'s vectors: the configured one, or
+        during a switch of models the old one, loaded beside it until the index has switched
+        (then let go). None when that model cannot be loaded: keyword search only."""
+        if not self._embedder_loaded:
+            self._embedder = self._embedder_factory()
+            self._embedder_loaded = True
+        configured = self._model.name if self._model else None
+        if name is None or name in (configured, getattr(self._embedder, "name", None)):
+            self._previous = None
+            return self._embedder
+        if self._previous is None or self._previous[0] != name:
+            try:
+                loaded = load_model(name, self.settings.home / "models", threads=1)
+            except (UnknownModel, ModelMissing):
+                loaded = None
+            self._previous = (name, loaded)
+        return self._previous[1]
 
     def search_or_none(self) -> PaperSearch | None:
         """The searcher, or None while there is no index (digests then skip saved searches)."""
@@ -93,11 +117,9 @@ class Site:
             state = folder / "state.json"
             stamp = (folder, state.stat().st_mtime if state.exists() else 0.0)
             if self._search is None or stamp != self._opened:
-                if not self._embedder_loaded:
-                    self._embedder = self._embedder_factory()
-                    self._embedder_loaded = True
+                embedder = self._embedder_of(IndexState.load(folder).embedder)
                 try:
-                    self._search = PaperSearch(self.settings.home, self._embedder)
+                    self._search = PaperSearch(self.settings.home, embedder, folder=folder)
                 except IndexMissing as error:
                     raise SearchUnavailable(str(error)) from None
                 self._opened = stamp
