@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -37,7 +38,8 @@ OLD, NEW = "hashing", "hashing-64"
 
 def env_of(home: Path, url: str, model: str) -> dict[str, str]:
     return {**os.environ, "PAPERFEED_HOME": str(home), "PAPERFEED_DB": url,
-            "PAPERFEED_EMBEDDING_MODEL": model, "COLUMNS": "200"}  # fmt: skip
+            "PAPERFEED_EMBEDDING_MODEL": model, "COLUMNS": "200",
+            "PAPERFEED_RATE_LIMITS": "false"}  # (the parallel searches below)  # fmt: skip
 
 
 def run(
@@ -86,6 +88,38 @@ def searched(home: Path, url: str, model: str) -> list[list[str]]:
     return out
 
 
+class Hammer:
+    """Threads asking the node the first query by meaning until the block ends; every answer
+    must be a whole one (old model's or new model's), never an error or a keyword fallback."""
+
+    def __init__(self, base: str, threads: int = 3) -> None:
+        self.base, self.seen = base, set[tuple[str, ...]]()
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._ask) for _ in range(threads)]
+
+    def _ask(self) -> None:
+        with httpx.Client(base_url=self.base, timeout=30) as client:
+            while not self._stop.is_set():
+                params = {"q": QUERIES[0], "mode": "semantic", "limit": 20}
+                reply = client.get("/api/v1/search", params=params)
+                if reply.status_code != 200 or reply.json().get("notes"):
+                    self.errors.append(reply.text[:300])
+                else:
+                    self.seen.add(tuple(hit["id"] for hit in reply.json()["results"]))
+
+    def __enter__(self) -> Hammer:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(30)
+        assert not self.errors, self.errors[:3]
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.kill()
     process.wait(10)
@@ -116,12 +150,15 @@ def test_a_node_switches_models_without_losing_semantic_search(
         refused = run(worker, db_url, NEW, "vectors", "drop", OLD, ok=False)
         assert "wait until they have switched" in refused.stderr, refused.stderr
 
-        run(worker, db_url, NEW, "embed")
-        status = run(worker, db_url, NEW, "status").stdout
-        assert "300 of 300 papers have a vector" in status or "Switching" not in status, status
-        expected = searched(tmp_path / "reference", db_url, NEW)
-        assert expected != before
-        wait_for(lambda: answers(base) == expected, 30, "the node searches the new vectors")
+        with Hammer(base) as hammer:  # searches in parallel all through the switch
+            run(worker, db_url, NEW, "embed")
+            status = run(worker, db_url, NEW, "status").stdout
+            assert "300 of 300 papers have a vector" in status or "Switching" not in status
+            expected = searched(tmp_path / "reference", db_url, NEW)
+            assert expected != before
+            wait_for(lambda: answers(base) == expected, 30, "the node searches the new vectors")
+            time.sleep(0.5)
+        assert hammer.seen == {tuple(before[0]), tuple(expected[0])}, hammer.seen
         assert indexer.serving_model_name(node) == NEW
         wait_for(
             lambda: "Switching" not in run(worker, db_url, NEW, "status").stdout,

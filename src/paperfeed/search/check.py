@@ -66,6 +66,7 @@ def check(engine: Engine, home: Path, dimensions: int) -> CheckReport:
         report.problems.append("there is no search index (run `paperfeed index`)")
         return report
     state = IndexState.load(folder)
+    dimensions = state.dimensions or dimensions  # (during a switch of models: the old model's)
     with engine.connect() as conn:
         rows = conn.execute(select(Paper.id, Paper.updated_at)).all()
         deleted = deleted_since(conn, state.deletion_cursor, MAX_PENDING_DELETIONS)

@@ -21,6 +21,7 @@ from paperfeed.services.submissions import ArxivFetcher
 from paperfeed.web.csrf import Csrf
 
 RECHECK_SECONDS = 2.0
+OPEN_TRIES = 3  # generations switched while a searcher was opening: open the newer one
 RECENT_SECONDS = 60.0  # "For you" sees papers at most a minute after they are indexed
 
 
@@ -111,19 +112,33 @@ class Site:
             return self._search
         with self._lock:
             self._checked_at = now
-            folder = current_generation(self.settings.home)
-            if folder is None:
-                raise SearchUnavailable("there is no search index yet: run `paperfeed index`")
-            state = folder / "state.json"
-            stamp = (folder, state.stat().st_mtime if state.exists() else 0.0)
-            if self._search is None or stamp != self._opened:
-                embedder = self._embedder_of(IndexState.load(folder).embedder)
+            for _ in range(OPEN_TRIES):
+                folder = current_generation(self.settings.home)
+                if folder is None:
+                    raise SearchUnavailable("there is no search index yet: run `paperfeed index`")
                 try:
-                    self._search = PaperSearch(self.settings.home, embedder, folder=folder)
-                except IndexMissing as error:
-                    raise SearchUnavailable(str(error)) from None
-                self._opened = stamp
-            return self._search
+                    search = self._open(folder)
+                except (OSError, ValueError):
+                    if current_generation(self.settings.home) == folder:
+                        raise
+                    continue  # the index switched generations (and removed this one) meanwhile
+                if current_generation(self.settings.home) == folder:
+                    return search
+            raise SearchUnavailable("the search index is being switched: try again")
+
+    def _open(self, folder: Path) -> PaperSearch:
+        """The searcher on ``folder``, with the embedder of its vectors' model (reopened when
+        its state changed)."""
+        state = folder / "state.json"
+        stamp = (folder, state.stat().st_mtime if state.exists() else 0.0)
+        if self._search is None or stamp != self._opened:
+            embedder = self._embedder_of(IndexState.load(folder).embedder)
+            try:
+                self._search = PaperSearch(self.settings.home, embedder, folder=folder)
+            except IndexMissing as error:
+                raise SearchUnavailable(str(error)) from None
+            self._opened = stamp
+        return self._search
 
     def recent(self, days: int) -> NewPapers:
         """The papers of the last ``days`` days with their vectors, for "For you"; shared by
