@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from paperfeed.ingest import ingest_file
 from paperfeed.search import indexer
+from paperfeed.search.check import check
 from paperfeed.search.embedder import HashingEmbedder, UnknownModel, load_model, model_named
 from paperfeed.search.hybrid import ModelMismatch, PaperSearch
 from paperfeed.search.vectors import WrongDimensions
@@ -65,6 +66,7 @@ def test_the_old_vectors_serve_until_the_new_ones_cover_the_store(
     assert semantic(home, OLD) == before  # still the old model's vectors, old-model queries
     with pytest.raises(ModelMismatch, match="cannot search it"):
         PaperSearch(home, NEW)
+    assert check(engine, home, NEW.dimensions).consistent  # the old index, read at its own size
 
     embed_backlog(engine, NEW)
     with engine.connect() as conn:
