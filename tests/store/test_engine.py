@@ -73,11 +73,15 @@ def test_urls() -> None:
 
 def _terminate(url: str, pid: int) -> None:
     """End one server process from outside, as a restart or an idle timeout would."""
+    # Autocommit: inside one transaction pg_stat_activity is a snapshot taken at its first
+    # read, so a backend still exiting at that moment would be seen forever (a hang under load).
     with psycopg.connect(
-        make_url(url).set(drivername="postgresql").render_as_string(False)
+        make_url(url).set(drivername="postgresql").render_as_string(False), autocommit=True
     ) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        deadline = time.monotonic() + 30
         while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            assert time.monotonic() < deadline, f"backend {pid} did not exit"
             time.sleep(0.02)
 
 
