@@ -80,3 +80,11 @@ def test_a_file_of_another_model_or_size_is_refused(tmp_path: Path, model_dir: P
     not_parquet.write_text("hello")
     refused = paperfeed(home, "vectors", "import", not_parquet)
     assert refused.returncode == 1 and "is not a Parquet file" in refused.stderr
+
+
+def test_an_unknown_model_is_refused_before_any_command(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    for command in (["status"], ["embed"], ["index"]):
+        shown = paperfeed(home, "--model", "all-MiniLM-L7", *command)
+        assert shown.returncode == 1, (command, shown.stdout)
+        assert "--model:" in shown.stderr and "all-MiniLM-L6-v2-int8" in shown.stderr, shown.stderr

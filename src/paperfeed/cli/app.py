@@ -55,7 +55,21 @@ def main(
         ),
     ] = None,
 ) -> None:
+    if model is not None:
+        _check_model(model)
     ctx.obj = load_settings(home=data_dir, db=db, embedding_model=model)
+
+
+def _check_model(name: str) -> None:
+    """Refuse an unknown model before any command runs (``status`` would otherwise list it as
+    if a switch to it were under way). Imported here: the search package loads ONNX Runtime,
+    which commands without ``--model`` need not wait for."""
+    from paperfeed.search.embedder import UnknownModel, model_named
+
+    try:
+        model_named(name)
+    except UnknownModel as error:
+        fail(f"--model: {error}")
 
 
 def settings_of(ctx: typer.Context) -> Settings:
