@@ -9,7 +9,7 @@ import pytest
 from paperfeed.search.documents import paper_key
 from paperfeed.search.embedder import HashingEmbedder
 from paperfeed.search.hybrid import PaperSearch
-from paperfeed.search.lexical import ANY_TERM_CLAUSES
+from paperfeed.search.lexical import ANY_TERM_CLAUSES, MAX_SLOP
 from paperfeed.search.query import Filters
 
 
@@ -96,3 +96,17 @@ def test_papers_are_found_by_key_among_few_or_many(searcher: PaperSearch) -> Non
             hit.id for hit in hits if paper_key(hit.id) in asked
         }
     assert searcher.keyword.allowed_keys(Filters(), keys + unknown) == set(keys)
+
+
+def test_a_sloppy_phrase_of_repeated_words_cannot_exhaust_the_machine(
+    searcher: PaperSearch,
+) -> None:
+    """``"model model …"~1000`` (20 words) took 17.7 GB and ten minutes of CPU on the demo
+    sample: the slop a query asks for is capped before tantivy sees it."""
+    attack = '"' + "learning " * 20 + '"~1000'
+    parsed = repr(searcher.keyword._text_query(attack))
+    assert f"slop: {MAX_SLOP}" in parsed and "slop: 1000" not in parsed  # before running it
+    for mode in ("keyword", "hybrid"):
+        assert isinstance(searcher.search(attack, mode=mode).hits, list)
+    near = searcher.search('"sparse classification"~3', mode="keyword").hits
+    assert near and near[0].id == "1904.11093"  # a real proximity search still works
