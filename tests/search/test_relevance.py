@@ -158,3 +158,24 @@ def test_a_paper_without_a_vector_is_judged_by_its_words(
         hits = search.search(query, mode=mode).hits
         assert hits and hits[0].id == "local:zorblax", (mode, hits[:3])
     assert search.search("zorblax flibbertigibbet", mode="keyword").no_match  # not every word
+
+
+def test_the_query_syntax_and_glued_words_are_judged_by_what_they_ask(
+    sample_home: Path, minilm: MiniLMEmbedder
+) -> None:
+    """Found by an outside check: ``diffusion NOT policy`` matched nothing while ``diffusion``
+    gave a page, and ``zzqqxx-model`` passed the one-word rule although the keyword side
+    searches two words."""
+    search = PaperSearch(sample_home, minilm)
+    for mode in MODES:
+        for text in ("diffusion NOT policy", "diffusion -policy", '"diffusion model"'):
+            hits = search.search(text, mode=mode, limit=50, snippets=False).hits
+            assert hits, (mode, text)
+        for text in ("zzqqxx OR flibbertigibbet", '"best pizza in naples"'):
+            assert search.search(text, mode=mode).no_match, (mode, text)
+    keyword_hits = search.search("diffusion NOT policy", mode="keyword", limit=50).hits
+    assert all("policy" not in (h.title + h.snippet).lower() for h in keyword_hits)
+    # Glued words count as the keyword side splits them, so the meaning judges them (as it
+    # would "zzqqxx model"); a stop word alone is not a word the one-word rule lets through.
+    for text in ("the", "of"):
+        assert search.search(text, mode="keyword").no_match, text

@@ -21,7 +21,7 @@ from paperfeed.search import fusion, relevance
 from paperfeed.search.documents import paper_key
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.indexer import IndexState, current_generation
-from paperfeed.search.lexical import KeywordIndex
+from paperfeed.search.lexical import KeywordIndex, content_words, uses_operators
 from paperfeed.search.query import Filters, SearchQuery, parse_query
 from paperfeed.search.vectors import VectorHit, open_for_search
 
@@ -177,7 +177,9 @@ class PaperSearch:
         semantic: list[tuple[int, float]],
     ) -> relevance.Evidence:
         """What both sides say about the query as a whole (see :mod:`relevance`)."""
-        if keyword and len(query.text.split()) == 1:  # one word the papers hold: its papers
+        if keyword and (uses_operators(query.text) or len(content_words(query.text)) == 1):
+            # One word the papers hold: its papers. The query syntax (a phrase, NOT, OR, a
+            # field): the user asked the keyword side precisely, and what it found matches.
             return relevance.Evidence(None, every_word=True)
         if not semantic:  # no vectors: the words alone
             every_word = self.keyword.search(query, 1, every_word=True)

@@ -70,6 +70,19 @@ _OPERATORS = re.compile(r'"|(?:^|\s)[+-]\S|\b(?:AND|OR|NOT)\b|\w:\S')
 #: milliseconds, and real proximity searches ask for a few words of distance.
 MAX_SLOP = 10
 _SLOP = re.compile(r"~\s*(\d+)")
+
+
+def uses_operators(text: str) -> bool:
+    """Whether the query is written in the query syntax (phrases, AND/OR/NOT, -word, field:)."""
+    return bool(_OPERATORS.search(text))
+
+
+def content_words(text: str) -> list[str]:
+    """The words the keyword side searches for in plain text: split as the index's tokenizer
+    splits (``zzqqxx-model`` is two words), stop words left out."""
+    return [w for w in re.findall(r"\w+", text) if w.lower() not in STOP_WORDS]
+
+
 WRITER_HEAP = 128 * 2**20
 SNIPPET_CHARS = 300
 #: Up to this many values, "any of these terms" is a disjunction of term queries.
