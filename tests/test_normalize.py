@@ -153,6 +153,17 @@ def test_titles_match_whatever_their_case_accents_punctuation_and_spacing() -> N
     )
     assert title_key("Étude des réseaux") == title_key("etude des reseaux")
     assert title_key(captured) != title_key("Missing Premise exacerbates Overthinking")
+    assert title_key(captured) is not None
+
+
+def test_titles_of_few_words_or_no_words_get_no_key() -> None:
+    """An outside check merged a paper titled "???" into one titled "— … —": every title
+    without a word folded to one key. Too short a title names no paper reliably."""
+    from paperfeed.normalize import title_key
+
+    for title in ("???", "— … —", "", "Introduction", "Segment Anything"):
+        assert title_key(title) is None, title
+    assert title_key("Attention Is All You Need") is not None
 
 
 def test_what_a_listing_page_counted_is_kept_without_names() -> None:

@@ -92,16 +92,25 @@ def normalise(record: PaperRecord) -> PaperRecord:
     )
 
 
-def title_key(title: str) -> str:
+#: Titles of fewer words name no paper reliably enough to merge two records by
+#: ("Introduction", "???", "Segment Anything"): they get no key, and are never merged.
+MIN_TITLE_KEY_WORDS = 3
+
+
+def title_key(title: str) -> str | None:
     """A digest of the title folded for comparison (case, accents, punctuation and spacing
-    ignored), so the same paper from two sources is recognised by its title.
+    ignored), so the same paper from two sources is recognised by its title; None for a
+    title of fewer than :data:`MIN_TITLE_KEY_WORDS` words (all punctuation folded to one
+    empty key, which merged any two such papers).
 
     A fixed-size digest, not the folded text: it indexes in 32 bytes whatever the title's
     length or script, and equal titles give equal keys.
     """
     folded = unicodedata.normalize("NFKD", title).casefold()
-    words = _NOT_WORD.sub(" ", "".join(c for c in folded if not unicodedata.combining(c)))
-    return hashlib.blake2b(" ".join(words.split()).encode(), digest_size=16).hexdigest()
+    words = _NOT_WORD.sub(" ", "".join(c for c in folded if not unicodedata.combining(c))).split()
+    if len(words) < MIN_TITLE_KEY_WORDS:
+        return None
+    return hashlib.blake2b(" ".join(words).encode(), digest_size=16).hexdigest()
 
 
 def _positive(value: int | None) -> int | None:

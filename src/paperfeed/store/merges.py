@@ -84,7 +84,9 @@ def merge_same_titles(
         return []
     by_key: dict[str, list[str]] = {}
     for record in arxiv_records:
-        by_key.setdefault(title_key(record.title), []).append(record.id)
+        key = title_key(record.title)
+        if key is not None:
+            by_key.setdefault(key, []).append(record.id)
     targets = {key: ids[0] for key, ids in by_key.items() if len(ids) == 1}
     merged = [(old, targets[key]) for old, key in _locked_matches(conn, list(targets))]
     for old_id, new_id in merged:
