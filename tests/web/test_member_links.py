@@ -4,6 +4,7 @@ it changes nothing, and sign-up tells nobody which addresses have an account."""
 
 from __future__ import annotations
 
+import base64
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -154,3 +155,40 @@ def test_sign_up_does_not_tell_who_has_an_account(
     ]
     taken = mails[1].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "/confirm/" not in taken and "http://testserver/reset" in taken
+
+
+def test_reset_link_sets_a_password_once_under_parallel_presses(
+    site: TestClient, inbox: Inbox, engine: Engine
+) -> None:
+    """Eight browsers press one reset link at once: one password is set, seven are told the link
+    was used, and the link never shows any part of the stored password hash."""
+    assert sign_up(site, "ada@lab.org", "ada").status_code == 303
+    site.post("/reset", data={"email": "ada@lab.org", "csrf_token": token(site, "/reset")})
+    outbox_drained(site)
+    link = inbox.link("ada@lab.org", kind="reset")
+    with engine.connect() as conn:
+        stored = conn.scalar(select(User.password_hash).where(User.email == "ada@lab.org"))
+    payload = link.removeprefix("/reset/").split(".")[0]
+    decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    assert stored is not None and not any(
+        stored[i : i + 8] in decoded for i in range(len(stored) - 8)
+    )
+    clients = [TestClient(site.app) for _ in range(8)]
+    forms = [
+        {"password": f"new password number {n}", "csrf_token": token(c, link)}
+        for n, c in enumerate(clients)
+    ]
+    start = threading.Barrier(len(clients))
+
+    def press(n: int) -> int:
+        start.wait()
+        return clients[n].post(link, data=forms[n]).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        codes = list(pool.map(press, range(len(clients))))
+    assert sorted(codes) == [200] + [400] * (len(clients) - 1)
+    winner = codes.index(200)
+    with engine.connect() as conn:
+        now_hash = conn.scalar(select(User.password_hash).where(User.email == "ada@lab.org"))
+    assert now_hash is not None
+    PasswordHasher().verify(now_hash, f"new password number {winner}")

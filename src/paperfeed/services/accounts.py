@@ -300,8 +300,9 @@ RESET_MAX_AGE = 3600
 def reset_token(conn: Connection, secret: str, email: str) -> tuple[Member, str] | None:
     """A password-reset token for the account of ``email`` (None if there is none).
 
-    The token carries the end of the current password hash, so it stops working as soon as the
-    password changes: a link works once, and for an hour at most.
+    The token carries a digest of the current password hash (never the hash itself: the token is
+    signed, not encrypted), so it stops working as soon as the password changes: a link works
+    once, and for an hour at most.
     """
     try:
         address = normal_email(email)
@@ -311,7 +312,7 @@ def reset_token(conn: Connection, secret: str, email: str) -> tuple[Member, str]
     if row is None or row.suspended_at is not None:
         return None
     token = URLSafeTimedSerializer(secret, salt="reset-password").dumps(
-        [row.id, row.password_hash[-16:]]
+        [row.id, _password_stamp(row.password_hash)]
     )
     return member_of(row), token
 
@@ -325,11 +326,20 @@ def reset_password(conn: Connection, secret: str, token: str, password: str) -> 
         raise AccountError(
             "this reset link is not valid or has expired: ask for a new one"
         ) from None
+    used = AccountError("this reset link has been used already: ask for a new one")
     row = conn.execute(select(users).where(users.c.id == user_id)).first()
-    if row is None or row.password_hash[-16:] != stamp:
-        raise AccountError("this reset link has been used already: ask for a new one")
+    if row is None or not secrets.compare_digest(_password_stamp(row.password_hash), str(stamp)):
+        raise used
     _check_password(password)
-    conn.execute(update(User).where(User.id == row.id).values(password_hash=_hasher.hash(password)))
+    # The old hash in the WHERE makes the link single-use under parallel presses: of two
+    # transactions that both read the old hash, only one changes the row.
+    changed = conn.execute(
+        update(User)
+        .where(User.id == row.id, User.password_hash == row.password_hash)
+        .values(password_hash=_hasher.hash(password))
+    ).rowcount
+    if changed != 1:
+        raise used
     close_sessions(conn, user_id=row.id)  # whoever knew the old password is logged out
     member = member_by_id(conn, row.id)
     if member is None:
