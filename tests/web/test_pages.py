@@ -55,7 +55,8 @@ def test_sorts_tabs_and_navigation(client: TestClient) -> None:
 
     hand = client.get("/?date=2026-06-09")
     assert len(titles(hand.text)) == len(HAND_FEATURED)
-    assert 'href="/?date=2026-06-08&amp;sort=trending"' in hand.text  # previous day
+    assert 'rel="prev"' not in hand.text  # the oldest featured day: nothing earlier to step to
+    assert 'href="/?date=2026-06-11&amp;sort=trending"' in client.get("/?date=2026-06-12").text
     assert 'href="/?week=2026-W24"' in hand.text and 'href="/?month=2026-06"' in hand.text
 
     week = client.get("/?week=2026-W24")
@@ -69,6 +70,21 @@ def test_an_empty_day_says_so_and_points_to_the_nearest_days(client: TestClient)
     assert page.status_code == 200
     assert "No papers were featured on this day" in page.text
     assert 'href="/?date=2026-06-09"' in page.text and 'href="/?date=2026-06-12"' in page.text
+
+
+def test_next_and_previous_step_only_towards_featured_papers(client: TestClient) -> None:
+    """On the newest day "Next" leads nowhere (the following days are empty until papers are
+    featured), so it is shown disabled rather than as a link to an empty day; likewise for the
+    week and month tabs, and for "Previous" before the oldest featured day."""
+    for url, later in (("/?date=2026-06-12", "date=2026-06-13"), ("/?week=2026-W24", "week=2026-W25"),
+                       ("/?month=2026-06", "month=2026-07")):  # fmt: skip
+        page = client.get(url).text
+        assert 'rel="next"' not in page and later not in page, url
+        assert 'aria-disabled="true" title="No papers are featured after' in page, url
+    assert 'rel="prev"' in client.get("/?date=2026-06-12").text
+    older = client.get("/?date=2026-06-09").text
+    assert 'rel="next"' in older and 'href="/?date=2026-06-10&amp;sort=trending"' in older
+    assert 'rel="prev"' not in older and "No papers were featured before" in older
 
 
 def test_bad_parameters_get_a_clear_page_not_a_crash(client: TestClient) -> None:
