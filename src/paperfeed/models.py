@@ -120,8 +120,8 @@ class Paper(Base):
     #: A date as a source showed it when it is not a full date ("Apr 8", no year): kept as
     #: text rather than guessed into ``published``.
     date_shown: Mapped[str | None] = mapped_column(String(40))
-    #: Digest of the normalised title (:func:`paperfeed.normalize.title_key`), kept only for
-    #: papers without an arXiv id: an arXiv record with the same title later merges them.
+    #: Digest of the normalised title (:func:`paperfeed.normalize.title_key`): a paper without
+    #: an arXiv id and the arXiv paper with the same title are merged, whichever came first.
     title_key: Mapped[str | None] = mapped_column(String(32))
 
     organization: Mapped[Organization | None] = relationship()

@@ -72,13 +72,8 @@ def member(engine: Engine, handle: str) -> Member:
 
 
 def test_an_arxiv_import_takes_over_the_captured_paper(engine: Engine, tmp_path: Path) -> None:
-    # The arXiv record came first, from another file, and Bob voted for it; the capture came
-    # after (nothing merges then: a capture never takes over an arXiv record).
-    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "arxiv.jsonl", ARXIV))
-    alice, bob = member(engine, "alice"), member(engine, "bob")
-    with write_transaction(engine) as conn:
-        votes.vote(conn, bob.id, NEW, NOW)
     ingest_file(engine, "jsonl", write_jsonl(tmp_path / "capture.jsonl", CAPTURED))
+    alice, bob = member(engine, "alice"), member(engine, "bob")
     with write_transaction(engine) as conn:
         votes.vote(conn, alice.id, OLD, NOW)
         votes.vote(conn, bob.id, OLD, NOW)
@@ -99,8 +94,7 @@ def test_an_arxiv_import_takes_over_the_captured_paper(engine: Engine, tmp_path:
         new = conn.execute(select(Paper).where(Paper.id == NEW)).one()
         assert new.title == ARXIV["title"] and new.published is not None  # the arXiv record wins
         assert new.date_shown is None and new.num_authors is None
-        # 3 recorded + alice + bob on the capture, bob's own vote on the arXiv record: 6 - 1
-        assert new.upvotes == 5
+        assert new.upvotes == 3 + 2  # recorded on the capture + alice and bob
         assert new.num_comments == 1
         voters = conn.scalars(select(Upvote.user_id).where(Upvote.paper_id == NEW)).all()
         assert sorted(voters) == sorted([alice.id, bob.id])
@@ -126,12 +120,76 @@ def test_an_arxiv_import_takes_over_the_captured_paper(engine: Engine, tmp_path:
         assert conn.scalar(select(func.count()).select_from(Paper).where(Paper.id == OLD)) == 0
 
 
+def test_a_capture_imported_after_its_arxiv_record_merges_into_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "arxiv.jsonl", ARXIV))
+    bob = member(engine, "bob")
+    with write_transaction(engine) as conn:
+        votes.vote(conn, bob.id, NEW, NOW)
+
+    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "capture.jsonl", CAPTURED))
+
+    with engine.connect() as conn:
+        assert conn.scalar(select(Paper.id).where(Paper.id == OLD)) is None
+        new = conn.execute(select(Paper).where(Paper.id == NEW)).one()
+        assert new.title == ARXIV["title"]  # the arXiv record still wins
+        assert new.upvotes == 3 + 1  # the capture's recorded 3 and bob's vote
+        assert merged_into(conn, OLD) == NEW
+        assert conn.scalar(select(PaperDeletion.paper_id)) == OLD
+    # Importing the capture again does not bring the old paper back.
+    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "again.jsonl", {**CAPTURED, "abstract": "changed"}))  # fmt: skip
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Paper)) == 1
+
+
+def test_the_two_sides_imported_at_once_merge_once(engine: Engine, tmp_path: Path) -> None:
+    """The arXiv record and the capture of one paper, imported in parallel (each side by two
+    imports): whoever writes first, the pair ends merged, and no import fails (on PostgreSQL
+    each waited for the other's row before the title keys were locked: a deadlock)."""
+    sides = [ARXIV, CAPTURED, ARXIV, CAPTURED]
+    files = [write_jsonl(tmp_path / f"side{n}.jsonl", record) for n, record in enumerate(sides)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(files))
+
+    def run(path: Path) -> None:
+        start.wait()
+        try:
+            ingest_file(engine, "jsonl", path)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(path,)) for path in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    with engine.connect() as conn:
+        assert conn.scalars(select(Paper.id)).all() == [NEW]
+        assert merged_into(conn, OLD) == NEW
+        assert conn.scalar(select(Paper.upvotes)) == 3
+
+
 def test_a_title_shared_by_two_arxiv_records_merges_nothing(engine: Engine, tmp_path: Path) -> None:
     ingest_file(engine, "jsonl", write_jsonl(tmp_path / "capture.jsonl", CAPTURED))
     twin = {**ARXIV, "id": "2504.99999"}
     ingest_file(engine, "jsonl", write_jsonl(tmp_path / "arxiv.jsonl", ARXIV, twin))
     with engine.connect() as conn:
         assert conn.scalar(select(Paper.id).where(Paper.id == OLD)) == OLD
+
+
+def test_a_capture_of_a_title_two_stored_arxiv_papers_share_merges_nothing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    ingest_file(
+        engine, "jsonl", write_jsonl(tmp_path / "twin.jsonl", {**ARXIV, "id": "2504.99999"})
+    )
+    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "arxiv.jsonl", ARXIV))
+    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "capture.jsonl", CAPTURED))
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Paper)) == 3
 
 
 def test_parallel_imports_of_the_record_merge_once(engine: Engine, tmp_path: Path) -> None:

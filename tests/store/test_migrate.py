@@ -47,7 +47,7 @@ def test_an_empty_store_is_refused_with_the_command_that_fixes_it(db_url: str) -
     engine.dispose()
 
 
-def test_0019_keys_the_titles_of_papers_without_an_arxiv_id(db_url: str) -> None:
+def test_0019_and_0020_key_the_titles_of_stored_papers(db_url: str) -> None:
     """A store made before merges existed: its captured papers get a title key (arXiv papers
     none), so the next arXiv import finds them."""
     from sqlalchemy import text
@@ -66,14 +66,22 @@ def test_0019_keys_the_titles_of_papers_without_an_arxiv_id(db_url: str) -> None
                 ),
                 {"id": paper_id},
             )
+    upgrade(engine, "0019")
+    keys_at_0019 = _title_keys(engine)
     upgrade(engine)
-    with engine.connect() as conn:
-        keys = {
-            row.id: row.title_key for row in conn.execute(text("SELECT id, title_key FROM papers"))
-        }
+    keys_at_head = _title_keys(engine)
     engine.dispose()
 
-    assert keys == {
-        "dailypapers:mist": title_key("MIST: Mutual Information Via Supervised Training"),
-        "2511.00001": None,
-    }
+    key = title_key("MIST: Mutual Information Via Supervised Training")
+    assert keys_at_0019 == {"dailypapers:mist": key, "2511.00001": None}
+    # 0020 keys the arXiv papers too, so a capture imported after its arXiv twin finds it.
+    assert keys_at_head == {"dailypapers:mist": key, "2511.00001": key}
+
+
+def _title_keys(engine: Engine) -> dict[str, str | None]:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return {
+            row.id: row.title_key for row in conn.execute(text("SELECT id, title_key FROM papers"))
+        }

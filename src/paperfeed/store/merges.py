@@ -1,16 +1,17 @@
 """Merging a paper without an arXiv id into the arXiv record of the same paper.
 
 Papers taken from a capture of the public site have no arXiv id (``dailypapers:<slug>``).
-When an import or sync later brings the arXiv record with the same normalised title, the two
-are one paper: the arXiv record wins for metadata, and what members did on the old paper
-(votes, comments, featured day, lists, saves, claims, digests sent) moves to it. The old id
-then redirects, and a tombstone takes the old paper out of the search indexes.
+When an import or sync brings the arXiv record with the same normalised title, before or after
+the other, the two are one paper: the arXiv record wins for metadata, and what members did on
+the old paper (votes, comments, featured day, lists, saves, claims, digests sent) moves to it.
+The old id then redirects, and a tombstone takes the old paper out of the search indexes.
 
-Everything happens inside the importing transaction, so a merge is all or nothing. Two
-imports of the same record cannot both merge: on PostgreSQL the old paper's row is locked
-``FOR UPDATE`` before anything moves, so the second import waits and then finds it gone (and
-a vote on the old paper waits too, then lands before the move or fails on the missing
-paper, never lost halfway); on SQLite write transactions already run one at a time.
+Everything happens inside the importing transaction, so a merge is all or nothing. Imports
+that could merge the same pair take turns: on PostgreSQL each takes its title keys' advisory
+locks (:func:`lock_title_keys`) before writing, and the pair's rows are locked ``FOR UPDATE``
+before anything moves, so a second import waits and then finds the old paper gone (and a vote
+on it waits too, then lands before the move or follows the redirect); on SQLite write
+transactions already run one at a time.
 """
 
 from __future__ import annotations
@@ -18,7 +19,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Table, and_, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from paperfeed.models import (
     AuthorClaim,
@@ -58,6 +71,8 @@ comments = table_of(Comment)
 _MANY_PER_PAPER: tuple[Table, ...] = (comments, table_of(AuthorClaim))
 # The old paper's links the arXiv record lacks are kept: a capture's code link is still true.
 _FILLED_FROM_OLD = ("code_url", "project_url", "organization_id")
+KEY_BUCKETS = 32
+_LOCK_SPACE = 19_0019  # the advisory-lock namespace of title keys (pg_advisory_xact_lock(int, int))
 
 
 def without_merged(
@@ -74,38 +89,68 @@ def without_merged(
 
 
 def merge_same_titles(
-    conn: Connection, arxiv_records: Sequence[PaperRecord], now: dt.datetime
+    conn: Connection, written: Sequence[PaperRecord], now: dt.datetime
 ) -> list[tuple[str, str]]:
-    """Merge each stored paper without an arXiv id into the arXiv record (just written) that
-    has its title; returns the ``(old id, new id)`` pairs merged.
+    """Merge the stored papers without an arXiv id into the arXiv paper that has their title,
+    wherever ``written`` (the records this import just wrote, of either kind) brought one
+    side of such a pair; returns the ``(old id, new id)`` pairs merged.
 
-    A title two records of the batch share is ambiguous and merges nothing."""
-    if not arxiv_records:
-        return []
-    by_key: dict[str, list[str]] = {}
-    for record in arxiv_records:
-        key = title_key(record.title)
-        if key is not None:
-            by_key.setdefault(key, []).append(record.id)
-    targets = {key: ids[0] for key, ids in by_key.items() if len(ids) == 1}
-    merged = [(old, targets[key]) for old, key in _locked_matches(conn, list(targets))]
-    for old_id, new_id in merged:
-        merge_paper(conn, old_id, new_id, now)
+    A title that more than one arXiv paper has is ambiguous and merges nothing."""
+    written_ids = {record.id for record in written}
+    keys = sorted({key for r in written if (key := title_key(r.title)) is not None})
+    merged: list[tuple[str, str]] = []
+    for key in _keys_of_both_kinds(conn, keys):
+        rows = _locked_rows(conn, key)
+        arxiv = [paper_id for paper_id in rows if ":" not in paper_id]
+        if len(arxiv) != 1:
+            continue
+        for old_id in rows:
+            if ":" in old_id and written_ids & {old_id, arxiv[0]}:
+                merge_paper(conn, old_id, arxiv[0], now)
+                merged.append((old_id, arxiv[0]))
     return merged
 
 
-def _locked_matches(conn: Connection, keys: list[str]) -> list[tuple[str, str]]:
-    """Stored papers without an arXiv id whose title key is in ``keys``, locked for the merge."""
-    found: list[tuple[str, str]] = []
+def lock_title_keys(conn: Connection, records: Sequence[PaperRecord]) -> None:
+    """On PostgreSQL, take (until the transaction ends) the advisory locks of the records'
+    title keys, before the import writes anything.
+
+    Two imports that bring the two sides of one pair at once then take turns: without this,
+    each wrote its own row, locked it, and waited for the other's (a deadlock), or neither
+    saw the other's uncommitted row and the pair stayed apart. Keys fall into
+    :data:`KEY_BUCKETS` buckets, locked in order, so a batch holds at most that many locks."""
+    if conn.dialect.name != "postgresql":
+        return  # SQLite's writers already take turns
+    buckets = sorted({int(key, 16) % KEY_BUCKETS for r in records if (key := title_key(r.title))})
+    for bucket in buckets:
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :bucket)"),
+            {"space": _LOCK_SPACE, "bucket": bucket},
+        )
+
+
+def _keys_of_both_kinds(conn: Connection, keys: list[str]) -> list[str]:
+    """The ``keys`` that a stored arXiv paper and a stored paper without an arXiv id share."""
+    other = case((papers.c.id.contains(":"), 1), else_=0)
+    found: list[str] = []
     for chunk in chunks(keys):
         query = (
-            select(papers.c.id, papers.c.title_key)
+            select(papers.c.title_key)
             .where(papers.c.title_key.in_(chunk))
-            .order_by(papers.c.id)
-            .with_for_update()  # PostgreSQL only; SQLite's writers already take turns
+            .group_by(papers.c.title_key)
+            .having(func.sum(other) > 0, func.sum(1 - other) > 0)
         )
-        found.extend((row.id, row.title_key) for row in conn.execute(query))
-    return found
+        found.extend(conn.scalars(query))
+    return sorted(found)
+
+
+def _locked_rows(conn: Connection, key: str) -> list[str]:
+    """Ids of the stored papers with title ``key``, locked for the merge (PostgreSQL only;
+    SQLite's writers already take turns)."""
+    query = (
+        select(papers.c.id).where(papers.c.title_key == key).order_by(papers.c.id).with_for_update()
+    )
+    return list(conn.scalars(query))
 
 
 def merge_paper(conn: Connection, old_id: str, new_id: str, now: dt.datetime) -> None:

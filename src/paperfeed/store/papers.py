@@ -44,7 +44,7 @@ from paperfeed.normalize import content_hash, title_key
 from paperfeed.sources.record import PaperRecord
 from paperfeed.store.bulk import DO_NOTHING, chunks, insert_rows, lookup
 from paperfeed.store.feed import raise_counts
-from paperfeed.store.merges import merge_same_titles, without_merged
+from paperfeed.store.merges import lock_title_keys, merge_same_titles, without_merged
 
 PAPER_COLUMNS = (
     "id", "version", "title", "abstract", "primary_category", "published", "updated",
@@ -95,9 +95,10 @@ def upsert_papers(
     """Store normalised ``records`` (ids unique within the batch) inside the caller's transaction.
 
     A record of a paper that was merged into an arXiv record is skipped (the arXiv record won),
-    and a new or changed arXiv record absorbs the stored papers without an arXiv id that have
-    its title (:mod:`paperfeed.store.merges`).
+    and a new or changed record merges a stored paper without an arXiv id into the arXiv paper
+    with the same title, whichever of the two it is (:mod:`paperfeed.store.merges`).
     """
+    lock_title_keys(conn, records)
     records, merged_away = without_merged(conn, records)
     hashes = {record.id: content_hash(record) for record in records}
     stored = _stored_hashes(conn, list(hashes), source)
@@ -115,7 +116,7 @@ def upsert_papers(
         _insert_categories(conn, [r for r in writes if r.categories])
         _forget_deletions(conn, [r.id for r in fresh])
         _raise_recorded_upvotes(conn, [r for r in writes if r.upvotes])
-        merge_same_titles(conn, [r for r in writes if ":" not in r.id], now)
+        merge_same_titles(conn, writes, now)
     return UpsertCounts(len(fresh), len(changed), len(records) - len(writes) + merged_away)
 
 
@@ -228,7 +229,7 @@ def _paper_row(record: PaperRecord, org_ids: dict[str, int], now: dt.datetime) -
         record.comments, record.submitter, record.abs_url, record.pdf_url, record.code_url,
         record.project_url, org_ids.get(record.organization) if record.organization else None,
         now, now, record.num_authors, record.date_shown,
-        title_key(record.title) if ":" in record.id else None,
+        title_key(record.title),
     )  # fmt: skip
 
 
