@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -24,8 +26,22 @@ app = typer.Typer(
     # every source line break showed in --help, mid-sentence.
     rich_markup_mode="markdown",
 )
-console = Console(soft_wrap=True)  # summaries stay one line in logs and pipes
-errors = Console(stderr=True, soft_wrap=True)
+#: Width of output that goes to a pipe or a file. Rich assumes 80 columns there, which cut the
+#: tables of ``status`` and ``check`` ("…") in logs and in ``| less``; tables only take the
+#: width they need, so a wide limit costs nothing.
+PIPE_WIDTH = 240
+
+
+def _console(stderr: bool = False) -> Console:
+    """A console whose summaries stay one line in logs and pipes, and whose tables are not cut
+    when nobody reads them on a terminal (COLUMNS, if set, still wins)."""
+    stream = sys.stderr if stderr else sys.stdout
+    wide = not stream.isatty() and "COLUMNS" not in os.environ
+    return Console(stderr=stderr, soft_wrap=True, width=PIPE_WIDTH if wide else None)
+
+
+console = _console()
+errors = _console(stderr=True)
 
 
 @app.callback()
