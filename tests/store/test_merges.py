@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, select
 
 import paperfeed
@@ -221,3 +222,53 @@ def test_parallel_imports_of_the_record_merge_once(engine: Engine, tmp_path: Pat
         assert conn.scalar(select(func.count()).select_from(Upvote)) == len(voters)
         assert conn.scalar(select(func.count()).select_from(PaperRedirect)) == 1
         assert conn.scalar(select(func.count()).select_from(Paper)) == 1
+
+
+# "Attention Is All You Need" as arXiv has it (1706.03762: eight authors, 2017-06-12), and
+# records of the same title from elsewhere: the capture of a page, or a lab's own list.
+ATTENTION = {
+    "id": "1706.03762", "title": "Attention Is All You Need", "published": "2017-06-12",
+    "authors": ["Ashish Vaswani", "Noam Shazeer", "Niki Parmar", "Jakob Uszkoreit",
+                "Llion Jones", "Aidan N. Gomez", "Lukasz Kaiser", "Illia Polosukhin"],
+}  # fmt: skip
+OTHER = "capture:attention-is-all-you-need"
+
+
+INITIALS = ["A. Vaswani", "N. Shazeer", "N. Parmar", "J. Uszkoreit", "L. Jones", "A. N. Gomez",
+            "L. Kaiser", "I. Polosukhin"]  # fmt: skip
+STRANGERS = ["Wen Li", "Hao Zhang", "Yi Chen", "Jun Wang", "Lei Liu", "Bo Yang", "Xin Wu", "Jie Xu"]
+
+
+@pytest.mark.parametrize("arxiv_first", [True, False], ids=["arxiv-first", "other-first"])
+@pytest.mark.parametrize(
+    ("said", "merges", "reason"),
+    [
+        ({"num_authors": 8, "date_shown": "Jun 13"}, True, None),
+        ({"num_authors": 8, "published": "2017-06-20"}, True, None),
+        ({"num_authors": 8}, True, None),  # no date here: no evidence against
+        ({"authors": INITIALS}, True, None),
+        ({"num_authors": 3, "date_shown": "Jun 13"}, False, "3 authors here, 8 on arXiv"),
+        ({"num_authors": 8, "date_shown": "Mar 5"}, False, "dated Mar 5 here"),
+        ({"published": "2021-03-05"}, False, "dated 2021-03-05 here"),
+        ({"published": "2017-05-01"}, False, "dated 2017-05-01 here"),  # before arXiv had it
+        ({"authors": STRANGERS}, False, "no author in common"),
+    ],
+)
+def test_a_shared_title_merges_only_when_what_both_records_know_agrees(
+    engine: Engine,
+    tmp_path: Path,
+    said: dict[str, Any],
+    merges: bool,
+    reason: str | None,
+    arxiv_first: bool,
+) -> None:
+    other = {"id": OTHER, "title": "Attention is all you need!", **said}
+    first, second = (ATTENTION, other) if arxiv_first else (other, ATTENTION)
+    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "first.jsonl", first))
+    report = ingest_file(engine, "jsonl", write_jsonl(tmp_path / "second.jsonl", second))
+
+    with engine.connect() as conn:
+        ids = set(conn.scalars(select(Paper.id)))
+        assert ids == ({ATTENTION["id"]} if merges else {ATTENTION["id"], OTHER})
+        assert merged_into(conn, OTHER) == (ATTENTION["id"] if merges else None)
+    assert report.state.new == 1

@@ -2,7 +2,8 @@
 
 Papers taken from a capture of the public site have no arXiv id (``dailypapers:<slug>``).
 When an import or sync brings the arXiv record with the same normalised title, before or after
-the other, the two are one paper: the arXiv record wins for metadata, and what members did on
+the other, and nothing both records know disagrees (author count, authors, dates:
+:mod:`paperfeed.store.merge_evidence`), the two are one paper: the arXiv record wins for metadata, and what members did on
 the old paper (votes, comments, featured day, lists, saves, claims, digests sent) moves to it.
 The old id then redirects, and a tombstone takes the old paper out of the search indexes.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import (
     Connection,
@@ -50,6 +52,7 @@ from paperfeed.models import (
 from paperfeed.normalize import title_key
 from paperfeed.sources.record import PaperRecord
 from paperfeed.store.bulk import chunks, lookup
+from paperfeed.store.merge_evidence import conflict, facts_of
 
 papers = table_of(Paper)
 redirects = table_of(PaperRedirect)
@@ -88,27 +91,49 @@ def without_merged(
     return kept, len(records) - len(kept)
 
 
-def merge_same_titles(
-    conn: Connection, written: Sequence[PaperRecord], now: dt.datetime
-) -> list[tuple[str, str]]:
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A paper without an arXiv id left apart from the arXiv paper with its title, and why."""
+
+    old_id: str
+    arxiv_id: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Merges:
+    """What an import's merging did: the ``(old id, new id)`` pairs merged, and the pairs with
+    one title that the evidence kept apart."""
+
+    merged: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+
+
+def merge_same_titles(conn: Connection, written: Sequence[PaperRecord], now: dt.datetime) -> Merges:
     """Merge the stored papers without an arXiv id into the arXiv paper that has their title,
     wherever ``written`` (the records this import just wrote, of either kind) brought one
-    side of such a pair; returns the ``(old id, new id)`` pairs merged.
+    side of such a pair, unless what both records know disagrees
+    (:mod:`paperfeed.store.merge_evidence`).
 
     A title that more than one arXiv paper has is ambiguous and merges nothing."""
     written_ids = {record.id for record in written}
     keys = sorted({key for r in written if (key := title_key(r.title)) is not None})
-    merged: list[tuple[str, str]] = []
+    done = Merges()
     for key in _keys_of_both_kinds(conn, keys):
         rows = _locked_rows(conn, key)
         arxiv = [paper_id for paper_id in rows if ":" not in paper_id]
-        if len(arxiv) != 1:
-            continue
         for old_id in rows:
-            if ":" in old_id and written_ids & {old_id, arxiv[0]}:
+            if ":" not in old_id or not written_ids & {old_id, *arxiv}:
+                continue
+            if len(arxiv) > 1:
+                shared = f"{len(arxiv)} arXiv papers have this title"
+                done.refused.append(Refusal(old_id, ", ".join(arxiv), shared))
+            elif (why := conflict(facts_of(conn, old_id), facts_of(conn, arxiv[0]))) is not None:
+                done.refused.append(Refusal(old_id, arxiv[0], why))
+            else:
                 merge_paper(conn, old_id, arxiv[0], now)
-                merged.append((old_id, arxiv[0]))
-    return merged
+                done.merged.append((old_id, arxiv[0]))
+    return done
 
 
 def lock_title_keys(conn: Connection, records: Sequence[PaperRecord]) -> None:
