@@ -23,6 +23,7 @@ from paperfeed.sources.lines import LineFile
 from paperfeed.sources.record import BadRecord, PaperRecord, RecordNote, SourceItem
 from paperfeed.store.engine import write_transaction
 from paperfeed.store.ingest_runs import RunState, finish_run, save_progress, start_run
+from paperfeed.store.merges import Refusal
 from paperfeed.store.papers import upsert_papers
 
 Reader = Callable[[LineFile, int], Iterator[SourceItem]]
@@ -44,6 +45,8 @@ class IngestReport:
     papers_this_attempt: int = 0
     bad_samples: list[BadRecord] = field(default_factory=list)
     cut: int = 0  # papers stored with a field cut to fit (each one noted)
+    merged: int = 0  # papers without an arXiv id merged into their arXiv paper
+    kept_apart: list[Refusal] = field(default_factory=list)  # same title, evidence disagreed
 
     @property
     def readable(self) -> int:
@@ -162,6 +165,8 @@ def _store_batch(engine: Engine, source: str, batch: Batch, report: IngestReport
         state.updated += counts.updated
         state.unchanged += counts.unchanged
         state.bad += len(batch.bad)
+        report.merged += counts.merged
+        report.kept_apart += counts.kept_apart
         state.lines_done = batch.last_line
         save_progress(conn, state)
     report.duplicates += batch.duplicates

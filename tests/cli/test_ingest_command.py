@@ -176,3 +176,37 @@ def _many_real_records(path: Path, count: int) -> Path:
         for n in range(count):
             out.write(json.dumps(dict(records[n % len(records)], id=f"2501.{n:05d}")) + "\n")
     return path
+
+
+def test_the_summary_says_what_was_merged_and_what_was_kept_apart(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Two papers without an arXiv id (a lab's copy of an arXiv paper, and a capture of another
+    paper whose title happens to be that of an arXiv paper), then the arXiv records."""
+    title = "Attention Is All You Need"
+    others = [
+        {"id": "lab:aiayn", "title": title, "num_authors": 8, "date_shown": "Jun 14"},
+        {"id": "capture:rnn", "title": "Long short-term memory, revisited", "num_authors": 3},
+    ]
+    arxiv = [
+        {"id": "1706.03762", "title": title, "published": "2017-06-12",
+         "authors": [f"Author {n} Of{n}" for n in range(8)]},
+        {"id": "2401.00001", "title": "Long Short-Term Memory, Revisited", "authors": ["A B"]},
+    ]  # fmt: skip
+    (tmp_path / "others.jsonl").write_text("".join(json.dumps(r) + "\n" for r in others))
+    (tmp_path / "arxiv.jsonl").write_text("".join(json.dumps(r) + "\n" for r in arxiv))
+    home = tmp_path / "home"
+    paperfeed("init", db=db_url, home=home)
+    paperfeed("ingest", "jsonl", tmp_path / "others.jsonl", db=db_url, home=home)
+
+    done = paperfeed("ingest", "jsonl", tmp_path / "arxiv.jsonl", db=db_url, home=home)
+
+    assert done.returncode == 0, done.stderr
+    assert (
+        "2 new, 0 updated, 0 unchanged, 0 bad, 1 merged into its arXiv paper, "
+        "1 same-title pair not merged (the records disagree)"
+    ) in done.stdout
+    assert (
+        "not merged: capture:rnn and 2401.00001 share a title, but 3 authors here, 1 on arXiv"
+        in done.stdout
+    )

@@ -272,3 +272,11 @@ def test_a_shared_title_merges_only_when_what_both_records_know_agrees(
         assert ids == ({ATTENTION["id"]} if merges else {ATTENTION["id"], OTHER})
         assert merged_into(conn, OTHER) == (ATTENTION["id"] if merges else None)
     assert report.state.new == 1
+    # The import says what it did: merged, or kept apart and why.
+    assert report.merged == (1 if merges else 0)
+    if reason is None:
+        assert report.kept_apart == []
+    else:
+        [refusal] = report.kept_apart
+        assert (refusal.old_id, refusal.arxiv_id) == (OTHER, ATTENTION["id"])
+        assert refusal.reason.startswith(reason)

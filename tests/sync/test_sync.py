@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -147,6 +148,31 @@ def test_a_fresh_sync_imports_every_recorded_record_and_a_second_one_nothing_new
 
     status = paperfeed(home, "status")
     assert "Last syncs" in status.stdout and "physics" in status.stdout
+
+
+def test_a_sync_says_what_it_merged_and_what_it_kept_apart(tmp_path: Path, replay: Replay) -> None:
+    """A lab's copy of 1707.08567 (its title, nothing else) and a capture of a paper with the
+    title of astro-ph/0601001 but 7 authors (the arXiv record has 4), stored before the sync."""
+    home = tmp_path / "home"
+    write_config(home, replay.url)
+    assert paperfeed(home, "init").returncode == 0
+    copies = [
+        {"id": "mylab:aew10", "title": "Proceedings of Workshop AEW10: Concepts in Information Theory and Communications"},
+        {"id": "capture:hot-jupiters", "num_authors": 7, "title": "Frequency of Hot Jupiters and Very Hot Jupiters from the OGLE-III Transit Surveys Toward the Galactic Bulge and Carina"},
+    ]  # fmt: skip
+    (tmp_path / "copies.jsonl").write_text("".join(json.dumps(c) + "\n" for c in copies))
+    assert paperfeed(home, "ingest", "jsonl", str(tmp_path / "copies.jsonl")).returncode == 0
+
+    done = paperfeed(home, "sync")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "by-id (arxiv-api): 2 new, 0 updated, 0 unchanged, 0 skipped, 1 merged into its arXiv paper, 1 same-title pair not merged" in done.stdout  # fmt: skip
+    assert (
+        "not merged: capture:hot-jupiters and astro-ph/0601001 share a title, but 7 authors "
+        "here, 4 on arXiv" in done.stdout
+    )
+    stored = {row.id for row in store_contents(home / "paperfeed.db")["papers"]}
+    assert "capture:hot-jupiters" in stored and "mylab:aew10" not in stored
 
 
 def test_a_killed_sync_resumes_and_ends_with_the_same_store(tmp_path: Path, replay: Replay) -> None:

@@ -23,6 +23,7 @@ from paperfeed.ingest import IngestReport, ingest_file
 from paperfeed.ingest_daily import DailyImportReport, ingest_daily_papers
 from paperfeed.sources import arxiv_snapshot, jsonl
 from paperfeed.sources.record import BadRecord, RecordNote
+from paperfeed.store.merges import Refusal
 
 ingest_app = typer.Typer(
     help="Import papers from a file.", no_args_is_help=True, rich_markup_mode="markdown"
@@ -149,9 +150,11 @@ def _print_summary(report: IngestReport, bad_lines: BadLineReport) -> None:
             else ""
         )
         + (f", {report.cut:,} stored with a field cut to fit" if report.cut else "")
+        + merge_counts(report.merged, report.kept_apart)
         + f" — {report.papers_this_attempt:,} papers in {report.seconds:.1f} s ({rate:,.0f}/s)",
         highlight=False,
     )
+    print_kept_apart(report.kept_apart)
     if bad_lines.count > SHOWN_BAD_LINES:
         console.print(f"… and {bad_lines.count - SHOWN_BAD_LINES:,} more bad lines.")
     if bad_lines.count or bad_lines.cut:
@@ -181,10 +184,36 @@ def import_daily(settings: Settings, file: Path) -> DailyImportReport:
     days = ", ".join(day.isoformat() for day in sorted(report.days)) or "none"
     console.print(
         f"{file.name}: {report.papers.new:,} new, {report.papers.updated:,} updated, "
-        f"{report.papers.unchanged:,} unchanged papers; {report.featured:,} featured, "
+        f"{report.papers.unchanged:,} unchanged papers"
+        f"{merge_counts(report.papers.merged, report.papers.kept_apart)}; {report.featured:,} featured, "
         f"{report.already:,} already featured, {report.moved:,} moved (days: {days}); "
         f"{len(report.bad):,} bad entries."
     )
+    print_kept_apart(report.papers.kept_apart)
     if not report.days and report.bad:
         fail(f"{file}: no entry could be read")
     return report
+
+
+def merge_counts(merged: int, kept_apart: list[Refusal]) -> str:
+    """The summary's words for merging: papers merged into their arXiv paper, and same-title
+    pairs the evidence kept apart (nothing when neither happened)."""
+    said = ""
+    if merged:
+        said = f", {merged:,} merged into {'its' if merged == 1 else 'their'} arXiv paper"
+    if kept_apart:
+        pairs = "pair" if len(kept_apart) == 1 else "pairs"
+        said += f", {len(kept_apart):,} same-title {pairs} not merged (the records disagree)"
+    return said
+
+
+def print_kept_apart(kept_apart: list[Refusal]) -> None:
+    """Each same-title pair left apart, and why (the first :data:`SHOWN_BAD_LINES`)."""
+    for refusal in kept_apart[:SHOWN_BAD_LINES]:
+        console.print(
+            f"not merged: {refusal.old_id} and {refusal.arxiv_id} share a title, but "
+            f"{refusal.reason}",
+            highlight=False,
+        )
+    if len(kept_apart) > SHOWN_BAD_LINES:
+        console.print(f"… and {len(kept_apart) - SHOWN_BAD_LINES:,} more pairs not merged.")

@@ -18,6 +18,7 @@ from rich.progress import (
 )
 
 from paperfeed.cli.app import app, console, errors, fail, open_store, settings_of
+from paperfeed.cli.ingest import merge_counts, print_kept_apart
 from paperfeed.store.locks import job_lock
 from paperfeed.sync.config import CONFIG_NAME, ConfigError, load_config
 from paperfeed.sync.runner import SourceReport, run_sync
@@ -70,6 +71,7 @@ def sync(
             reports = run_sync(engine, loaded, source or (), on_progress=show)
     for report in reports:
         console.print(summary(report), highlight=False)
+        print_kept_apart(report.kept_apart)
     if any(report.error for report in reports):
         raise typer.Exit(1)
 
@@ -79,6 +81,7 @@ def summary(report: SourceReport) -> str:
     line = (
         f"{report.name} ({report.kind}): {counts.new:,} new, {counts.updated:,} updated, "
         f"{counts.unchanged:,} unchanged, {counts.bad:,} skipped"
+        + merge_counts(report.merged, report.kept_apart)
         + (f", {counts.featured:,} featured" if counts.featured else "")
         + f" in {counts.requests:,} requests"
     )

@@ -15,7 +15,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -44,7 +44,7 @@ from paperfeed.normalize import content_hash, title_key
 from paperfeed.sources.record import PaperRecord
 from paperfeed.store.bulk import DO_NOTHING, chunks, insert_rows, lookup
 from paperfeed.store.feed import raise_counts
-from paperfeed.store.merges import lock_title_keys, merge_same_titles, without_merged
+from paperfeed.store.merges import Refusal, lock_title_keys, merge_same_titles, without_merged
 
 PAPER_COLUMNS = (
     "id", "version", "title", "abstract", "primary_category", "published", "updated",
@@ -87,6 +87,10 @@ class UpsertCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: Papers without an arXiv id merged into the arXiv paper with their title.
+    merged: int = 0
+    #: Same-title pairs the evidence kept apart (:mod:`paperfeed.store.merge_evidence`).
+    kept_apart: list[Refusal] = field(default_factory=list)
 
 
 def upsert_papers(
@@ -105,6 +109,7 @@ def upsert_papers(
     fresh = [r for r in records if r.id not in stored]
     changed = [r for r in records if r.id in stored and stored[r.id] != hashes[r.id]]
     writes = fresh + changed
+    counts = UpsertCounts(len(fresh), len(changed), len(records) - len(writes) + merged_away)
     if writes:
         org_ids = _organization_ids(conn, writes)
         rows = [_paper_row(r, org_ids, now) for r in writes]
@@ -116,8 +121,9 @@ def upsert_papers(
         _insert_categories(conn, [r for r in writes if r.categories])
         _forget_deletions(conn, [r.id for r in fresh])
         _raise_recorded_upvotes(conn, [r for r in writes if r.upvotes])
-        merge_same_titles(conn, writes, now)
-    return UpsertCounts(len(fresh), len(changed), len(records) - len(writes) + merged_away)
+        merges = merge_same_titles(conn, writes, now)
+        counts.merged, counts.kept_apart = len(merges.merged), merges.refused
+    return counts
 
 
 def _raise_recorded_upvotes(conn: Connection, records: list[PaperRecord]) -> None:

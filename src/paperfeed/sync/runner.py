@@ -25,6 +25,7 @@ from paperfeed.sources.http import FetchError, PoliteClient, Politeness
 from paperfeed.sources.record import BadRecord, PaperRecord
 from paperfeed.store.engine import write_transaction
 from paperfeed.store.feed import PaperNotFound, feature
+from paperfeed.store.merges import Refusal
 from paperfeed.store.papers import upsert_papers
 from paperfeed.store.sync_state import (
     RunCounts,
@@ -65,6 +66,8 @@ class SourceReport:
     counts: RunCounts = field(default_factory=RunCounts)
     error: str | None = None
     skipped: list[BadRecord] = field(default_factory=list)
+    merged: int = 0  # papers without an arXiv id merged into their arXiv paper
+    kept_apart: list[Refusal] = field(default_factory=list)  # same title, evidence disagreed
 
 
 class SourceFailed(RuntimeError):
@@ -254,6 +257,8 @@ def _daily(
         report.counts.new += done.papers.new
         report.counts.updated += done.papers.updated
         report.counts.unchanged += done.papers.unchanged
+        report.merged += done.papers.merged
+        report.kept_apart += done.papers.kept_apart
         report.counts.featured += done.featured
         report.counts.bad += len(done.bad)
         report.skipped += done.bad
@@ -301,6 +306,8 @@ def _import_page(
     report.counts.new += counts.new
     report.counts.updated += counts.updated
     report.counts.unchanged += counts.unchanged
+    report.merged += counts.merged
+    report.kept_apart += counts.kept_apart
     report.counts.bad += len(bad) + len(extra_failures)
     report.skipped += bad
 
