@@ -333,13 +333,24 @@ def _follow(
     state.embedder, state.dimensions = model.name, model.dimensions
     report = UpdateReport()
     report.deleted_papers = _follow_deletions(engine, folder, state, model)
+    # A new index (a node joining a store) reads the stored vectors before the keyword
+    # index: reading them takes a minute where the keyword index of a large store takes
+    # several, and semantic search answers from them (exactly) as soon as they are read.
+    joining = not (folder / FILE_NAME).exists()
+    started = time.perf_counter()
+    if joining:
+        report.vector_papers = _read_flat(engine, folder, state, model, on_progress)
+    vector_seconds = time.perf_counter() - started
     started = time.perf_counter()
     report.keyword_papers = _follow_keywords(engine, folder, state, on_progress)
     report.seconds_keyword = time.perf_counter() - started
     started = time.perf_counter()
-    report.vector_papers = _follow_vectors(engine, folder, state, model, on_progress)
+    if joining:
+        _build_from_flat(folder, state, model, on_progress)
+    else:
+        report.vector_papers = _follow_vectors(engine, folder, state, model, on_progress)
     report.vector_papers += _late_vectors(engine, folder, state, model)
-    report.seconds_vectors = time.perf_counter() - started
+    report.seconds_vectors = vector_seconds + time.perf_counter() - started
     report.keyword_papers += _late_commits(engine, folder, state)
     _report_position(engine, folder, state, report)
     return report
@@ -485,13 +496,11 @@ def _follow_vectors(
     model: VectorModel,
     on_progress: Progress | None,
 ) -> int:
-    """Fill the vector index from the store's vectors by cursor: the model never runs here."""
+    """Add the vectors written since the cursor to the graph: the model never runs here."""
     with engine.connect() as conn:
         total = count_vectors_since(conn, model.name, state.vector_cursor)
     if not total:  # the usual case for a web node's follower: do not load the vectors at all
         return 0
-    if not (folder / FILE_NAME).exists():
-        return _join(engine, folder, state, model, total, on_progress)
     vectors, done = VectorIndex(folder, model.dimensions, VECTOR_DTYPE), 0
     while True:
         with engine.connect() as conn:
@@ -509,41 +518,54 @@ def _follow_vectors(
             on_progress("vectors", done, total)
 
 
-def _join(
+def _read_flat(
     engine: Engine,
     folder: Path,
     state: IndexState,
     model: VectorModel,
-    total: int,
     on_progress: Progress | None,
 ) -> int:
-    """A new index: read every stored vector into flat chunks (semantic search answers from
-    them, exactly, as soon as the first is written), then build the HNSW graph from them and
-    switch searches to it. A crash before the graph is saved starts the reading again."""
+    """A new index, first step: read every stored vector into flat chunks (semantic search
+    answers from them, exactly, as soon as the first is written). Always from the start: a
+    join that died left chunks that the deletions since then have not touched."""
     flat = FlatVectors(folder, model.dimensions)
-    if len(flat):  # an earlier join died half-way: its chunks may be behind the saved cursor
+    if flat.exists(folder):
         flat.remove()
         flat = FlatVectors(folder, model.dimensions)
+    with engine.connect() as conn:
+        total = count_vectors_since(conn, model.name, None)
     state.vector_cursor, done = None, 0
     while True:
         with engine.connect() as conn:
             page = vectors_since(conn, model.name, model.dimensions, state.vector_cursor, JOIN_PAGE)
         if not page:
-            break
+            return done
         flat.append([paper_key(row.paper_id) for row in page], np.stack([r.vector for r in page]))
         state.vector_cursor = (page[-1].created_at, page[-1].paper_id)
         state.save(folder)  # searchers reopen and see the new chunk
         done += len(page)
         if on_progress:
             on_progress("vectors (read)", done, total)
+
+
+def _build_from_flat(
+    folder: Path, state: IndexState, model: VectorModel, on_progress: Progress | None
+) -> None:
+    """A new index, last step: build the HNSW graph from the flat chunks and switch searches
+    to it (they answer from the chunks meanwhile). Vectors written since the chunks were read,
+    and deletions since, are followed by the next update, once the graph exists. A crash
+    before the graph is saved starts the join again."""
+    flat = FlatVectors(folder, model.dimensions)
+    if not len(flat):  # the store holds no vector by this model yet
+        flat.remove()
+        return
     vectors = VectorIndex(folder, model.dimensions, VECTOR_DTYPE)
     flat.build(vectors)
     vectors.save()
     state.save(folder)  # searchers reopen on the graph
     flat.remove()
     if on_progress:
-        on_progress("vectors (graph)", done, total)
-    return done
+        on_progress("vectors (graph)", len(flat), len(flat))
 
 
 def load_papers(conn: Connection, paper_ids: Sequence[str]) -> list[IndexedPaper]:
