@@ -17,6 +17,7 @@ from pydantic import Field
 
 from paperfeed.agents.backend import Backend, PaperId, TokenOf, answering, no_paper
 from paperfeed.agents.briefs import SubmitAnswer, VoteAnswer, reply
+from paperfeed.paper_urls import paper_path
 from paperfeed.services import submissions, tokens, votes
 from paperfeed.services.accounts import AccountError, Member
 from paperfeed.store.engine import write_transaction
@@ -96,7 +97,7 @@ def add_write_tools(server: MCPServer, backend: Backend, token_of: TokenOf) -> N
         return reply(
             SubmitAnswer(
                 id=done.paper_id, outcome=done.outcome, featured_on=done.day.isoformat(),
-                fetched=done.fetched, url=f"{settings.base_url}/papers/{done.paper_id}",
+                fetched=done.fetched, url=settings.base_url + paper_path(done.paper_id),
             )
         )  # fmt: skip
 

@@ -23,6 +23,7 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from paperfeed.digest.compose import Digest, Pick
+from paperfeed.paper_urls import paper_path
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSS = (TEMPLATES / "digest.css").read_text()
@@ -35,6 +36,7 @@ _env = Environment(
     lstrip_blocks=True,
     auto_reload=False,  # (templates ship with the package: no stat() per mail)
 )
+_env.filters["paper_path"] = paper_path
 
 
 class MailRenderer:

@@ -17,6 +17,7 @@ import re
 from sqlalchemy import Connection
 
 from paperfeed.arxiv_ids import canonical_paper_id
+from paperfeed.paper_urls import paper_path
 from paperfeed.services.cards import Card, load_cards
 from paperfeed.store.merges import merged_into
 
@@ -66,7 +67,7 @@ def _facts(card: Card) -> str:
 
 def _links(card: Card, base_url: str) -> str:
     links: list[tuple[str, str | None]] = [
-        ("Paper page", f"{base_url}/papers/{card.id}"),
+        ("Paper page", base_url + paper_path(card.id)),
         ("arXiv", card.arxiv_abs),
         ("PDF", card.arxiv_pdf),
         ("Source page", card.source_url),

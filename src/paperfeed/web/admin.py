@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
+from paperfeed.paper_urls import paper_path
 from paperfeed.services import moderation, profiles
 from paperfeed.services.accounts import Member
 from paperfeed.store.engine import write_transaction
@@ -40,13 +41,13 @@ def audit_log(request: Request) -> Response:
 
 @router.post("/papers/{paper_id:path}/hide")
 def hide_paper(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
-    return _act(request, csrf_token, f"/papers/{paper_id}",
+    return _act(request, csrf_token, paper_path(paper_id),
                 lambda conn, m: moderation.set_paper_hidden(conn, m, paper_id, True, _now()))  # fmt: skip
 
 
 @router.post("/papers/{paper_id:path}/show")
 def show_paper(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
-    return _act(request, csrf_token, f"/papers/{paper_id}",
+    return _act(request, csrf_token, paper_path(paper_id),
                 lambda conn, m: moderation.set_paper_hidden(conn, m, paper_id, False, _now()))  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from paperfeed.paper_urls import paper_path
 from paperfeed.services import comments, votes
 from paperfeed.services.accounts import AccountError
 from paperfeed.services.submissions import submit
@@ -52,7 +53,9 @@ def submit_paper(
         return render(
             request, "submit.html", {"error": str(error), "pasted": arxiv}, status_code=400
         )
-    return RedirectResponse(f"/papers/{done.paper_id}?submitted={done.outcome}", status_code=303)
+    return RedirectResponse(
+        paper_path(done.paper_id, f"?submitted={done.outcome}"), status_code=303
+    )
 
 
 @router.post("/papers/{paper_id:path}/upvote")
@@ -64,7 +67,7 @@ def upvote(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
         )
     member = current_member(request)
     if member is None:
-        target = f"/login?next={quote('/papers/' + paper_id)}"
+        target = f"/login?next={quote(paper_path(paper_id))}"
         return (
             problem_response("log in to vote", 401, extra={"login": target})
             if wants_json
@@ -94,7 +97,7 @@ def upvote(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
     return RedirectResponse(
         local_path(
             request.headers.get("referer", "").split(str(request.base_url).rstrip("/"), 1)[-1],
-            f"/papers/{found}",
+            paper_path(found),
         ),
         status_code=303,
     )
@@ -108,14 +111,14 @@ def comment(
     csrf_token: Token = "",
     parent_id: Annotated[RowId | None, Form()] = None,
 ) -> Response:
-    member = acting_member(request, csrf_token, f"/papers/{paper_id}")
+    member = acting_member(request, csrf_token, paper_path(paper_id))
     found = stored_paper(request, paper_id)
     try:
         with write_transaction(site_of(request).engine) as conn:
             new_id = comments.add(conn, member, found, body, parent_id, _now())
     except AccountError as error:
         raise problem(request, str(error), 400) from None
-    return RedirectResponse(f"/papers/{found}#comment-{new_id}", status_code=303)
+    return RedirectResponse(paper_path(found, f"#comment-{new_id}"), status_code=303)
 
 
 @router.post("/comments/{comment_id}/edit")
@@ -156,4 +159,4 @@ def _change(request: Request, comment_id: int, csrf_token: str, action: Any) -> 
         return render(request, "error.html", {"message": str(error)}, status_code=403)
     except AccountError as error:
         return render(request, "error.html", {"message": str(error)}, status_code=400)
-    return RedirectResponse(f"/papers/{paper_id}#comments-h", status_code=303)
+    return RedirectResponse(paper_path(paper_id, "#comments-h"), status_code=303)

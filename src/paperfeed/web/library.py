@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from paperfeed.paper_urls import paper_path, paper_segment
 from paperfeed.services import library
 from paperfeed.services.accounts import AccountError, Member
 from paperfeed.services.cards import load_cards
@@ -37,13 +38,13 @@ def save(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
     """Save the paper, or take it off the saved page (JSON for the in-place button)."""
     wants_json = "application/json" in request.headers.get("accept", "")
     try:
-        member = acting_member(request, csrf_token, f"/papers/{paper_id}", confirmed=False)
+        member = acting_member(request, csrf_token, paper_path(paper_id), confirmed=False)
         found = stored_paper(request, paper_id)
     except Refusal as refusal:
         if not wants_json:
             raise
         if refusal.response.status_code == 303:
-            login = f"/login?next={quote('/papers/' + paper_id)}"
+            login = f"/login?next={quote(paper_path(paper_id))}"
             return problem_response("log in to save papers", 401, extra={"login": login})
         return problem_response("refused", refusal.response.status_code)
     with write_transaction(site_of(request).engine) as conn:
@@ -55,7 +56,7 @@ def save(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
     if wants_json:
         return JSONResponse({"saved": now_saved})
     back = request.headers.get("referer", "").split(str(request.base_url).rstrip("/"), 1)[-1]
-    return RedirectResponse(local_path(back, f"/papers/{found}"), status_code=303)
+    return RedirectResponse(local_path(back, paper_path(found)), status_code=303)
 
 
 @router.get("/saved")
@@ -178,7 +179,7 @@ def change_entry(
             library.set_note(conn, info, paper_id, note, _now())
         else:
             return not_found_page(request, request.url.path)
-    return RedirectResponse(f"/lists/{token}#p-{paper_id}", status_code=303)
+    return RedirectResponse(f"/lists/{token}#p-{paper_segment(paper_id)}", status_code=303)
 
 
 def logged_in(request: Request, back: str) -> Member:

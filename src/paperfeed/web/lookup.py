@@ -7,6 +7,7 @@ from sqlalchemy import Connection, select
 
 from paperfeed.arxiv_ids import canonical_paper_id
 from paperfeed.models import Paper
+from paperfeed.paper_urls import paper_segment
 from paperfeed.services.cards import Card, load_cards
 from paperfeed.store.merges import merged_into
 
@@ -40,6 +41,8 @@ def card_or_404(conn: Connection, raw: str, address: str) -> Card:
     cards = load_cards(conn, [canonical_paper_id(raw)]) if len(raw) <= 300 else []
     if not cards:
         if (new_id := moved_to(conn, raw)) is not None:
-            raise HTTPException(301, "merged into " + new_id, {"Location": address.format(new_id)})
+            raise HTTPException(
+                301, "merged into " + new_id, {"Location": address.format(paper_segment(new_id))}
+            )
         raise HTTPException(404, f"no paper {raw[:100]!r} here")
     return cards[0]

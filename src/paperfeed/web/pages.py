@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.arxiv_ids import canonical_paper_id, is_arxiv_id
+from paperfeed.paper_urls import paper_path
 from paperfeed.search.hybrid import MODES, SearchResults
 from paperfeed.search.query import Filters, parse_query
 from paperfeed.services import comments, library, subscriptions, votes
@@ -126,7 +127,7 @@ def search(
         with site.engine.connect() as conn:
             found = find_paper_id(conn, q.strip())
         if found is not None:
-            return RedirectResponse(f"/papers/{found}", status_code=303)
+            return RedirectResponse(paper_path(found), status_code=303)
         context["missing_id"] = canonical_paper_id(q.strip())
         return render(request, "search.html", context)
     if not q.strip() and not filters:
@@ -167,7 +168,7 @@ def paper(
     with site.engine.connect() as conn:
         cards = load_cards(conn, [canonical_paper_id(paper_id)]) if len(paper_id) <= 300 else []
         if not cards and (new_id := moved_to(conn, paper_id)) is not None:
-            return RedirectResponse(f"/papers/{new_id}", status_code=301)
+            return RedirectResponse(paper_path(new_id), status_code=301)
         if not cards:
             return render(
                 request, "not_found.html", {"wanted": paper_id[:200], "q": canonical_paper_id(paper_id)[:200]},
@@ -175,7 +176,7 @@ def paper(
             )  # fmt: skip
         card = cards[0]
         if paper_id != card.id:  # versioned, prefixed or URL forms: one address per paper
-            return RedirectResponse(f"/papers/{card.id}", status_code=301)
+            return RedirectResponse(paper_path(card.id), status_code=301)
         similar: list[Card] = []
         similar_note = None
         try:

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from paperfeed.models import User
+from paperfeed.paper_urls import paper_path
 from paperfeed.services import follows, library, profiles
 from paperfeed.services.accounts import AccountError
 from paperfeed.services.cards import load_cards
@@ -92,7 +93,7 @@ def link_organization(
     name: Annotated[str, Form(max_length=200)],
     csrf_token: Token = "",
 ) -> Response:
-    member = acting_member(request, csrf_token, f"/papers/{paper_id}")
+    member = acting_member(request, csrf_token, paper_path(paper_id))
     found = stored_paper(request, paper_id)
     site = site_of(request)
     try:
@@ -102,7 +103,7 @@ def link_organization(
         return render(request, "error.html", {"message": str(error)}, status_code=403)
     except AccountError as error:
         return render(request, "error.html", {"message": str(error)}, status_code=400)
-    return RedirectResponse(f"/papers/{found}", status_code=303)
+    return RedirectResponse(paper_path(found), status_code=303)
 
 
 @router.post("/papers/{paper_id:path}/claim")
@@ -112,7 +113,7 @@ def claim_author(
     position: Annotated[int, Form(ge=0, le=10_000)],
     csrf_token: Token = "",
 ) -> Response:
-    member = acting_member(request, csrf_token, f"/papers/{paper_id}")
+    member = acting_member(request, csrf_token, paper_path(paper_id))
     found = stored_paper(request, paper_id)
     site = site_of(request)
     try:
@@ -120,7 +121,7 @@ def claim_author(
             status = profiles.claim(conn, member, found, position, _now())
     except AccountError as error:
         return render(request, "error.html", {"message": str(error)}, status_code=400)
-    return RedirectResponse(f"/papers/{found}?claim={status}", status_code=303)
+    return RedirectResponse(paper_path(found, f"?claim={status}"), status_code=303)
 
 
 @router.post("/admin/claims/{claim_id}/{decision}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from paperfeed import wording
+from paperfeed.paper_urls import paper_path
 from paperfeed.services.cards import Card
 from paperfeed.web.csrf import COOKIE, MAX_AGE, Csrf
 from paperfeed.web.session import current_member
@@ -46,7 +47,15 @@ def query_url(request: Request, **changes: Any) -> str:
             params.pop(key, None)
         else:
             params[key] = str(value)
-    return f"{request.url.path}?{urlencode(params)}" if params else request.url.path
+    path = page_path(request)
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+def page_path(request: Request) -> str:
+    """This page's path as the browser sent it, still percent-encoded: the decoded path of a
+    paper whose id holds ``?`` or ``#`` would end where the id has them."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if isinstance(raw, bytes) else quote(request.url.path)
 
 
 def snippet_html(snippet: str) -> Markup:
@@ -62,8 +71,11 @@ TEMPLATES.env.filters.update(
     excerpt=excerpt,
     short_date=short_date,
     snippet_html=snippet_html,
+    paper_path=paper_path,
 )
-TEMPLATES.env.globals.update(static_version=STATIC_VERSION, query_url=query_url)
+TEMPLATES.env.globals.update(
+    static_version=STATIC_VERSION, query_url=query_url, page_path=page_path
+)
 
 
 def render(

@@ -16,6 +16,7 @@ import hashlib
 from functools import lru_cache
 from typing import Any
 
+from paperfeed.paper_urls import paper_path
 from paperfeed.services.cards import Card
 
 
@@ -144,7 +145,7 @@ def card_json(card: Card, base_url: str) -> dict[str, Any]:
     return {
         "id": card.id,
         "arxiv_id": card.id if card.is_arxiv else None,
-        "url": f"{base_url}/papers/{card.id}",
+        "url": base_url + paper_path(card.id),
         "title": card.title,
         "abstract": card.abstract,
         "authors": card.authors,

@@ -10,6 +10,7 @@ from typing import Literal
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
+from paperfeed.paper_urls import paper_path
 from paperfeed.services.cards import Card
 
 Format = Literal["rss", "atom"]
@@ -45,7 +46,7 @@ def render_feed(
     stamps = [_stamp(card) for card in cards]
     generator.updated(max(stamps) if stamps else dt.datetime.now(dt.UTC))
     for card, stamp in zip(cards, stamps, strict=True):
-        url = f"{base_url}/papers/{card.id}"
+        url = base_url + paper_path(card.id)
         entry = generator.add_entry(order="append")
         entry.id(url)
         entry.guid(url, permalink=True)

@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
+from paperfeed.paper_urls import paper_path
 from paperfeed.services import comments, tokens, votes
 from paperfeed.services.accounts import AccountError, Member
 from paperfeed.services.submissions import DailyLimitReached, submit
@@ -139,7 +140,7 @@ def api_comment(
     return {
         "id": new_id,
         "paper": found,
-        "url": f"{site.settings.base_url}/papers/{found}#comment-{new_id}",
+        "url": site.settings.base_url + paper_path(found, f"#comment-{new_id}"),
     }
 
 
