@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 import paperfeed
 from paperfeed.config import Settings
 from paperfeed.ingest import ingest_file
+from paperfeed.paper_urls import paper_path
 from paperfeed.search import indexer
 from paperfeed.search.embedder import HashingEmbedder
 from paperfeed.web.app import create_app
@@ -105,6 +106,30 @@ def test_the_old_address_redirects_once_arxiv_brings_the_paper(
     assert paper["upvotes"] == 3 and paper["arxiv_id"] == ARXIV_ID
     assert paper["pdf_url"] == f"https://arxiv.org/pdf/{ARXIV_ID}"
     assert paper["authors"][0] == "Chenrui Fan" and paper["categories"][0] == "cs.AI"
+
+
+@pytest.mark.parametrize("old_id", [OLD, "capture:missing-premise?v=1#top"])
+def test_every_route_of_a_merged_paper_redirects_to_the_same_route_of_the_arxiv_paper(
+    seeded: TestClient, engine: Engine, tmp_path: Path, old_id: str
+) -> None:
+    captured = {**sample_line("daily-papers.jsonl", ARXIV_ID), "id": old_id}
+    ingest_file(engine, "jsonl", write_line(tmp_path / "capture.jsonl", captured))
+    arxiv = sample_line("arxiv-sample.jsonl.gz", ARXIV_ID)
+    (tmp_path / "arxiv.jsonl.gz").write_bytes(gzip.compress((json.dumps(arxiv) + "\n").encode()))
+    ingest_file(engine, "arxiv-snapshot", tmp_path / "arxiv.jsonl.gz")
+    old, new = paper_path(old_id), paper_path(ARXIV_ID)
+
+    for prefix, suffix in [
+        ("", ""), ("", "?from=mail"), ("", ".md"), ("", "/similar"), ("", "/export.bib"),
+        ("", "/export.ris?x=1"), ("/api", ""), ("/api", "?full=true"), ("/api/v1", ""),
+        ("/api/v1", "/similar?limit=3"),
+    ]:  # fmt: skip
+        moved = seeded.get(prefix + old + suffix, follow_redirects=False)
+        assert (moved.status_code, moved.headers.get("location")) == (301, prefix + new + suffix)
+        direct = seeded.get(prefix + new + suffix)
+        assert seeded.get(prefix + old + suffix).status_code == direct.status_code
+    assert seeded.get(new + ".md").status_code == 200
+    assert seeded.get("/api/v1" + new + "/similar").status_code == 200
 
 
 def sample_line(name: str, paper_id: str) -> dict[str, Any]:

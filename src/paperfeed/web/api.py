@@ -31,7 +31,7 @@ from paperfeed.web.api_models import (
     SearchV1,
     SimilarV1,
 )
-from paperfeed.web.lookup import card_or_404, paper_id_or_404
+from paperfeed.web.lookup import card_or_404, stored_id_or_404
 from paperfeed.web.problems import READ_ERRORS
 from paperfeed.web.session import current_member
 from paperfeed.web.site import SearchUnavailable, Site
@@ -99,7 +99,7 @@ def paper(request: Request, paper_id: str) -> Response:
     """One paper (old-style ids such as ``hep-th/9901001`` work)."""
     site = site_of(request)
     with site.engine.connect() as conn:
-        card = card_or_404(conn, paper_id, "/api/papers/{}")
+        card = card_or_404(conn, request, paper_id)
     return JSONBytes(shapes.paper_page(card, site.settings.base_url))
 
 
@@ -179,7 +179,7 @@ def v1_similar(request: Request, paper_id: str, limit: Limit = 10) -> Response:
     """The papers nearest to this one by meaning."""
     site = site_of(request)
     with site.engine.connect() as conn:
-        canonical = paper_id_or_404(conn, paper_id)
+        canonical = stored_id_or_404(conn, request, paper_id)
     hits = _searcher(site).similar(canonical, limit)
     with site.engine.connect() as conn:
         cards = load_cards(conn, [hit.id for hit in hits])
@@ -196,7 +196,7 @@ def v1_paper(request: Request, paper_id: str) -> Response:
     """One paper with every field paperfeed keeps."""
     site = site_of(request)
     with site.engine.connect() as conn:
-        card = card_or_404(conn, paper_id, "/api/v1/papers/{}")
+        card = card_or_404(conn, request, paper_id)
     return JSONBytes(shapes.card_json(card, site.settings.base_url))
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from paperfeed.search.hybrid import MODES
@@ -16,6 +16,7 @@ from paperfeed.services.cards import Card, load_cards
 from paperfeed.store import counters
 from paperfeed.web.forms import Refusal, problem, stored_paper
 from paperfeed.web.library import logged_in, not_found_page, owned_list
+from paperfeed.web.lookup import merged_address, stored_id
 from paperfeed.web.members import site_of
 from paperfeed.web.rendering import render
 from paperfeed.web.session import current_member
@@ -29,7 +30,11 @@ DAY = dt.timedelta(days=1)
 
 @router.get("/papers/{paper_id:path}/export.{kind}")
 def export_paper(request: Request, paper_id: str, kind: str) -> Response:
-    found = stored_paper(request, paper_id)
+    with site_of(request).engine.connect() as conn:
+        found = stored_id(conn, paper_id)
+        if found is None and (moved := merged_address(conn, request, paper_id)) is not None:
+            return RedirectResponse(moved, status_code=301)
+    found = found or stored_paper(request, paper_id)  # (the page that says it is not here)
     with site_of(request).engine.connect() as conn:
         return _download(request, kind, load_cards(conn, [found]), found.replace("/", "-"))
 

@@ -23,7 +23,7 @@ from paperfeed.services.periods import BadPeriod, Kind, parse_period
 from paperfeed.store.engine import write_transaction
 from paperfeed.web.follows import followable
 from paperfeed.web.forms import checked
-from paperfeed.web.lookup import find_paper_id, moved_to
+from paperfeed.web.lookup import find_paper_id, merged_address
 from paperfeed.web.rendering import render
 from paperfeed.web.session import current_member
 from paperfeed.web.site import SearchUnavailable, Site
@@ -167,8 +167,8 @@ def paper(
     # One connection for the whole page: each checkout costs a round trip or two of its own.
     with site.engine.connect() as conn:
         cards = load_cards(conn, [canonical_paper_id(paper_id)]) if len(paper_id) <= 300 else []
-        if not cards and (new_id := moved_to(conn, paper_id)) is not None:
-            return RedirectResponse(paper_path(new_id), status_code=301)
+        if not cards and (moved := merged_address(conn, request, paper_id)) is not None:
+            return RedirectResponse(moved, status_code=301)
         if not cards:
             return render(
                 request, "not_found.html", {"wanted": paper_id[:200], "q": canonical_paper_id(paper_id)[:200]},
