@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -183,3 +184,25 @@ def _all_ids(engine: Engine, model: Embedder = MODEL) -> set[str]:
 def in_keyword_index(search: PaperSearch, engine: Engine) -> set[str]:
     held = search.keyword.papers([paper_key(paper_id) for paper_id in _all_ids(engine)])
     return {doc["id"][0] for doc in held.values()}
+
+
+def test_a_join_that_fails_while_filling_the_keyword_index_stops_its_graph_and_starts_again(
+    embedded: Engine, tmp_path: Path
+) -> None:
+    home = tmp_path / "node"
+
+    def failing(stage: str, done: int, total: int) -> None:
+        if stage == "keyword index":
+            raise OSError("disk full")  # as if the keyword index could not be written
+
+    with pytest.raises(OSError, match="disk full"):
+        indexer.update(embedded, home, MODEL, failing, embed=False)
+    assert not [t for t in threading.enumerate() if t.name == "paperfeed-graph"]
+    folder = indexer.current_generation(home)
+    assert folder is not None and not (folder / FILE_NAME).exists()
+    assert isinstance(PaperSearch(home, MODEL).vectors, FlatVectors)  # still answers
+
+    report = indexer.update(embedded, home, MODEL, embed=False)
+    assert report.vector_papers == 300 and report.keyword_papers == 260
+    assert (folder / FILE_NAME).exists() and not FlatVectors.exists(folder)
+    assert len(VectorIndex(folder, MODEL.dimensions, "f16", view=True)) == 300

@@ -39,7 +39,7 @@ from paperfeed.search.documents import IndexedPaper, paper_key
 from paperfeed.search.embedder import Embedder, ModelName, UnknownModel, model_named
 from paperfeed.search.lexical import KeywordIndex
 from paperfeed.search.query import Filters
-from paperfeed.search.vectors import FILE_NAME, FlatVectors, VectorIndex
+from paperfeed.search.vectors import FILE_NAME, FlatVectors, GraphBuild, VectorIndex
 from paperfeed.search.workers import AnotherWorker, embed_backlog
 from paperfeed.store.papers import changed_since, count_changed_since, deleted_since
 from paperfeed.store.search_nodes import report_node
@@ -336,17 +336,25 @@ def _follow(
     # A new index (a node joining a store) reads the stored vectors before the keyword
     # index: reading them takes a minute where the keyword index of a large store takes
     # several, and semantic search answers from them (exactly) as soon as they are read.
+    # The graph is then built from them on another thread while the keyword index fills.
     joining = not (folder / FILE_NAME).exists()
     started = time.perf_counter()
+    graph = None
     if joining:
         report.vector_papers = _read_flat(engine, folder, state, model, on_progress)
+        graph = GraphBuild(folder, model.dimensions, VECTOR_DTYPE)
     vector_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    report.keyword_papers = _follow_keywords(engine, folder, state, on_progress)
+    try:
+        report.keyword_papers = _follow_keywords(engine, folder, state, on_progress)
+    except BaseException:
+        if graph is not None:
+            graph.cancel()
+        raise
     report.seconds_keyword = time.perf_counter() - started
     started = time.perf_counter()
-    if joining:
-        _build_from_flat(folder, state, model, on_progress)
+    if graph is not None:
+        _switch_to_graph(graph, folder, state, on_progress)
     else:
         report.vector_papers = _follow_vectors(engine, folder, state, model, on_progress)
     report.vector_papers += _late_vectors(engine, folder, state, model)
@@ -548,24 +556,22 @@ def _read_flat(
             on_progress("vectors (read)", done, total)
 
 
-def _build_from_flat(
-    folder: Path, state: IndexState, model: VectorModel, on_progress: Progress | None
+def _switch_to_graph(
+    graph: GraphBuild, folder: Path, state: IndexState, on_progress: Progress | None
 ) -> None:
-    """A new index, last step: build the HNSW graph from the flat chunks and switch searches
-    to it (they answer from the chunks meanwhile). Vectors written since the chunks were read,
-    and deletions since, are followed by the next update, once the graph exists. A crash
-    before the graph is saved starts the join again."""
-    flat = FlatVectors(folder, model.dimensions)
-    if not len(flat):  # the store holds no vector by this model yet
-        flat.remove()
+    """A new index, last step: once the HNSW graph is built from the flat chunks, save it
+    and switch searches to it (they answered from the chunks meanwhile). Vectors written
+    since the chunks were read, and deletions since, are followed by the next update, once
+    the graph exists. A crash before the graph is saved starts the join again."""
+    vectors = graph.finish()
+    if not len(vectors):  # the store holds no vector by this model yet
+        graph.flat.remove()
         return
-    vectors = VectorIndex(folder, model.dimensions, VECTOR_DTYPE)
-    flat.build(vectors)
     vectors.save()
     state.save(folder)  # searchers reopen on the graph
-    flat.remove()
+    graph.flat.remove()
     if on_progress:
-        on_progress("vectors (graph)", len(flat), len(flat))
+        on_progress("vectors (graph)", len(vectors), len(vectors))
 
 
 def load_papers(conn: Connection, paper_ids: Sequence[str]) -> list[IndexedPaper]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,8 @@ def check_query(vector: NDArray[np.float32], ndim: int) -> None:
         )
 
 
+EXPANSION_ADD = 128
+
 #: Indexes of up to this many vectors are searched exhaustively (about 0.7 ms at 20,000).
 EXACT_UP_TO = 20_000
 
@@ -48,7 +51,17 @@ EXACT_UP_TO = 20_000
 class VectorIndex:
     """Vectors of ``ndim`` dimensions stored as ``dtype`` ("i8" or "f16"), keyed by paper key."""
 
-    def __init__(self, folder: Path, ndim: int, dtype: str = "i8", *, view: bool = False) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        ndim: int,
+        dtype: str = "i8",
+        *,
+        view: bool = False,
+        expansion_add: int = EXPANSION_ADD,
+    ) -> None:
+        """``expansion_add``: how wide a search places each added vector in the graph (wider:
+        better neighbours, slower adds)."""
         self.file = folder / FILE_NAME
         self.ndim, self.dtype = ndim, dtype
         self.index = Index(
@@ -56,7 +69,7 @@ class VectorIndex:
             metric="cos",
             dtype=dtype,
             connectivity=16,
-            expansion_add=128,
+            expansion_add=expansion_add,
             expansion_search=96,
         )
         if self.file.exists():
@@ -71,9 +84,9 @@ class VectorIndex:
     def add(self, keys: Sequence[int], vectors: NDArray[np.float32]) -> None:
         """Add or replace the vectors of ``keys``."""
         key_array = np.asarray(keys, dtype=np.uint64)
-        present = [key for key in keys if key in self.index]
-        if present:
-            self.index.remove(np.asarray(present, dtype=np.uint64))
+        present = key_array[np.asarray(self.index.contains(key_array), dtype=bool)]
+        if len(present):
+            self.index.remove(present)
         self.index.add(key_array, vectors)
 
     def remove(self, keys: Sequence[int]) -> int:
@@ -129,7 +142,26 @@ class VectorIndex:
         os.replace(partial, self.file)
 
 
+def build_graph(
+    index: VectorIndex,
+    keys: NDArray[np.uint64],
+    rows: NDArray[np.float16],
+    *,
+    threads: int | None = None,
+) -> None:
+    """Add ``rows`` (unique ``keys``, none in ``index`` yet) to a graph in one call, on every
+    core: usearch inserts them in parallel."""
+    index.index.add(keys, rows, threads=threads or os.cpu_count() or 1)
+
+
 FLAT_FOLDER = "flat"
+#: Vectors added to a graph per call while building it from flat chunks (a stop is seen
+#: between two calls: each takes seconds).
+BUILD_PIECE = 10_000
+
+
+class BuildStopped(RuntimeError):
+    """A graph's build was asked to stop (the index update around it failed)."""
 
 
 class FlatVectors:
@@ -216,13 +248,55 @@ class FlatVectors:
         scores = matrix @ vector / norms
         return [VectorHit(kept[i], float(scores[i])) for i in np.argsort(-scores)[:limit]]
 
-    def build(self, index: VectorIndex) -> None:
-        """Add every chunk to ``index`` (later chunks replace earlier vectors of a key)."""
+    def build(self, index: VectorIndex, stop: threading.Event | None = None) -> None:
+        """Add every chunk to ``index`` (later chunks replace earlier vectors of a key), a
+        piece at a time so that ``stop`` ends it within seconds."""
         for keys, rows in self.chunks:
-            index.add([int(k) for k in keys], np.asarray(rows))
+            for start in range(0, len(keys), BUILD_PIECE):
+                if stop is not None and stop.is_set():
+                    raise BuildStopped("the graph's build was stopped")
+                piece = keys[start : start + BUILD_PIECE]
+                matrix = np.asarray(rows[start : start + BUILD_PIECE])
+                if np.any(index.index.contains(piece)):  # a paper re-embedded while it was read
+                    index.add([int(k) for k in piece], matrix.astype(np.float32))
+                else:
+                    build_graph(index, piece, matrix)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class GraphBuild:
+    """The HNSW graph built from a joining node's flat chunks on a thread of its own, while
+    the caller goes on (fills the keyword index: the two together take about as long as the
+    longer one, not the sum); searches answer from the chunks until the graph is saved.
+    usearch releases the GIL while it adds, so the caller's Python keeps running."""
+
+    def __init__(self, folder: Path, ndim: int, dtype: str) -> None:
+        self.flat = FlatVectors(folder, ndim)
+        self.index = VectorIndex(folder, ndim, dtype)
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="paperfeed-graph", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.flat.build(self.index, self._stop)
+        except BaseException as error:  # handed to the caller by finish()
+            self._error = error
+
+    def finish(self) -> VectorIndex:
+        """The built graph (not saved yet), once the build is done; its error, if it failed."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.index
+
+    def cancel(self) -> None:
+        """Stop the build (within one piece) and wait for the thread."""
+        self._stop.set()
+        self._thread.join()
 
 
 def open_for_search(folder: Path, ndim: int) -> VectorIndex | FlatVectors:
