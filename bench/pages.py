@@ -13,16 +13,29 @@ The site runs as ``paperfeed serve`` (one Uvicorn worker) and ``wrk`` (Debian's 
 each route for ``--seconds`` with one connection, so the latency is the server's time for one
 request plus loopback, with no queueing; a second run with 8 connections shows the throughput
 two cores sustain. Each route's requests are spread over many URLs (random papers, days).
+
+``--cold`` measures a node's first requests instead (issue 20: "ready means warm"). For each
+route on its own: the OS page cache is dropped (``/proc/sys/vm/drop_caches``, as root; else
+the store's, index's and model's pages are evicted with ``posix_fadvise``; the output says which
+worked and how much of those files was still cached), ``paperfeed serve`` is started fresh,
+``/readyz`` is polled until it says 200, then the route's first 1,000 requests go out on one
+connection (a keep-alive ``http.client`` connection: ``wrk`` counts by time, not
+requests; random URLs as above) and their p50/p99 are printed, then the same
+server's warm p99 (``--seconds`` more of that route), and the ratio, which must be at most 3.
+A fresh start per route, because a route's first requests after another route's have found
+the shared caches (store pages, index, model, code) warm, so they are not a cold start.
 Usage:
 
     python bench/pages.py [--data ../shared/data] [--papers 1000000] [--featured 50000]
                           [--work /tmp/paperfeed-pages] [--reuse] [--seconds 10]
+                          [--cold] [--first 1000] [--routes "paper page,api daily_papers"]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import os
 import platform
 import random
@@ -59,6 +72,8 @@ for line in io.lines(os.getenv("PATHS_FILE")) do paths[#paths + 1] = line end
 math.randomseed(7)
 request = function() return wrk.format("GET", paths[math.random(#paths)]) end
 """
+#: What a node's first requests may cost, as a multiple of its warm p99 (issue 20).
+COLD_LIMIT = 3.0
 
 
 def main() -> None:
@@ -71,6 +86,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/paperfeed-pages"))
     parser.add_argument("--reuse", action="store_true", help="keep the store and index in --work")
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--cold", action="store_true", help="first requests after a fresh start")
+    parser.add_argument("--first", type=int, default=1_000, help="requests counted as first")
+    parser.add_argument("--routes", help="comma-separated route names (default: all)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
@@ -99,6 +117,11 @@ def main() -> None:
         "api daily_papers": [f"/api/daily_papers?date={d}" for d in days],
         "api paper": [f"/api/papers/{i}" for i in ids],
     }
+    if args.routes:
+        routes = {name: routes[name] for name in args.routes.split(",")}
+    if args.cold:
+        cold_start(routes, args.work, env, args.first, args.seconds)
+        return
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "paperfeed", "serve", "--port", str(port)],
@@ -126,6 +149,105 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
+
+
+def cold_start(
+    routes: dict[str, list[str]], work: Path, env: dict[str, str], first: int, seconds: int
+) -> None:
+    """Each route's first requests after a fresh start with empty caches, against its warm p99."""
+    print(
+        f"cold start: per route, drop the page cache, start the server, wait for /readyz, then "
+        f"the route's first {first:,} requests (1 connection), then {seconds} s more of it (warm)"
+    )
+    print(f"load average before: {load()}")
+    results = []
+    for name, paths in routes.items():
+        dropped = drop_caches(work)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        started = time.monotonic()
+        log = (work / "serve.log").open("ab")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "paperfeed", "serve", "--port", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+        try:
+            wait_until_ready(base, server)
+            ready = time.monotonic() - started
+            cold = first_requests(port, paths, first)
+            warm = wrk(base, paths, seconds, 1, work)
+        finally:
+            server.terminate()
+            server.wait(10)
+            log.close()
+        ratio = cold["p99"] / warm["p99"]
+        results.append((name, cold, warm, ratio))
+        print(
+            f"{name}: {dropped}; ready after {ready:.1f} s; first {cold['requests']:,.0f}: "
+            f"p50 {cold['p50']:.1f} ms, p99 {cold['p99']:.1f} ms, max {cold['max']:.0f} ms; "
+            f"warm p99 {warm['p99']:.1f} ms; load {load()}",
+            flush=True,
+        )
+    print(
+        f"\n{'route':18s} {'first p50':>10s} {'first p99':>10s} {'warm p50':>9s} "
+        f"{'warm p99':>9s} {'ratio':>6s}  meets <= {COLD_LIMIT:g}x"
+    )
+    for name, cold, warm, ratio in results:
+        print(
+            f"{name:18s} {cold['p50']:7.1f} ms {cold['p99']:7.1f} ms {warm['p50']:6.1f} ms "
+            f"{warm['p99']:6.1f} ms {ratio:6.2f}  {'yes' if ratio <= COLD_LIMIT else 'NO'}"
+        )
+    print(f"load average after: {load()}")
+
+
+def first_requests(port: int, paths: list[str], count: int) -> dict[str, float]:
+    """p50, p99 and max of ``count`` requests sent one after the other on one connection."""
+    rng = random.Random(7)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    took = []
+    for _ in range(count):
+        started = time.perf_counter()
+        connection.request("GET", rng.choice(paths))
+        answer = connection.getresponse()
+        answer.read()
+        took.append((time.perf_counter() - started) * 1000)
+        if answer.status != 200:
+            sys.exit(f"{answer.status} from the server")
+    connection.close()
+    p50, p99 = np.percentile(took, [50, 99])
+    return {"p50": float(p50), "p99": float(p99), "max": max(took), "requests": len(took)}
+
+
+def drop_caches(work: Path) -> str:
+    """Empty the OS page cache (all of it as root, else this bench's files); say what worked."""
+    subprocess.run(["sync"], check=True)
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        how = "page cache dropped (drop_caches)"
+    except OSError as error:
+        for path in work.rglob("*"):
+            if path.is_file():
+                handle = os.open(path, os.O_RDONLY)
+                try:
+                    os.posix_fadvise(handle, 0, 0, os.POSIX_FADV_DONTNEED)
+                finally:
+                    os.close(handle)
+        how = f"drop_caches refused ({error.strerror}): this bench's files evicted (fadvise)"
+    return f"{how}, {cached_mib(work):.0f} MiB of {work} still cached"
+
+
+def cached_mib(work: Path) -> float:
+    """How much of the store, index and model files the page cache holds (``fincore``)."""
+    files = [str(path) for path in work.rglob("*") if path.is_file()]
+    done = subprocess.run(
+        ["fincore", "--bytes", "--noheadings", "--raw", "--output", "RES", *files],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return sum(int(line) for line in done.stdout.split()) / 2**20
+
+
+def load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def build(
@@ -219,7 +341,8 @@ def wrk(
     listing.write_text("\n".join(paths) + "\n")
     done = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
-        capture_output=True, text=True, check=True, env={**os.environ, "PATHS_FILE": str(listing)},
+        capture_output=True, text=True, check=True,
+        env={**os.environ, "PATHS_FILE": str(listing)},
     )  # fmt: skip
     out = done.stdout
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
@@ -258,6 +381,20 @@ def wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
         except OSError:
             time.sleep(0.2)
     sys.exit("the server did not start")
+
+
+def wait_until_ready(base: str, server: subprocess.Popen[bytes]) -> None:
+    """Poll ``/readyz`` until it says 200, as a load balancer would."""
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"the server stopped (see {base}'s serve.log)")
+        try:
+            urllib.request.urlopen(base + "/readyz", timeout=2).read()  # noqa: S310
+            return
+        except OSError:  # (503 raises HTTPError, an OSError, too)
+            time.sleep(0.2)
+    sys.exit("the server did not get ready")
 
 
 if __name__ == "__main__":
