@@ -1,8 +1,11 @@
 """``/healthz`` and ``/readyz``: ready only once the node is warm (store answers, model
-loaded, indexes open and read), 503 with the reason before that, and while the store is down."""
+loaded, indexes open and read, a SQLite store read), 503 with the reason before that, and
+while the store is down."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from paperfeed.search.embedder import HashingEmbedder
 from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import upgrade
 from paperfeed.web.app import create_app
+from paperfeed.web.health import sqlite_files
 from tests.postgres_server import own_postgres
 from tests.web.conftest import fill_store
 
@@ -33,6 +37,47 @@ def test_ready_once_warm(site_home: Path, db_url: str) -> None:
     with TestClient(create_app(settings, HashingEmbedder)) as site:
         assert site.get("/healthz").text == "ok\n"
         assert ready_within(site, 30) == {"ready": True}
+
+
+def test_ready_only_once_the_files_are_in_memory(site_home: Path, db_url: str) -> None:
+    """The index files, and on SQLite the store's, are out of the page cache when the node
+    starts; by the first 200 from ``/readyz`` all of them are back in it (PostgreSQL's store
+    is the database server's to cache)."""
+    files = [p for p in site_home.rglob("*") if p.is_file() and p.stat().st_size > 0]
+    files += [p for p in sqlite_files(db_url) if p.exists()]
+    assert any(p.name == "paperfeed.db" for p in files) == db_url.startswith("sqlite")
+    evict(files)
+    assert cached(files) < 0.1 * size(files)
+    settings = Settings(home=site_home, db=db_url, base_url="http://testserver")
+    with TestClient(create_app(settings, HashingEmbedder)) as site:
+        assert ready_within(site, 30) == {"ready": True}
+        assert cached(files) == size(files)
+
+
+def evict(files: list[Path]) -> None:
+    """Push the files out of the OS page cache (written to disk first: dirty pages stay)."""
+    for path in files:
+        handle = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(handle)
+            os.posix_fadvise(handle, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(handle)
+
+
+def cached(files: list[Path]) -> int:
+    """Bytes of the files in the page cache, as util-linux's ``fincore`` counts them."""
+    done = subprocess.run(
+        ["fincore", "--bytes", "--noheadings", "--raw", "--output", "RES", *map(str, files)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return sum(int(n) for n in done.stdout.split())
+
+
+def size(files: list[Path]) -> int:
+    """Bytes of the files, counted in whole pages as the page cache holds them."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    return sum(-(-p.stat().st_size // page) * page for p in files)
 
 
 def test_not_ready_without_an_index(engine: object, db_url: str, tmp_path: Path) -> None:
