@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from paperfeed.search.documents import paper_key
 from paperfeed.search.embedder import HashingEmbedder
 from paperfeed.search.hybrid import PaperSearch
 from paperfeed.search.lexical import ANY_TERM_CLAUSES, MAX_SLOP
-from paperfeed.search.query import Filters
+from paperfeed.search.query import Filters, parse_query
 
 
 @pytest.fixture
@@ -110,3 +111,28 @@ def test_a_sloppy_phrase_of_repeated_words_cannot_exhaust_the_machine(
         assert isinstance(searcher.search(attack, mode=mode).hits, list)
     near = searcher.search('"sparse classification"~3', mode="keyword").hits
     assert near and near[0].id == "1904.11093"  # a real proximity search still works
+
+
+def test_word_weights_are_bm25_idf_and_say_which_papers_hold_each_word(
+    searcher: PaperSearch,
+) -> None:
+    """What the relevance floor weighs a paper's words by: a rare word weighs more than a
+    common one, a word no paper holds the most, and the holders are the asked papers with
+    the word (in any text field, stemmed as the index stems)."""
+    index = searcher.keyword
+    total = index.count()
+    sparse = paper_key("1904.11093")  # "Deep Sparse Representation-based Classification"
+    others = [paper_key(hit.id) for hit in searcher.search("learning", mode="keyword").hits]
+    weights, holders = index.word_weights(
+        ["Learning", "sparse", "zzqqxx", "___"], [sparse, *others]
+    )
+    assert set(weights) == {"learning", "sparse", "zzqqxx", "___"}
+    for word in ("learning", "sparse"):
+        df = len(index.search(parse_query(word), total))
+        assert 0 < df < total
+        assert weights[word] == pytest.approx(math.log(1 + (total - df + 0.5) / (df + 0.5)))
+    assert weights["zzqqxx"] == weights["___"] > weights["sparse"] > weights["learning"] > 0
+    assert sparse in holders["sparse"] and holders["zzqqxx"] == set()
+    assert set(others) <= holders["learning"]  # "learning" found them, stemmed
+    assert holders["sparse"] <= {sparse, *others}
+    assert index.word_weights(["sparse"], []) == ({"sparse": weights["sparse"]}, {"sparse": set()})

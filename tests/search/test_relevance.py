@@ -11,16 +11,19 @@ from pathlib import Path
 import pytest
 
 from paperfeed.ingest import ingest_file
-from paperfeed.search import indexer
+from paperfeed.search import indexer, relevance
 from paperfeed.search.embedder import HashingEmbedder, MiniLMEmbedder
 from paperfeed.search.hybrid import MODES, Mode, PaperSearch
 from paperfeed.search.relevance import (
     AGREEMENT_FLOOR,
     NEIGHBOUR_FLOOR,
     QUERY_FLOOR,
+    WORD_SHARE_FLOOR,
     Evidence,
+    agreeing,
     applies_to,
     matches,
+    word_share,
 )
 from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import upgrade
@@ -120,6 +123,46 @@ def test_the_decision_takes_both_sides_evidence() -> None:
     assert not matches(Evidence(0.3, AGREEMENT_FLOOR - 0.01, every_word=True))
     # no vectors: the words alone decide
     assert matches(Evidence(None, every_word=True)) and not matches(Evidence(None))
+    # under both cosine floors, a paper both sides found holding most of the query's weight
+    assert matches(Evidence(0.34, 0.34, word_share=WORD_SHARE_FLOOR))
+    assert not matches(Evidence(0.34, 0.34, word_share=WORD_SHARE_FLOOR - 0.01))
+
+
+def test_the_word_share_is_weighed_on_papers_both_sides_found_near_in_meaning() -> None:
+    keyword = [(1, 9.0), (2, 5.0), (3, 4.0)]
+    semantic = [(4, 0.40), (2, 0.33), (3, 0.29), (1, 0.31)]
+    assert agreeing(keyword, semantic) == [2, 1]  # 3 is under the neighbour floor, 4 not found
+    weights = {"mafa": 8.0, "recruitment": 3.0, "increases": 1.0}
+    holders = {"mafa": {1}, "recruitment": {1, 2}, "increases": {2}}
+    assert word_share(weights, holders, 1) == pytest.approx(11 / 12)
+    assert word_share(weights, holders, 2) == pytest.approx(4 / 12)
+    assert word_share(weights, holders, 5) == 0.0 and word_share({}, {}, 1) == 0.0
+
+
+#: Sentences of the sample's abstracts whose cosines stay under both floors (best 0.32-0.34,
+#: no paper both sides rank at 0.35) while the paper they come from holds most of their
+#: weight in words: found by their words, as SciFact's claims about rare genes are.
+BY_THEIR_WORDS = {
+    "In the temperature range from 1200K to 1800K, the SWCNT is already deformed and softened.": (
+        "0704.0183"
+    ),
+    "All LPUs exchange signals with a central processing unit (CPU) for joint signal processing.": (
+        "2602.11319"
+    ),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_query_under_the_cosine_floors_is_matched_by_its_words(
+    sample_home: Path, minilm: MiniLMEmbedder, mode: Mode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    search = PaperSearch(sample_home, minilm)
+    for text, paper in BY_THEIR_WORDS.items():
+        results = search.search(text, mode=mode, snippets=False)
+        assert not results.no_match and results.hits[0].id == paper, (text, results.hits[:3])
+    monkeypatch.setattr(relevance, "WORD_SHARE_FLOOR", 1.01)  # the words' rule off: can fail
+    for text in BY_THEIR_WORDS:
+        assert search.search(text, mode=mode, snippets=False).no_match, text
 
 
 def test_the_floor_applies_only_to_the_model_it_was_measured_for(

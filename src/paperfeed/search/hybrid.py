@@ -132,8 +132,7 @@ class PaperSearch:
         judged = self.floor and bool(query.text)  # the floor asks both sides, in every mode
         keyword, semantic = self._candidates(query, mode, offset + limit, semantic_ok, judged)
         if judged:
-            evidence = self._evidence(query, keyword, semantic)
-            if not relevance.matches(evidence) and not self._unembedded_match(query):
+            if not self._matches(query, keyword, semantic) and not self._unembedded_match(query):
                 results.no_match = True
                 return results
             semantic = relevance.neighbours_that_match(semantic)
@@ -185,6 +184,28 @@ class PaperSearch:
             every_word = self.keyword.search(query, 1, every_word=True)
             return relevance.Evidence(None, every_word=bool(every_word))
         return relevance.Evidence(semantic[0][1], relevance.agreement(keyword, semantic))
+
+    def _matches(
+        self,
+        query: SearchQuery,
+        keyword: list[tuple[int, float]],
+        semantic: list[tuple[int, float]],
+    ) -> bool:
+        """The relevance floor's verdict: the cosines first, then, if they do not decide it,
+        the words that the papers both sides agree on hold (see :mod:`relevance`)."""
+        evidence = self._evidence(query, keyword, semantic)
+        if relevance.matches(evidence) or evidence.best_similarity is None:
+            return relevance.matches(evidence)
+        agreeing = relevance.agreeing(keyword, semantic)
+        if not agreeing:
+            return False
+        weights, holders = self.keyword.word_weights(content_words(query.text), agreeing)
+        share = max(relevance.word_share(weights, holders, key) for key in agreeing)
+        return relevance.matches(
+            relevance.Evidence(
+                evidence.best_similarity, evidence.agreement_similarity, word_share=share
+            )
+        )
 
     def _unembedded_match(self, query: SearchQuery) -> bool:
         """Whether a paper the floor's cosines cannot judge (no vector yet: the store has

@@ -8,6 +8,7 @@ checked against filters with one term-set query.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -160,6 +161,31 @@ class KeywordIndex:
                 "(title:diffusion); a field with * alone (title:*) is not a search"
             ) from None
         return _keyed(searcher, result.hits)
+
+    def word_weights(
+        self, words: Sequence[str], keys: Sequence[int]
+    ) -> tuple[dict[str, float], dict[str, set[int]]]:
+        """BM25's weight (IDF) of each of ``words`` over the text fields, and which of the
+        papers ``keys`` hold each: what the relevance floor weighs a paper's words by. A word
+        no paper holds weighs the most (it is what an off-topic query often asks for)."""
+        searcher = self.index.searcher()
+        total = int(searcher.num_docs)
+        among = self._any_term("key", keys) if keys else None
+        must = tantivy.Occur.Must
+        weights: dict[str, float] = {}
+        holders: dict[str, set[int]] = {}
+        for word in dict.fromkeys(w.lower() for w in words):
+            query, _errors = self.index.parse_query_lenient(word, TEXT_FIELDS)
+            # (tantivy's type stub leaves out SearchResult.count, which count=True fills)
+            found = int(searcher.search(query, 1, count=True).count)  # type: ignore[attr-defined]
+            weights[word] = math.log(1 + (total - found + 0.5) / (found + 0.5))
+            holders[word] = set()
+            if found and among is not None:
+                result = searcher.search(
+                    tantivy.Query.boolean_query([(must, query), (must, among)]), len(keys)
+                )
+                holders[word] = {key for key, _ in _keyed(searcher, result.hits)}
+        return weights, holders
 
     def allowed_keys(self, filters: Filters, keys: Sequence[int]) -> set[int]:
         """Which of ``keys`` belong to papers that pass ``filters``."""

@@ -10,6 +10,12 @@ papers. Per query, both retrievers' evidence decides, in every mode (each mode a
   above :data:`AGREEMENT_FLOOR`, is one: the claims of SciFact about rare genes have low
   cosines (1% under 0.35) but their words find the same papers their meaning does, while an
   off-topic query's few matching words ("best", "how", "fix") point elsewhere than its meaning;
+- otherwise a paper that both sides rank, at or above :data:`NEIGHBOUR_FLOOR`, holding at least
+  :data:`WORD_SHARE_FLOOR` of the query's words weighted by their IDF (BM25's word weight) is
+  one: a claim naming rare things ("MafA ubiquitination increases the recruitment of P/CAF")
+  sits at cosines near 0.35 while the paper it is about holds its rare names, whereas an
+  everyday question near the floor finds a paper through one of its words ("how to remove red
+  wine stains from carpet": 0.35 of its weight at most, "how to bake banana bread" 0.27);
 - a one-word query that some paper holds matches (one word has too little meaning for a cosine);
 - without vectors (not built yet, or no model) only the words decide: a paper with every word;
   so do they for a paper with no vector yet (``PaperSearch._unembedded_match``).
@@ -23,7 +29,7 @@ docs/search-tuning.md. They hold for the bundled model only (:data:`CALIBRATED`)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from paperfeed.search.model_files import MODEL_NAME
@@ -35,6 +41,9 @@ CALIBRATED = frozenset({MODEL_NAME, f"{MODEL_NAME}-int8"})
 QUERY_FLOOR = 0.45
 AGREEMENT_FLOOR = 0.35
 NEIGHBOUR_FLOOR = 0.30
+#: Share of the query's IDF weight that a paper both sides rank must hold when its cosine is
+#: between :data:`NEIGHBOUR_FLOOR` and :data:`AGREEMENT_FLOOR` (docs/search-tuning.md).
+WORD_SHARE_FLOOR = 0.45
 #: How deep each side's ranking is read for papers both sides agree on.
 AGREEMENT_DEPTH = 100
 
@@ -49,6 +58,9 @@ class Evidence:
     agreement_similarity: float | None = None
     #: Some paper holds every word of the query (asked only when there are no vectors).
     every_word: bool = False
+    #: Largest IDF-weighted share of the query's words held by one of the papers
+    #: :func:`agreeing` returns (None: not asked, the cosines decided).
+    word_share: float | None = None
 
 
 def matches(evidence: Evidence) -> bool:
@@ -57,10 +69,12 @@ def matches(evidence: Evidence) -> bool:
         return evidence.every_word
     if evidence.best_similarity >= QUERY_FLOOR:
         return True
-    return (
+    if (
         evidence.agreement_similarity is not None
         and evidence.agreement_similarity >= AGREEMENT_FLOOR
-    )
+    ):
+        return True
+    return evidence.word_share is not None and evidence.word_share >= WORD_SHARE_FLOOR
 
 
 def agreement(
@@ -70,6 +84,30 @@ def agreement(
     found = {key for key, _ in keyword[:AGREEMENT_DEPTH]}
     both = [similarity for key, similarity in semantic[:AGREEMENT_DEPTH] if key in found]
     return max(both) if both else None
+
+
+def agreeing(
+    keyword: Sequence[tuple[int, float]],
+    semantic: Sequence[tuple[int, float]],
+    floor: float = NEIGHBOUR_FLOOR,
+) -> list[int]:
+    """The papers both sides rank in their top :data:`AGREEMENT_DEPTH`, at a cosine at or above
+    ``floor``: the ones whose words :func:`word_share` weighs."""
+    found = {key for key, _ in keyword[:AGREEMENT_DEPTH]}
+    return [
+        key
+        for key, similarity in semantic[:AGREEMENT_DEPTH]
+        if key in found and similarity >= floor
+    ]
+
+
+def word_share(weights: Mapping[str, float], holders: Mapping[str, set[int]], key: int) -> float:
+    """The share of the query's word weight (``weights``: IDF by word) that paper ``key``
+    holds (``holders``: the papers holding each word)."""
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(weight for word, weight in weights.items() if key in holders.get(word, ())) / total
 
 
 def neighbours_that_match(
