@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 
-from paperfeed.models import ApiToken, FeedEntry, Paper, User, utc
-from paperfeed.services import accounts, tokens
+from paperfeed.ingest import ingest_file
+from paperfeed.models import ApiToken, Comment, FeedEntry, Paper, Upvote, User, utc
+from paperfeed.normalize import normalise
+from paperfeed.services import accounts, tokens, votes
+from paperfeed.sources.record import PaperRecord
 from paperfeed.store.engine import make_engine, write_transaction
+from paperfeed.store.papers import upsert_papers
 from tests.servers import Inbox
 from tests.web.helpers import join, log_in, token
 
@@ -224,3 +231,71 @@ def test_finding_3_parallel_submissions_feature_exactly_the_daily_limit(
             select(func.count()).select_from(FeedEntry).where(FeedEntry.paper_id.in_(unfeatured))
         )
     assert featured == 10
+
+
+def test_votes_sent_while_a_merge_runs_land_on_the_arxiv_paper(
+    site: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """12 members vote on a captured paper (4 had voted on it before) through the write API,
+    4 more through the site's vote button, and 2 comment on it, while the import that merges it into its arXiv
+    record holds its transaction open: no request fails (on PostgreSQL each failed on the
+    old paper's foreign key, a 500), every member's vote is on the arXiv paper once, and the
+    counter adds up."""
+    old, new = "capture:quartz", "2501.00001"
+    title = "Quartz lattice resonators under cryogenic strain"
+    (tmp_path / "capture.jsonl").write_text(json.dumps({"id": old, "title": title, "upvotes": 2}) + "\n")  # fmt: skip
+    ingest_file(engine, "jsonl", tmp_path / "capture.jsonl")
+    now = dt.datetime.now(dt.UTC)
+    members, secrets = [], []
+    with write_transaction(engine) as conn:
+        for n in range(16):
+            member = accounts.sign_up(conn, f"m{n}@lab.org", f"m{n}", "", "a long enough password", now)  # fmt: skip
+            conn.execute(update(User).where(User.id == member.id).values(email_confirmed_at=now))
+            confirmed = accounts.member_by_id(conn, member.id)
+            assert confirmed is not None
+            members.append(confirmed)
+            secrets.append(tokens.create(conn, confirmed, "bot", now))
+        for member in members[:4]:
+            votes.vote(conn, member.id, old, now)
+
+    def api_vote(secret: str) -> int:
+        client = TestClient(site.app)
+        try:
+            answer = client.post(f"/api/v1/papers/{old}/upvote", headers={"Authorization": f"Bearer {secret}"})  # fmt: skip
+            return answer.status_code
+        finally:
+            client.close()
+
+    def api_comment(secret: str) -> int:
+        client = TestClient(site.app)
+        try:
+            answer = client.post(
+                f"/api/v1/papers/{old}/comments", json={"body": "Read it."},
+                headers={"Authorization": f"Bearer {secret}"},
+            )  # fmt: skip
+            return answer.status_code
+        finally:
+            client.close()
+
+    def button_vote(member_id: int) -> bool:
+        return votes.toggle(engine, member_id, old, dt.datetime.now(dt.UTC))[0]
+
+    record = normalise(PaperRecord(id=new, title=title, abstract="The arXiv record."))
+    with ThreadPoolExecutor(16) as pool:
+        with write_transaction(engine) as conn:
+            upsert_papers(conn, [record], "jsonl", now)  # merges, and holds the locks until commit
+            api_calls = [pool.submit(api_vote, secret) for secret in secrets[:12]]
+            button_calls = [pool.submit(button_vote, m.id) for m in members[12:]]
+            comment_calls = [pool.submit(api_comment, secret) for secret in secrets[14:]]
+            time.sleep(1.5)  # every request is waiting on the merge by now
+        assert [call.result() for call in api_calls] == [200] * 12
+        assert [call.result() for call in button_calls] == [True] * 4
+        assert [call.result() for call in comment_calls] == [201] * 2
+
+    with engine.connect() as conn:
+        assert conn.scalar(select(Paper.id).where(Paper.id == old)) is None
+        voters = conn.scalars(select(Upvote.user_id).where(Upvote.paper_id == new)).all()
+        assert sorted(voters) == sorted(m.id for m in members)
+        assert conn.scalar(select(Paper.upvotes).where(Paper.id == new)) == 2 + 16
+        assert conn.scalars(select(Comment.paper_id)).all() == [new, new]
+        assert conn.scalar(select(Paper.num_comments).where(Paper.id == new)) == 2

@@ -61,6 +61,10 @@ def add_write_tools(server: MCPServer, backend: Backend, token_of: TokenOf) -> N
             found = find_paper_id(conn, id)
             if found is None:
                 raise no_paper(id)
+            try:
+                found = votes.paper_to_vote_on(conn, found)  # (locked; follows a merge)
+            except LookupError:
+                raise no_paper(id) from None
             if remove:
                 changed = votes.unvote(conn, member.id, found)
             else:

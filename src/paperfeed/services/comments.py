@@ -12,6 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from paperfeed.models import Comment, Paper, User, table_of, utc
 from paperfeed.services.accounts import AccountError, Member
+from paperfeed.store.merges import lock_paper
 
 EDIT_WINDOW = dt.timedelta(minutes=15)
 MAX_BODY = 10_000
@@ -63,6 +64,10 @@ def add(
     now: dt.datetime,
 ) -> int:
     text = _body(body)
+    found = lock_paper(conn, paper_id)  # (follows a merge that commits while this waits)
+    if found is None:
+        raise AccountError("that paper is no longer here")
+    paper_id = found
     if parent_id is not None:
         parent = conn.execute(
             select(comments.c.paper_id, comments.c.parent_id).where(comments.c.id == parent_id)

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from paperfeed.models import Paper, Upvote, table_of
 from paperfeed.store.engine import write_transaction
+from paperfeed.store.merges import lock_paper
 
 upvotes = table_of(Upvote)
 papers = table_of(Paper)
@@ -49,9 +50,21 @@ def count(conn: Connection, paper_id: str) -> int:
     return int(conn.scalar(select(papers.c.upvotes).where(papers.c.id == paper_id)) or 0)
 
 
+def paper_to_vote_on(conn: Connection, paper_id: str) -> str:
+    """The paper a vote on ``paper_id`` goes to, locked for this transaction (following a
+    merge, even one that commits while the vote waits: :func:`lock_paper`); raises
+    :class:`LookupError` when there is none. Every write path calls it before voting."""
+    found = lock_paper(conn, paper_id)
+    if found is None:
+        raise LookupError(f"no paper {paper_id[:100]!r} here")
+    return found
+
+
 def toggle(engine: Engine, user_id: int, paper_id: str, now: dt.datetime) -> tuple[bool, int]:
-    """Vote, or take the vote back; returns (voted now, the paper's count)."""
+    """Vote, or take the vote back; returns (voted now, the paper's count). Raises
+    :class:`LookupError` when the paper is gone."""
     with write_transaction(engine) as conn:
+        paper_id = paper_to_vote_on(conn, paper_id)
         added = vote(conn, user_id, paper_id, now)
         if added is not None:
             return True, added

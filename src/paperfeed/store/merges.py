@@ -257,6 +257,27 @@ def _fill_links(conn: Connection, paper_id: str, old_values: dict[str, object]) 
             )
 
 
+def lock_paper(conn: Connection, paper_id: str) -> str | None:
+    """The id of the paper a member's vote or comment on ``paper_id`` goes to, its row locked
+    until the transaction ends (``FOR UPDATE`` on PostgreSQL; SQLite's writers take turns
+    already); None if there is no such paper.
+
+    A paper being merged is locked by the merge: this waits for it, then finds the row gone
+    and follows the redirect the merge left, so the vote lands on the arXiv paper instead of
+    failing on the missing paper's foreign key. A vote that takes the lock first lands on the
+    old paper, and the merge (waiting on the same lock) moves it."""
+    for _ in range(3):  # (a redirect points at a paper that is not merged: one step suffices)
+        query = select(papers.c.id).where(papers.c.id == paper_id).with_for_update()
+        found: str | None = conn.scalar(query)
+        if found is not None:
+            return found
+        moved = merged_into(conn, paper_id)
+        if moved is None:
+            return None
+        paper_id = moved
+    return None
+
+
 def merged_into(conn: Connection, paper_id: str) -> str | None:
     """The paper that ``paper_id`` was merged into, or None (for redirects)."""
     return conn.scalar(select(redirects.c.new_id).where(redirects.c.old_id == paper_id))

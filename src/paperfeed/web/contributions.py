@@ -77,13 +77,7 @@ def upvote(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
     with site.engine.connect() as conn:
         found = find_paper_id(conn, paper_id)
     if found is None:
-        return (
-            problem_response("no such paper", 404)
-            if wants_json
-            else render(
-                request, "not_found.html", {"wanted": paper_id[:200], "q": ""}, status_code=404
-            )
-        )
+        return _no_such_paper(request, paper_id, wants_json)
     if not member.can_write:
         message = "confirm your e-mail address to vote"
         return (
@@ -91,7 +85,10 @@ def upvote(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
             if wants_json
             else render(request, "error.html", {"message": message}, status_code=403)
         )
-    voted, count = votes.toggle(site.engine, member.id, found, _now())
+    try:
+        voted, count = votes.toggle(site.engine, member.id, found, _now())
+    except LookupError:  # deleted since the look-up
+        return _no_such_paper(request, paper_id, wants_json)
     if wants_json:
         return JSONResponse({"voted": voted, "upvotes": count})
     return RedirectResponse(
@@ -101,6 +98,13 @@ def upvote(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
         ),
         status_code=303,
     )
+
+
+def _no_such_paper(request: Request, paper_id: str, wants_json: bool) -> Response:
+    if wants_json:
+        return problem_response("no such paper", 404)
+    context = {"wanted": paper_id[:200], "q": ""}
+    return render(request, "not_found.html", context, status_code=404)
 
 
 @router.post("/papers/{paper_id:path}/comments")

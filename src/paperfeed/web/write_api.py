@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from paperfeed.paper_urls import paper_path
 from paperfeed.services import comments, tokens, votes
@@ -89,11 +89,19 @@ def _paper(site: Site, paper_id: str) -> str:
         return paper_id_or_404(conn, paper_id)
 
 
+def _to_vote_on(conn: Connection, paper_id: str) -> str:
+    """The paper's id, locked for the vote (:func:`votes.paper_to_vote_on`), or a 404."""
+    try:
+        return votes.paper_to_vote_on(conn, paper_id_or_404(conn, paper_id))
+    except LookupError:
+        raise HTTPException(404, f"no paper {paper_id[:100]!r} here") from None
+
+
 # A vote's lookup, write and new count share one transaction: one connection, one commit.
 @router.post("/papers/{paper_id:path}/upvote", response_model=VoteV1)
 def api_upvote(request: Request, paper_id: str, member: Writer) -> dict[str, Any]:
     with write_transaction(_site(request).engine) as conn:
-        found = paper_id_or_404(conn, paper_id)
+        found = _to_vote_on(conn, paper_id)
         added = votes.vote(conn, member.id, found, _now())
         upvotes = added if added is not None else votes.count(conn, found)
         return {"id": found, "voted": True, "upvotes": upvotes}
@@ -102,7 +110,7 @@ def api_upvote(request: Request, paper_id: str, member: Writer) -> dict[str, Any
 @router.delete("/papers/{paper_id:path}/upvote", response_model=VoteV1)
 def api_unvote(request: Request, paper_id: str, member: Writer) -> dict[str, Any]:
     with write_transaction(_site(request).engine) as conn:
-        found = paper_id_or_404(conn, paper_id)
+        found = _to_vote_on(conn, paper_id)
         removed = votes.unvote(conn, member.id, found)
         upvotes = removed if removed is not None else votes.count(conn, found)
         return {"id": found, "voted": False, "upvotes": upvotes}
