@@ -106,8 +106,12 @@ def title_key(title: str) -> str | None:
     A fixed-size digest, not the folded text: it indexes in 32 bytes whatever the title's
     length or script, and equal titles give equal keys.
     """
-    folded = unicodedata.normalize("NFKD", title).casefold()
-    words = _NOT_WORD.sub(" ", "".join(c for c in folded if not unicodedata.combining(c))).split()
+    if title.isascii():  # (most titles: the same key, without a pass over each character)
+        folded = title.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", title).casefold()
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    words = _NOT_WORD.sub(" ", folded).split()
     if len(words) < MIN_TITLE_KEY_WORDS:
         return None
     return hashlib.blake2b(" ".join(words).encode(), digest_size=16).hexdigest()

@@ -18,7 +18,7 @@ transactions already run one at a time.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
@@ -49,7 +49,6 @@ from paperfeed.models import (
     Upvote,
     table_of,
 )
-from paperfeed.normalize import title_key
 from paperfeed.sources.record import PaperRecord
 from paperfeed.store.bulk import chunks, lookup
 from paperfeed.store.merge_evidence import conflict, facts_of
@@ -109,17 +108,18 @@ class Merges:
     refused: list[Refusal] = field(default_factory=list)
 
 
-def merge_same_titles(conn: Connection, written: Sequence[PaperRecord], now: dt.datetime) -> Merges:
+def merge_same_titles(
+    conn: Connection, written: Sequence[PaperRecord], keys: dict[str, str], now: dt.datetime
+) -> Merges:
     """Merge the stored papers without an arXiv id into the arXiv paper that has their title,
-    wherever ``written`` (the records this import just wrote, of either kind) brought one
-    side of such a pair, unless what both records know disagrees
+    wherever ``written`` (the records this import just wrote, of either kind; ``keys`` holds
+    their title keys by id) brought one side of such a pair, unless what both records know disagrees
     (:mod:`paperfeed.store.merge_evidence`).
 
     A title that more than one arXiv paper has is ambiguous and merges nothing."""
     written_ids = {record.id for record in written}
-    keys = sorted({key for r in written if (key := title_key(r.title)) is not None})
     done = Merges()
-    for key in _keys_of_both_kinds(conn, keys):
+    for key in _keys_of_both_kinds(conn, sorted({keys[i] for i in written_ids if i in keys})):
         rows = _locked_rows(conn, key)
         arxiv = [paper_id for paper_id in rows if ":" not in paper_id]
         for old_id in rows:
@@ -136,9 +136,9 @@ def merge_same_titles(conn: Connection, written: Sequence[PaperRecord], now: dt.
     return done
 
 
-def lock_title_keys(conn: Connection, records: Sequence[PaperRecord]) -> None:
-    """On PostgreSQL, take (until the transaction ends) the advisory locks of the records'
-    title keys, before the import writes anything.
+def lock_title_keys(conn: Connection, keys: Iterable[str]) -> None:
+    """On PostgreSQL, take (until the transaction ends) the advisory locks of an import's
+    title ``keys``, before it writes anything.
 
     Two imports that bring the two sides of one pair at once then take turns: without this,
     each wrote its own row, locked it, and waited for the other's (a deadlock), or neither
@@ -146,7 +146,7 @@ def lock_title_keys(conn: Connection, records: Sequence[PaperRecord]) -> None:
     :data:`KEY_BUCKETS` buckets, locked in order, so a batch holds at most that many locks."""
     if conn.dialect.name != "postgresql":
         return  # SQLite's writers already take turns
-    buckets = sorted({int(key, 16) % KEY_BUCKETS for r in records if (key := title_key(r.title))})
+    buckets = sorted({int(key, 16) % KEY_BUCKETS for key in keys})
     for bucket in buckets:
         conn.execute(
             text("SELECT pg_advisory_xact_lock(:space, :bucket)"),

@@ -102,7 +102,8 @@ def upsert_papers(
     and a new or changed record merges a stored paper without an arXiv id into the arXiv paper
     with the same title, whichever of the two it is (:mod:`paperfeed.store.merges`).
     """
-    lock_title_keys(conn, records)
+    keys = {r.id: key for r in records if (key := title_key(r.title)) is not None}
+    lock_title_keys(conn, keys.values())
     records, merged_away = without_merged(conn, records)
     hashes = {record.id: content_hash(record) for record in records}
     stored = _stored_hashes(conn, list(hashes), source)
@@ -112,7 +113,7 @@ def upsert_papers(
     counts = UpsertCounts(len(fresh), len(changed), len(records) - len(writes) + merged_away)
     if writes:
         org_ids = _organization_ids(conn, writes)
-        rows = [_paper_row(r, org_ids, now) for r in writes]
+        rows = [_paper_row(r, org_ids, now, keys.get(r.id)) for r in writes]
         insert_rows(conn, papers, PAPER_COLUMNS, rows, on_conflict=_PAPER_CONFLICT)
         _record_sources(conn, [(r.id, hashes[r.id]) for r in writes], source, now)
         _delete_links(conn, [r.id for r in changed if r.authors or r.hidden_authors], paper_authors)
@@ -121,7 +122,7 @@ def upsert_papers(
         _insert_categories(conn, [r for r in writes if r.categories])
         _forget_deletions(conn, [r.id for r in fresh])
         _raise_recorded_upvotes(conn, [r for r in writes if r.upvotes])
-        merges = merge_same_titles(conn, writes, now)
+        merges = merge_same_titles(conn, writes, keys, now)
         counts.merged, counts.kept_apart = len(merges.merged), merges.refused
     return counts
 
@@ -226,7 +227,9 @@ def _record_sources(
     insert_rows(conn, paper_sources, columns, rows, on_conflict=_SOURCE_CONFLICT)
 
 
-def _paper_row(record: PaperRecord, org_ids: dict[str, int], now: dt.datetime) -> tuple[Any, ...]:
+def _paper_row(
+    record: PaperRecord, org_ids: dict[str, int], now: dt.datetime, key: str | None
+) -> tuple[Any, ...]:
     """The paper's values in ``PAPER_COLUMNS`` order."""
     return (
         record.id, record.version, record.title, record.abstract,
@@ -235,7 +238,7 @@ def _paper_row(record: PaperRecord, org_ids: dict[str, int], now: dt.datetime) -
         record.comments, record.submitter, record.abs_url, record.pdf_url, record.code_url,
         record.project_url, org_ids.get(record.organization) if record.organization else None,
         now, now, record.num_authors, record.date_shown,
-        title_key(record.title),
+        key,
     )  # fmt: skip
 
 
