@@ -101,8 +101,13 @@ def matches(template: str, action: str) -> bool:
         return any(matches(a, action) for a in re.findall(r"'([^']+)'", template))
     if re.fullmatch(r"\{\{[^}]*\}\}", template):  # the whole action is a variable (confirm.html):
         return action.startswith("/")  # whatever the page was given; the crawl visits it
-    pattern = re.escape(template)
-    pattern = re.sub(r"\\\{\\\{.*?\\\}\\\}", "[^/]+", pattern)
+    pattern = "".join(
+        # a variable is one path segment; a paper's path (the paper_path filter) is /papers/<id>
+        ("/papers/.+?" if "paper_path" in part else "[^/]+")
+        if part.startswith("{{")
+        else re.escape(part)
+        for part in re.split(r"(\{\{.*?\}\})", template)
+    )
     return re.fullmatch(pattern, action) is not None
 
 
