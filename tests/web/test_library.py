@@ -5,9 +5,13 @@ the store lacks fetched from a replayed arXiv API)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import feedparser
 import rispy
@@ -16,9 +20,16 @@ from citeproc.source.json import CiteProcJSON
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
-from paperfeed.models import Paper
+from paperfeed.ingest import ingest_file
+from paperfeed.models import ListItem, Paper, SavedPaper
+from paperfeed.normalize import normalise
+from paperfeed.paper_urls import paper_path
+from paperfeed.services import accounts, library
+from paperfeed.sources.record import PaperRecord
+from paperfeed.store.engine import write_transaction
+from paperfeed.store.papers import upsert_papers
 from tests.servers import Inbox
-from tests.web.helpers import join, token
+from tests.web.helpers import PASSWORD, join, log_in, token
 
 PAPERS = ["1812.06145", "1904.11093", "1907.00326"]
 
@@ -204,3 +215,45 @@ def test_import_ids_dois_and_bibtex_into_a_list(
     }
     with engine.connect() as conn:  # the paper the store lacked came from the (replayed) arXiv API
         assert conn.scalar(select(Paper.title).where(Paper.id == "1707.08567"))
+
+
+def test_saves_and_list_additions_sent_while_a_merge_runs_land_on_the_arxiv_paper(
+    site: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """Three members save a captured paper and three add it to a list while the import that
+    merges it into its arXiv record holds its transaction open: each request lands on the
+    arXiv paper (they failed on the old paper's foreign key, a 500)."""
+    old, new = "capture:quartz", "2501.00001"
+    title = "Quartz lattice resonators under cryogenic strain"
+    (tmp_path / "capture.jsonl").write_text(json.dumps({"id": old, "title": title}) + "\n")
+    ingest_file(engine, "jsonl", tmp_path / "capture.jsonl")
+    now = dt.datetime.now(dt.UTC)
+    clients, lists = [], []
+    for n in range(6):
+        with write_transaction(engine) as conn:
+            member = accounts.create_admin(conn, f"s{n}@lab.org", f"s{n}", "", PASSWORD, now)
+            lists.append(library.create_list(conn, member, "Reading", "public", now))
+        client = TestClient(site.app)
+        assert log_in(client, f"s{n}@lab.org").status_code == 303
+        clients.append((client, token(client, "/lists")))
+
+    def save(n: int) -> int:
+        client, csrf = clients[n]
+        return client.post(paper_path(old) + "/save", data={"csrf_token": csrf}, follow_redirects=False).status_code  # fmt: skip
+
+    def add(n: int) -> int:
+        client, csrf = clients[n]
+        data = {"csrf_token": csrf, "paper": old}
+        return client.post(f"/lists/{lists[n]}/add", data=data, follow_redirects=False).status_code
+
+    record = normalise(PaperRecord(id=new, title=title, abstract="The arXiv record."))
+    with ThreadPoolExecutor(6) as pool:
+        with write_transaction(engine) as conn:
+            upsert_papers(conn, [record], "jsonl", now)  # merges, and holds the locks until commit
+            calls = [pool.submit(save, n) for n in range(3)] + [pool.submit(add, n) for n in range(3, 6)]  # fmt: skip
+            time.sleep(1.5)  # every request is waiting on the merge by now
+        assert [call.result() for call in calls] == [303] * 6
+
+    with engine.connect() as conn:
+        assert conn.scalars(select(SavedPaper.paper_id)).all() == [new] * 3
+        assert conn.scalars(select(ListItem.paper_id)).all() == [new] * 3

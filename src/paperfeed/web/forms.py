@@ -8,8 +8,10 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Connection
 
 from paperfeed.services.accounts import Member
+from paperfeed.store.merges import lock_paper
 from paperfeed.web.csrf import COOKIE
 from paperfeed.web.lookup import find_paper_id
 from paperfeed.web.rendering import render
@@ -57,6 +59,18 @@ def acting_member(
     if confirmed and not member.can_write:
         raise problem(request, "confirm your e-mail address first (see the link we sent)", 403)
     return member
+
+
+def still_here(request: Request, conn: Connection, paper_id: str) -> str:
+    """``paper_id`` (found by :func:`stored_paper` before the write began) locked in the
+    write's transaction, following a merge that committed in between (its row is gone then:
+    writing to it failed on its foreign key); the not-found page if it was deleted."""
+    found = lock_paper(conn, paper_id)
+    if found is None:
+        raise Refusal(
+            render(request, "not_found.html", {"wanted": paper_id[:200], "q": ""}, status_code=404)
+        )
+    return found
 
 
 def stored_paper(request: Request, paper_id: str) -> str:

@@ -13,7 +13,7 @@ from paperfeed.models import PaperCategory
 from paperfeed.services import foryou
 from paperfeed.services.cards import load_cards
 from paperfeed.store.engine import write_transaction
-from paperfeed.web.forms import Refusal, acting_member, stored_paper
+from paperfeed.web.forms import Refusal, acting_member, still_here, stored_paper
 from paperfeed.web.members import site_of
 from paperfeed.web.pages import viewer_marks
 from paperfeed.web.problems import problem_response
@@ -59,6 +59,7 @@ def not_interested(request: Request, paper_id: str, csrf_token: Token = "") -> R
             return problem_response("refused", refusal.response.status_code)
         raise
     with write_transaction(site_of(request).engine) as conn:
+        found = still_here(request, conn, found)
         foryou.not_interested(conn, member, found, dt.datetime.now(dt.UTC))
     if wants_json:
         return JSONResponse({"dismissed": found})

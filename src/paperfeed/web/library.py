@@ -16,7 +16,7 @@ from paperfeed.services.accounts import AccountError, Member
 from paperfeed.services.cards import load_cards
 from paperfeed.services.library import ListInfo
 from paperfeed.store.engine import write_transaction
-from paperfeed.web.forms import Refusal, acting_member, problem, stored_paper
+from paperfeed.web.forms import Refusal, acting_member, problem, still_here, stored_paper
 from paperfeed.web.members import local_path, site_of
 from paperfeed.web.pages import viewer_marks
 from paperfeed.web.problems import problem_response
@@ -48,6 +48,7 @@ def save(request: Request, paper_id: str, csrf_token: Token = "") -> Response:
             return problem_response("log in to save papers", 401, extra={"login": login})
         return problem_response("refused", refusal.response.status_code)
     with write_transaction(site_of(request).engine) as conn:
+        found = still_here(request, conn, found)
         now_saved = found not in library.saved_among(conn, member.id, [found])
         if now_saved:
             library.save(conn, member, found, _now())
@@ -91,7 +92,7 @@ def create_list(
                 found = stored_paper(request, paper)
                 info = library.own_list(conn, token, member)
                 assert info is not None
-                library.add(conn, info, found, _now())
+                library.add(conn, info, still_here(request, conn, found), _now())
     except AccountError as error:
         raise problem(request, str(error), 400) from None
     return RedirectResponse(f"/lists/{token}", status_code=303)
@@ -157,7 +158,7 @@ def add_to_list(
     found = stored_paper(request, paper)
     try:
         with write_transaction(site_of(request).engine) as conn:
-            library.add(conn, info, found, _now(), note)
+            library.add(conn, info, still_here(request, conn, found), _now(), note)
     except AccountError as error:
         raise problem(request, str(error), 400) from None
     return RedirectResponse(f"/lists/{token}", status_code=303)

@@ -17,7 +17,7 @@ from paperfeed.services.accounts import AccountError
 from paperfeed.services.cards import load_cards
 from paperfeed.services.moderation import NotAllowed
 from paperfeed.store.engine import write_transaction
-from paperfeed.web.forms import acting_member, checked, stored_paper
+from paperfeed.web.forms import acting_member, checked, still_here, stored_paper
 from paperfeed.web.input_checks import RowId
 from paperfeed.web.members import site_of
 from paperfeed.web.rendering import render
@@ -98,6 +98,7 @@ def link_organization(
     site = site_of(request)
     try:
         with write_transaction(site.engine) as conn:
+            found = still_here(request, conn, found)
             profiles.link_paper(conn, member, found, name, _now())
     except NotAllowed as error:
         return render(request, "error.html", {"message": str(error)}, status_code=403)
@@ -118,6 +119,7 @@ def claim_author(
     site = site_of(request)
     try:
         with write_transaction(site.engine) as conn:
+            found = still_here(request, conn, found)
             status = profiles.claim(conn, member, found, position, _now())
     except AccountError as error:
         return render(request, "error.html", {"message": str(error)}, status_code=400)
