@@ -17,6 +17,7 @@ from paperfeed.store.engine import make_engine
 from paperfeed.store.migrate import upgrade
 from paperfeed.web.app import create_app
 from paperfeed.web.health import sqlite_files
+from paperfeed.web.rendering import TEMPLATES
 from tests.postgres_server import own_postgres
 from tests.web.conftest import fill_store
 
@@ -78,6 +79,17 @@ def size(files: list[Path]) -> int:
     """Bytes of the files, counted in whole pages as the page cache holds them."""
     page = os.sysconf("SC_PAGE_SIZE")
     return sum(-(-p.stat().st_size // page) * page for p in files)
+
+
+def test_ready_only_once_the_templates_are_compiled(site_home: Path, db_url: str) -> None:
+    """A fresh node's first page does not compile its template (``paper.html``: 125-443 ms)."""
+    TEMPLATES.env.cache.clear()  # (the process's earlier tests rendered pages)
+    settings = Settings(home=site_home, db=db_url, base_url="http://testserver")
+    with TestClient(create_app(settings, HashingEmbedder)) as site:
+        assert ready_within(site, 30) == {"ready": True}
+        compiled = {name for _, name in TEMPLATES.env.cache}
+        assert compiled >= {"paper.html", "feed.html", "base.html"}
+        assert compiled == set(TEMPLATES.env.list_templates())
 
 
 def test_not_ready_without_an_index(engine: object, db_url: str, tmp_path: Path) -> None:
