@@ -5,11 +5,15 @@ while the store is down."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from paperfeed.config import Settings
 from paperfeed.search.embedder import HashingEmbedder
@@ -118,3 +122,34 @@ def test_not_ready_while_the_store_is_down(tmp_path: Path) -> None:
             assert site.get("/healthz").status_code == 200
             server.start()
             assert ready_within(site, 30) == {"ready": True}
+
+
+def test_warming_keeps_the_stores_locks_so_a_second_command_leaves_the_log_alone(
+    site_home: Path, db_url: str
+) -> None:
+    """A node reads the SQLite file to warm the page cache; if it opened and closed the file
+    itself, POSIX drops the node's locks on it, and the next ``paperfeed`` command (here, a
+    process that opens and closes the store) took itself for the last user and deleted the
+    write-ahead log under the running node: later writes were lost and the store ended
+    malformed (outside check, a CLI command beside ``make demo``)."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's files are the server's")
+    database, log = sqlite_files(db_url)
+    settings = Settings(home=site_home, db=db_url, base_url="http://testserver")
+    node = make_engine(db_url)
+    with node.connect() as held, TestClient(create_app(settings, HashingEmbedder)) as site:
+        held.execute(text("SELECT count(*) FROM papers")).scalar_one()
+        assert ready_within(site, 60) == {"ready": True}
+        assert log.exists()
+        subprocess.run(
+            [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+             "c.execute('SELECT count(*) FROM papers').fetchone(); c.close()", str(database)],
+            check=True, timeout=120,
+        )  # fmt: skip
+        assert log.exists(), "the write-ahead log was deleted under the running node"
+        deleted = [os.readlink(fd) for fd in Path("/proc/self/fd").iterdir() if fd.exists()]
+        assert not [t for t in deleted if t.endswith("(deleted)") and database.name in t]
+    node.dispose()
+    check = sqlite3.connect(database)
+    assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    check.close()

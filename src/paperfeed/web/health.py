@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -67,7 +69,13 @@ class Warmup:
                 try:
                     if step():
                         break
-                except (OperationalError, InterfaceError, OSError, RuntimeError) as error:
+                except (
+                    OperationalError,
+                    InterfaceError,
+                    OSError,
+                    RuntimeError,
+                    subprocess.SubprocessError,
+                ) as error:
                     log.info("not ready (%s): %s", reason, str(error).splitlines()[0][:200])
                 self._stop.wait(RETRY_SECONDS)
         self.waiting_for = None
@@ -133,17 +141,40 @@ def physical_memory() -> int:
     return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
+#: Reads files in a process of its own (see :func:`_read_once`).
+_READER = """
+import sys
+from pathlib import Path
+size = 0
+for top in map(Path, sys.argv[2:]):
+    for path in [top] if top.is_file() else top.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                while chunk := handle.read(int(sys.argv[1])):
+                    size += len(chunk)
+print(size)
+"""
+
+
 def _read_once(paths: list[Path]) -> None:
     """Read these files (and the files under these folders) once, so that the first requests
-    find their pages in memory."""
+    find their pages in memory.
+
+    The reading happens in a child process, never in this one: closing any descriptor of a
+    SQLite file drops every POSIX lock this process holds on it (fcntl locks belong to the
+    process, not the descriptor), so the next ``paperfeed`` command took itself for the store's
+    last user, checkpointed and deleted the write-ahead log under the running node, and the
+    store ended "malformed" (outside check). A child's locks and closes are its own.
+    """
     started = time.perf_counter()
-    size = 0
-    for top in paths:
-        for path in [top] if top.is_file() else top.rglob("*"):
-            if path.is_file():
-                with path.open("rb") as handle:
-                    while chunk := handle.read(READ_CHUNK):
-                        size += len(chunk)
+    existing = [str(path) for path in paths if path.exists()]
+    if not existing:
+        return
+    done = subprocess.run(
+        [sys.executable, "-c", _READER, str(READ_CHUNK), *existing],
+        capture_output=True, text=True, check=True, timeout=3600,
+    )  # fmt: skip
+    size = int(done.stdout.strip() or 0)
     log.info("read %d MiB of %s in %.1f s", size >> 20, paths, time.perf_counter() - started)
 
 
