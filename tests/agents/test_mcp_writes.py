@@ -5,11 +5,21 @@ limits as the write API; an unconfirmed member is refused."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
+import time
+from pathlib import Path
 
+import anyio
 from mcp import Client
 from sqlalchemy import select
 
+from paperfeed.ingest import ingest_file
 from paperfeed.models import FeedEntry, Upvote, User
+from paperfeed.normalize import normalise
+from paperfeed.sources.record import PaperRecord
+from paperfeed.store.engine import write_transaction
+from paperfeed.store.papers import upsert_papers
 from tests.agents.conftest import (
     SECOND,
     SUBMITTED,
@@ -85,3 +95,37 @@ def test_a_member_who_has_not_confirmed_is_refused(agent_site: AgentSite) -> Non
 
     run_client(agent_site, body, PAPERFEED_TOKEN=agent_site.unconfirmed_token)
     assert agent_site.upvotes(PAPER) == 103 and agent_site.title(SUBMITTED) is None
+
+
+def test_an_upvote_sent_while_a_merge_runs_lands_on_the_arxiv_paper(
+    agent_site: AgentSite, tmp_path: Path
+) -> None:
+    """The agent upvotes a captured paper while the import that merges it into its arXiv
+    record holds its transaction open: the vote lands on the arXiv paper (it failed on the
+    old paper's foreign key)."""
+    old, new = "capture:quartz", "2501.00001"
+    title = "Quartz lattice resonators under cryogenic strain"
+    (tmp_path / "capture.jsonl").write_text(json.dumps({"id": old, "title": title}) + "\n")
+    ingest_file(agent_site.engine, "jsonl", tmp_path / "capture.jsonl")
+    ready, merging = threading.Event(), threading.Event()
+    answers: list[dict[str, object]] = []
+
+    async def body(client: Client) -> None:
+        ready.set()
+        await anyio.to_thread.run_sync(merging.wait)
+        answers.append(answer(await client.call_tool("upvote", {"id": old})))
+
+    agent = threading.Thread(
+        target=run_client, args=(agent_site, body), kwargs={"PAPERFEED_TOKEN": agent_site.token}
+    )
+    agent.start()
+    assert ready.wait(120)
+    record = normalise(PaperRecord(id=new, title=title, abstract="The arXiv record."))
+    with write_transaction(agent_site.engine) as conn:
+        upsert_papers(conn, [record], "jsonl", dt.datetime.now(dt.UTC))  # merges; holds locks
+        merging.set()
+        time.sleep(2)  # the vote is waiting on the merge by now
+    agent.join(120)
+
+    assert answers == [{"id": new, "voted": True, "upvotes": 1}]
+    assert voters(agent_site, new) == ["ada"] and agent_site.upvotes(new) == 1
