@@ -71,6 +71,25 @@ def test_a_500_page_carries_the_security_headers(client: TestClient) -> None:
     assert answer.headers["x-frame-options"] == "DENY"
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert "a bug, for this test" not in answer.text
+    assert "Something went wrong" in answer.text and answer.headers["content-type"].startswith(
+        "text/html"
+    )
+
+
+def test_an_api_500_answers_the_documented_json_shape(client: TestClient) -> None:
+    """docs/api.md: every API error has a JSON body with ``detail`` and ``error``; an unhandled
+    one (a bug, a damaged store) answered plain text 'Internal Server Error' (outside check)."""
+
+    def broken() -> None:
+        raise RuntimeError("a bug, for this test")
+
+    client.app.add_api_route("/api/test-only/broken", broken)  # type: ignore[attr-defined]
+    answer = TestClient(client.app, raise_server_exceptions=False).get("/api/test-only/broken")
+    assert answer.status_code == 500
+    body = answer.json()
+    assert set(body) == {"detail", "error"} and body["detail"] == body["error"]
+    assert "a bug, for this test" not in answer.text
+    assert answer.headers["x-content-type-options"] == "nosniff"
 
 
 def test_a_suspended_members_public_lists_are_not_shown(

@@ -202,6 +202,12 @@ def _serve_docs(app: FastAPI, settings: Settings) -> str:
     return page
 
 
+INTERNAL_ERROR = (
+    "something went wrong on our side: the error is logged; please try again, and tell the "
+    "site's admin if it persists"
+)
+
+
 def _handle_errors(app: FastAPI) -> None:
     """Errors as pages for people and as JSON for the API, never a stack trace."""
 
@@ -256,6 +262,20 @@ def _handle_errors(app: FastAPI) -> None:
     async def refused(request: Request, error: StarletteHTTPException) -> Response:
         """Every other refusal (401, 403, 405, 409, 422, 503...) the routes raise."""
         return problem_response(str(error.detail), error.status_code, error.headers)
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, error: Exception) -> Response:
+        """A bug or a broken store (say, a SQLite file damaged on disk): the API still answers
+        its documented JSON shape, a person gets the site's page; the traceback goes to the log
+        (Starlette logs it after this answer), never to the client."""
+        if wants_json(request):
+            return problem_response(INTERNAL_ERROR, 500)
+        page = TEMPLATES.get_template("store_down.html").render(
+            site_name=request.app.state.site.settings.site_name, message=INTERNAL_ERROR,
+            title="Something went wrong",
+            static_version=STATIC_VERSION,
+        )  # fmt: skip
+        return HTMLResponse(page, status_code=500)
 
 
 def wants_json(request: Request) -> bool:
