@@ -3,6 +3,8 @@
 The papers go through the same normalisation and upsert as every other import; each entry then
 features its paper on the day the public site featured it, with the submitter, and raises the
 upvote and comment counters to the recorded ones. Re-importing the same file changes nothing.
+An entry whose paper was merged into its arXiv record (by this import or an earlier one:
+:mod:`paperfeed.store.merges`) features the arXiv paper its old id now redirects to.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from paperfeed.sources import daily_papers
 from paperfeed.sources.record import BadRecord
 from paperfeed.store.engine import write_transaction
 from paperfeed.store.feed import feature, raise_counts
+from paperfeed.store.merges import lock_paper
 from paperfeed.store.papers import UpsertCounts, upsert_papers
 
 
@@ -59,10 +62,13 @@ def import_entries(
     with write_transaction(engine) as conn:
         report.papers = upsert_papers(conn, [e.record for e in unique], daily_papers.NAME, now)
         for entry in unique:
-            done = feature(
-                conn, entry.record.id, entry.day, now, entry.submitter, entry.submitter_name
-            )
+            # The entry's paper, or the arXiv paper it was merged into (then its row is gone).
+            paper_id = lock_paper(conn, entry.record.id)
+            if paper_id is None:  # (every entry was just written or merged: not expected)
+                report.bad.append(BadRecord(entry.record.line, "not stored", entry.record.id))
+                continue
+            done = feature(conn, paper_id, entry.day, now, entry.submitter, entry.submitter_name)
             setattr(report, done.outcome, getattr(report, done.outcome) + 1)
             report.days.add(entry.day)
-            raise_counts(conn, entry.record.id, entry.upvotes, entry.num_comments)
+            raise_counts(conn, paper_id, entry.upvotes, entry.num_comments)
     return report

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 
 import paperfeed
 from paperfeed.ingest import ingest_file
+from paperfeed.ingest_daily import ingest_daily_papers
 from paperfeed.models import (
     Comment,
     FeedEntry,
@@ -280,3 +281,42 @@ def test_a_shared_title_merges_only_when_what_both_records_know_agrees(
         [refusal] = report.kept_apart
         assert (refusal.old_id, refusal.arxiv_id) == (OTHER, ATTENTION["id"])
         assert refusal.reason.startswith(reason)
+
+
+# A Daily Papers entry (API shape) of a paper without an arXiv id, and that paper's arXiv record.
+WIDGETS = {"id": "2401.00001", "title": "Scaling Laws for Neural Widgets",
+           "authors": ["Ann Smith", "Bob Jones"], "published": "2024-01-02"}  # fmt: skip
+WIDGETS_ENTRY = {
+    "paper": {"id": "dailypapers:scaling-widgets", "title": "Scaling Laws for Neural Widgets",
+              "authors": [{"name": "Ann Smith"}, {"name": "Bob Jones"}],
+              "publishedAt": "2024-01-05T00:00:00Z", "submittedOnDailyAt": "2024-01-05T00:00:00Z",
+              "upvotes": 42},
+    "numComments": 3,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("arxiv_first", [True, False], ids=["arxiv-first", "daily-first"])
+def test_a_daily_papers_entry_of_a_merged_paper_features_the_arxiv_paper(
+    engine: Engine, tmp_path: Path, arxiv_first: bool
+) -> None:
+    """The entry's paper merges in the import that features it (arXiv record first), or was
+    merged before and is skipped (then re-imported): either way the arXiv paper is featured
+    and takes the entry's counts, and the import does not fail (PaperNotFound rolled it back)."""
+    daily = tmp_path / "dp.json"
+    daily.write_text(json.dumps([WIDGETS_ENTRY]))
+    if arxiv_first:
+        ingest_file(engine, "jsonl", write_jsonl(tmp_path / "arx.jsonl", WIDGETS))
+    else:
+        ingest_daily_papers(engine, daily)
+        ingest_file(engine, "jsonl", write_jsonl(tmp_path / "arx.jsonl", WIDGETS))
+    report = ingest_daily_papers(engine, daily)
+
+    assert report.bad == []
+    assert (report.featured, report.already) == ((1, 0) if arxiv_first else (0, 1))
+    with engine.connect() as conn:
+        assert conn.scalars(select(Paper.id)).all() == [WIDGETS["id"]]
+        assert merged_into(conn, WIDGETS_ENTRY["paper"]["id"]) == WIDGETS["id"]  # type: ignore[index]
+        featured = conn.execute(select(FeedEntry.paper_id, FeedEntry.day)).one()
+        assert tuple(featured) == (WIDGETS["id"], dt.date(2024, 1, 5))
+        paper = conn.execute(select(Paper.upvotes, Paper.num_comments)).one()
+        assert tuple(paper) == (42, 3)
