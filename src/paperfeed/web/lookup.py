@@ -16,6 +16,7 @@ from paperfeed.store.merges import merged_into
 
 MAX_ID = 300  # longer is no id of ours (and not worth a query)
 _PAPERS = "/papers/"
+_SUFFIX_SEGMENTS = 3  # the id, or it and up to two segments after it: a few queries at most
 
 
 def find_paper_id(conn: Connection, raw: str) -> str | None:
@@ -41,14 +42,17 @@ def merged_address(conn: Connection, request: Request, raw: str) -> str | None:
 
     ``raw`` is the route's id parameter. When the route took more than the id (the page route
     takes ``<id>/similar`` whole), the longest part of it before a ``/`` that is a merged id
-    is the id."""
+    is the id (trying the whole and then up to two segments fewer: a path of many segments
+    costs no more queries)."""
     path: str = request.scope["path"]  # decoded: an id holding "?" or "#" is still whole here
     start = path.find(_PAPERS) + len(_PAPERS)
     if start < len(_PAPERS) or not path[start:].startswith(raw) or len(raw) > MAX_ID:
         return None
     parts = raw.split("/")
-    for end in range(len(parts), 0, -1):
+    for end in range(len(parts), max(len(parts) - _SUFFIX_SEGMENTS, 0), -1):
         old = "/".join(parts[:end])
+        if ":" not in old:  # only a source:id is ever merged (arXiv papers absorb, never go)
+            break
         new_id = merged_into(conn, canonical_paper_id(old))
         if new_id is not None:
             rest = path[start + len(old) :]
