@@ -3,6 +3,7 @@ node's flat chunks holds each paper's latest vector, and its build stops when as
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -73,3 +74,14 @@ def test_a_stopped_build_ends_between_pieces(tmp_path: Path) -> None:
     build = GraphBuild(tmp_path, 64, "f16")
     build.cancel()  # at once: the thread ends within a piece, not after the whole build
     assert not build._thread.is_alive() and len(build.index) < 25_000
+
+
+def test_a_graph_build_leaves_a_core_to_its_caller_until_the_caller_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    flat_chunks(tmp_path, [(list(range(100)), np.random.default_rng(9).normal(size=(100, 64)))])
+    cores = os.cpu_count() or 1
+    build = GraphBuild(tmp_path, 64, "f16")
+    assert build._threads() == max(1, cores - 1)  # the keyword index has one meanwhile
+    assert len(build.finish()) == 100
+    assert build._threads() == cores

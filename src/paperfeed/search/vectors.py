@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,7 +150,7 @@ def build_graph(
     threads: int | None = None,
 ) -> None:
     """Add ``rows`` (unique ``keys``, none in ``index`` yet) to a graph in one call, on every
-    core: usearch inserts them in parallel."""
+    core (or ``threads``): usearch inserts them in parallel."""
     index.index.add(keys, rows, threads=threads or os.cpu_count() or 1)
 
 
@@ -248,9 +248,15 @@ class FlatVectors:
         scores = matrix @ vector / norms
         return [VectorHit(kept[i], float(scores[i])) for i in np.argsort(-scores)[:limit]]
 
-    def build(self, index: VectorIndex, stop: threading.Event | None = None) -> None:
+    def build(
+        self,
+        index: VectorIndex,
+        stop: threading.Event | None = None,
+        threads: Callable[[], int] | None = None,
+    ) -> None:
         """Add every chunk to ``index`` (later chunks replace earlier vectors of a key), a
-        piece at a time so that ``stop`` ends it within seconds."""
+        piece at a time so that ``stop`` ends it within seconds; each piece on ``threads()``
+        threads (default: every core)."""
         for keys, rows in self.chunks:
             for start in range(0, len(keys), BUILD_PIECE):
                 if stop is not None and stop.is_set():
@@ -260,7 +266,7 @@ class FlatVectors:
                 if np.any(index.index.contains(piece)):  # a paper re-embedded while it was read
                     index.add([int(k) for k in piece], matrix.astype(np.float32))
                 else:
-                    build_graph(index, piece, matrix)
+                    build_graph(index, piece, matrix, threads=threads() if threads else None)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -276,18 +282,26 @@ class GraphBuild:
         self.flat = FlatVectors(folder, ndim)
         self.index = VectorIndex(folder, ndim, dtype)
         self._stop = threading.Event()
+        self._caller_done = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="paperfeed-graph", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
-            self.flat.build(self.index, self._stop)
+            self.flat.build(self.index, self._stop, self._threads)
         except BaseException as error:  # handed to the caller by finish()
             self._error = error
 
+    def _threads(self) -> int:
+        """One core fewer than the machine's while the caller works (it keeps one busy: the
+        keyword index), every core once it waits in :meth:`finish`."""
+        cores = os.cpu_count() or 1
+        return cores if self._caller_done.is_set() else max(1, cores - 1)
+
     def finish(self) -> VectorIndex:
         """The built graph (not saved yet), once the build is done; its error, if it failed."""
+        self._caller_done.set()
         self._thread.join()
         if self._error is not None:
             raise self._error
