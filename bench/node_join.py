@@ -81,6 +81,13 @@ def main() -> None:
             fill_store(url, args.data, args.papers, base)
             store_size(url, work, args.papers)
         if args.join_only:  # (the preparing run's figure was taken on a busier machine)
+            started = time.perf_counter()
+            engine = make_engine(url)
+            upgrade(engine)  # a store prepared by an older paperfeed: its migrations first
+            engine.dispose()
+            print(
+                f"store migrated to this paperfeed's schema in {time.perf_counter() - started:.0f} s"
+            )
             (work / "worker.db").unlink(missing_ok=True)
             worker_throughput(work, models, args.data, args.embedded)
         if not args.prepare_only:
