@@ -5,12 +5,19 @@ SQLite and PostgreSQL), and arXiv's spacing of one request per 3 s kept across i
 from __future__ import annotations
 
 import itertools
+import json
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote, unquote
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from paperfeed.ingest import ingest_file
 from tests.servers import Inbox
 from tests.sources.replay import Replay
 from tests.web.helpers import join, log_in, token
@@ -78,3 +85,26 @@ def test_finding_5_imports_keep_arxivs_spacing_and_a_daily_budget_of_lookups(
     done = site.post(f"/lists/{list_token}/import", data={"ids": "2412.88888", "csrf_token": csrf})
     assert "over today&#39;s 3 arXiv look-ups" in done.text or "over today's 3 arXiv" in done.text
     assert len(asked) == 3  # refused before asking arXiv
+
+
+@pytest.mark.parametrize(
+    "paper_id", ["weird:日本語", "x:a\";filename*=UTF-8''evil.html;x=\"", "src:ünï"]
+)
+def test_a_download_is_named_safely_whatever_the_papers_id(
+    client: TestClient, engine: Engine, tmp_path: Path, paper_id: str
+) -> None:
+    """An export's file is named after the paper id, which an import chooses: a non-Latin-1 id
+    made the header fail (500), and quotes in it added a ``filename*`` of the importer's
+    choosing (outside check)."""
+    records = tmp_path / "odd.jsonl"
+    record = {"id": paper_id, "title": "An odd identifier", "abstract": "Text.", "authors": ["A B"]}
+    records.write_text(json.dumps(record) + "\n")
+    ingest_file(engine, "jsonl", records)
+    answer = client.get(f"/papers/{quote(paper_id, safe='')}/export.bib")
+    assert answer.status_code == 200 and "An odd identifier" in answer.text
+    disposition = answer.headers["content-disposition"]
+    plain = re.fullmatch(
+        r'attachment; filename="([A-Za-z0-9._-]+)"; filename\*=UTF-8\'\'(\S+)', disposition
+    )
+    assert plain is not None, disposition
+    assert unquote(plain.group(2)) == paper_id.replace("/", "-") + ".bib"

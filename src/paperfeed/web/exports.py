@@ -4,7 +4,9 @@ importing references into a list."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -130,5 +132,15 @@ def _download(request: Request, kind: str, cards: list[Card], name: str) -> Resp
     media_type, suffix = citations.FORMATS[kind]
     return Response(
         citations.export(cards, kind), media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{suffix}"'},
+        headers={"Content-Disposition": attachment(f"{name}.{suffix}")},
     )  # fmt: skip
+
+
+def attachment(filename: str) -> str:
+    """A ``Content-Disposition`` naming a download after a paper id or a list's name, which
+    are anyone's text: an ASCII ``filename`` with every other character as ``_`` (quotes and
+    ``;`` could add parameters of their own, a browser prefers ``filename*``) and the whole
+    name percent-encoded in RFC 5987's ``filename*`` (a non-Latin-1 id made the header fail:
+    a 500)."""
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", filename)[:150]
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename[:150], safe='')}"
