@@ -170,3 +170,30 @@ def test_finding_4_resend_25_in_a_row_and_25_in_parallel_send_at_most_the_cap(
     outbox_drained(site)
     arrived = sorted(m["To"] for m in inbox.messages)
     assert arrived == ["ada@lab.org"] * CONFIRM_CAP + ["carol@lab.org"] * CONFIRM_CAP
+
+
+def test_sign_ups_from_one_ip_address_stop_at_its_cap_in_parallel(
+    site: TestClient, engine: Engine, inbox: Inbox
+) -> None:
+    """40 parallel sign-ups from one IP address with 40 addresses all made accounts and mailed
+    40 strangers (outside check): exactly the cap get through, the rest a 429, no account and
+    no mail; another address is not affected."""
+    cap = PER_IP["signup"].limit
+    tries = cap + 15
+    start = threading.Barrier(tries)
+
+    def join(number: int) -> int:
+        asker = as_ip(site, 9)
+        form = {"email": f"someone{number}@lab.org", "handle": f"someone{number}",
+                "password": PASSWORD, "csrf_token": token(asker, "/signup")}  # fmt: skip
+        start.wait()
+        return asker.post("/signup", data=form, follow_redirects=False).status_code
+
+    with ThreadPoolExecutor(tries) as pool:
+        answers = list(pool.map(join, range(tries)))
+    assert sorted(answers) == [303] * cap + [429] * (tries - cap)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(User)) == cap
+    outbox_drained(site)
+    assert len(inbox.messages) == cap
+    assert sign_up(as_ip(site, 10), "other@lab.org", "other") == 303

@@ -73,7 +73,13 @@ OTHER_KIND = Cap(3, HOUR)
 #: Mails of every kind together to one address.
 ALL_KINDS = Cap(10, DAY)
 #: Requests from one IP address to the forms that mail (counted whether or not a mail goes).
-PER_IP = {"reset-password": Cap(10, HOUR), "confirm-account": Cap(10, HOUR)}
+PER_IP = {
+    "reset-password": Cap(10, HOUR),
+    "confirm-account": Cap(10, HOUR),
+    # (a reading group signing up together behind one address fits; a script making accounts
+    # and mailing strangers does not)
+    "signup": Cap(20, HOUR),
+}
 
 
 class TooManyRequests(Exception):

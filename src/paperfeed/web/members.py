@@ -118,23 +118,30 @@ def signup(
     tells its owner which it was. The person logs in once the address is confirmed."""
     checked(request, csrf_token)
     site = site_of(request)
+    ip = client_ip(request)
     try:
-        _join(site, email, handle, name, password)
+        _join(site, ip, email, handle, name, password)
     except IntegrityError:  # a concurrent sign-up took the address or name: now we see its row
         try:
-            _join(site, email, handle, name, password)
+            _join(site, ip, email, handle, name, password)
         except AccountError as error:
             return _signup_refused(request, error, email, handle, name)
+        except TooManyRequests as error:
+            return too_many(request, error.retry_after)
     except AccountError as error:
         return _signup_refused(request, error, email, handle, name)
+    except TooManyRequests as error:
+        return too_many(request, error.retry_after)
     site.mail_queued()
     return RedirectResponse("/?welcome=1", status_code=303)
 
 
-def _join(site: Site, email: str, handle: str, name: str, password: str) -> None:
+def _join(site: Site, ip: str, email: str, handle: str, name: str, password: str) -> None:
     """Sign up and queue the confirmation mail; for an address that has an account, queue the
-    mail that tells its owner instead. The account and its mail, or neither."""
+    mail that tells its owner instead. The account and its mail, or neither. Each try spends
+    one of the IP address's sign-ups, counted in the same transaction (exact in parallel)."""
     with write_transaction(site.engine) as conn:
+        take_ip_budget(conn, site.settings, "signup", ip, _now())
         try:
             member = accounts.sign_up(conn, email, handle, name, password, _now())
         except AddressTaken as taken:
