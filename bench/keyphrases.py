@@ -6,7 +6,8 @@ and a light lemmatisation (plural endings):
 
 - precision: the share of our phrases equal to one of theirs;
 - recall: the share of theirs equal to one of ours;
-- the same two with a looser match (one phrase's words all within the other's).
+- the same two with a looser match (one phrase's words all within the other's);
+- ours and theirs for the first ``--sample`` papers (10 by default), to read.
 
 Then the cost: seconds to embed the papers (what indexing does) and to extract their
 keyphrases given their vectors, on ``--papers`` real arXiv abstracts; the ratio is the share
@@ -46,6 +47,7 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=Path("models"))
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--papers", type=int, default=300)
+    parser.add_argument("--sample", type=int, default=10)
     args = parser.parse_args()
     embedder = MiniLMEmbedder(args.models)
     print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} (2 cores)")
@@ -55,7 +57,7 @@ def main() -> None:
         extractors["keybert 0.9.0"] = theirs
     papers = [entry["paper"] for entry in json.loads(FIXTURE.read_text())]
     for name, run in extractors.items():
-        agreement(name, embedder, papers, run)
+        agreement(name, embedder, papers, run, args.sample if name == "paperfeed" else 0)
     abstracts = list(_real_papers(args.data, args.papers))
     cost("paperfeed", embedder, abstracts)
     if "keybert 0.9.0" in extractors:
@@ -66,15 +68,26 @@ def main() -> None:
 
 
 def agreement(
-    name: str, embedder: MiniLMEmbedder, papers: Sequence[dict[str, object]], run: Extractor
+    name: str,
+    embedder: MiniLMEmbedder,
+    papers: Sequence[dict[str, object]],
+    run: Extractor,
+    sample: int = 0,
 ) -> None:
     texts = [(str(p["title"]), str(p["summary"])) for p in papers]
     vectors = embedder.embed_documents([paper_text(t, a) for t, a in texts])
     exact = [0, 0, 0, 0]  # our matched, ours, their matched, theirs
     loose = [0, 0]
-    for (title, abstract), vector, paper in zip(texts, vectors, papers, strict=True):
-        got = [_key(k) for k in run(title, abstract, vector)]
-        want = [_key(str(k)) for k in paper.get("ai_keywords") or []]  # type: ignore[attr-defined]
+    for n, ((title, abstract), vector, paper) in enumerate(
+        zip(texts, vectors, papers, strict=True)
+    ):
+        phrases = run(title, abstract, vector)
+        keywords = [str(k) for k in paper.get("ai_keywords") or []]  # type: ignore[attr-defined]
+        if n < sample:
+            print(f"  {paper['id']}\n    ours:   {'; '.join(phrases)}")
+            print(f"    theirs: {'; '.join(keywords)}")
+        got = [_key(k) for k in phrases]
+        want = [_key(k) for k in keywords]
         exact[0] += sum(k in want for k in got)
         exact[1] += len(got)
         exact[2] += sum(k in got for k in want)

@@ -1,10 +1,15 @@
 """A paper's keyphrases (the public API's ``ai_keywords``), KeyBERT-style over our own embedder.
 
 Candidates are the noun-phrase-like runs of one to three words in the title and abstract
-(split at stop words and punctuation, as KeyBERT's default vectoriser does, but never joining
-words across them). Each is scored by cosine similarity to the paper's own vector, and the
-phrases kept are picked by maximal marginal relevance, so that they are relevant and not five
-wordings of one idea.
+(split at stop words, common verbs and punctuation, never joining words across them), found
+after LaTeX, math, markup and URLs are masked out. Without a part-of-speech tagger, "noun
+phrase like" is judged by the words' forms: no adverb, no plural or verb before the last
+word, no participle or adjective at the end, no word twice, and a single word only when it
+reads as a name or a term ("LLM", "LoRA", "cross-entropy"). Each is scored by cosine
+similarity to the paper's own vector, and the phrases kept are picked by maximal marginal
+relevance, skipping any that shares half its words with one already kept, so that they are
+relevant and not five wordings of one idea. A paper with little text (a title alone) gets
+fewer phrases: the list is never padded.
 
 A phrase's vector is the mean of its word pieces' contextual vectors from the pass that embeds
 the paper, so extraction costs no model run of its own (KeyBERT embeds every candidate
@@ -16,8 +21,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -51,7 +57,72 @@ _STOP_WORDS = """
     first second third two three four five
 """
 STOP_WORDS = frozenset(_STOP_WORDS.split())
-_WORD = re.compile(r"[A-Za-z][\w+-]*[\w+]|[A-Za-z]")
+_WORD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9+-]*[A-Za-z0-9+])?")
+_BREAK = "\x00"
+_CHUNK = re.compile(r"[^\s\x00]+")
+_LEADING = "\"'`([{<\u201c\u2018"
+_TRAILING = "\"'.,;:!?)]}>\u201d\u2019"
+_MARKUP = re.compile(
+    r"https?://\S+|www\.\S+"  # URLs
+    r"|\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\)|\\\[.*?\\\]"  # math
+    r"|\\(?:textcolor|color|cite[pt]?|ref|eqref|label|url|href|includegraphics)\*?"
+    r"(?:\[[^\]]*\])?\{[^{}]*\}"  # a command with an argument that names no content
+    r"|\\[A-Za-z]+\*?|\\[^A-Za-z\s]"  # any other command or escaped character
+    r"|</?[A-Za-z][^<>]*>",  # HTML or XML markup
+    re.DOTALL,
+)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Verbs (and a few other words) that end a run as stop words do: abstracts use them around
+# their real subjects ("LLM analyzes", "exacerbates overthinking", "aims").
+_VERBS = _words("""
+    aim aims become becomes becoming build builds excel excels lack lacks lacking need needs
+    needed seek seeks see sees reveal reveals yield yields exhibit exhibits remain remains
+    employ employs obtain obtains consider considers require requires fail fails help helps
+    give gives take takes lead leads keep keeps replicate assume assumes assuming predict
+    predicts conduct conducts perform performs capture captures identify identifies enhance
+    enhances generate generates learn learns explore explores investigate investigates
+    evaluate evaluates examine examines mitigate mitigates reduce reduces produce produces
+    preserve preserves maintain maintains ensure ensures confirm confirms reach reaches exist
+    exists undergo undergoes leave leaves suggest suggests indicate indicates allow allows
+    rely relies operate operates consist consists contain contains involve involves offer
+    offers extend extends combine combines integrate integrates leverages exploit exploits
+    adopt adopts apply applies highlight highlights emphasize emphasizes focus focuses tackle
+    tackles alleviate alleviates surpass surpasses exceed exceeds depend depends emerge
+    emerges occur occurs appear appears persist persists seem seems tend tends boost boosts
+    matter matters facilitate facilitates encourage encourages exacerbate exacerbates still
+    ahead according whenever throughout like six seven eight nine ten hundred thousand million billion
+""")
+# Adjectives in common use, and adjective endings, that end no noun phrase.
+_NOT_LAST = _words("""
+    local global specific general consistent robust multiple common broad strong weak large
+    small high low rich complex simple diverse single real better best higher lower
+    available possible able critical important unchanged regular substantial
+""")
+_ADJECTIVE_ENDINGS = ("al", "ic", "ive", "ous", "ful", "less", "able", "ible")
+_NOT_ADJECTIVES = _words("""
+    retrieval signal proposal interval tutorial potential journal removal arrival trial
+    manual material rival approval survival animal hospital capital total portal terminal
+    appraisal rehearsal reversal referral renewal denial goal metal crystal individual
+    logic topic music traffic metric heuristic arithmetic fabric critic public clinic graphic
+    objective alternative perspective initiative primitive incentive directive archive
+    narrative derivative executive drive collective positive negative relative native motive
+    variable table cable timetable
+""")
+_NOT_ADVERBS = _words("""
+    family assembly supply early italy poly monopoly reply daily weekly monthly yearly hourly
+    friendly butterfly apply rely multiply anomaly ally rally july
+""")
+_NOT_PLURALS = _words("series species news lens means")
+# Ends of hyphenated adjectives ("large-scale", "step-wise"): no term on their own.
+_ADJECTIVE_COMPOUNDS = _words("""
+    scale wise cost level aware based free specific like time style oriented driven grained
+    efficient intensive friendly agnostic dependent independent sensitive
+""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +137,17 @@ class Candidate:
     in_title: bool
 
 
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """What the phrase rules need to know of one word, worked out once per distinct word."""
+
+    stem: str
+    adverb: bool
+    inner_ok: bool  # may stand before another word (no plural, no verb's third person)
+    last_ok: bool  # may end a phrase (no participle, verb or adjective)
+    alone_ok: bool  # may be a phrase on its own (a name or a term)
+
+
 def extract(
     embedder: Embedder,
     title: str,
@@ -75,7 +157,8 @@ def extract(
     *,
     top: int = MAX_PHRASES,
 ) -> list[str]:
-    """Up to ``top`` keyphrases of the paper, the most relevant first.
+    """Up to ``top`` keyphrases of the paper, the most relevant first; fewer when the paper
+    has few phrases worth showing (a title alone), never padded.
 
     ``vector`` and ``tokens`` are the paper's embedding of :func:`paper_text` and its token
     states, when the caller has them already (the indexer does): with both, extraction runs
@@ -101,7 +184,12 @@ def extract(
     if not found:
         return []
     relevance = phrase_vectors @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
-    return [found[i].text for i in mmr(relevance, phrase_vectors, top)]
+    stems = [{_word(w).stem for w in c.text.split(" ")} for c in found]
+
+    def clash(a: int, b: int) -> bool:
+        return _overlapping(stems[a], stems[b])
+
+    return [found[i].text for i in mmr(relevance, phrase_vectors, top, clash=clash)]
 
 
 def paper_text(title: str, abstract: str) -> str:
@@ -113,31 +201,91 @@ def candidates(title: str, abstract: str) -> list[Candidate]:
     """Runs of one to ``MAX_WORDS`` content words, the frequent and early ones first.
 
     Words are in one run only when nothing but a space separates them: punctuation, a stop
-    word or a number ends the run."""
+    word, a number, LaTeX, markup or a URL ends the run, and a token glued to others by
+    other characters ("2D/1D", "C4.5") is no word at all, so that no fragment of it becomes
+    a phrase. Phrases that do not read as noun phrases (:func:`_noun_phrase_like`) and runs
+    that only ever occur inside a longer one ("Large Language" of "Large Language Models")
+    are dropped."""
     seen: dict[str, Candidate] = {}
     for part, offset, in_title in ((title, 0, True), (abstract, len(title) + 2, False)):
-        run: list[re.Match[str]] = []
-        for word in [*_WORD.finditer(part), None]:
-            joined = word is not None and (not run or part[run[-1].end() : word.start()] == " ")
-            if joined and word is not None and _content_word(word[0]):
-                run.append(word)
-                continue
-            _count_phrases(seen, run, offset, in_title)
-            run = [word] if word is not None and _content_word(word[0]) else []
-    ranked = sorted(seen.values(), key=lambda c: (-(c.count + 2 * c.in_title), c.start))
+        for run in _runs(_masked(part)):
+            _count_phrases(seen, part, run, offset, in_title)
+    ranked = sorted(_closed(seen), key=lambda c: (-(c.count + 2 * c.in_title), c.start))
     return ranked[:MAX_CANDIDATES]
 
 
-def mmr(relevance: Vectors, vectors: Vectors, top: int, diversity: float = DIVERSITY) -> list[int]:
-    """Indexes of ``top`` rows chosen by maximal marginal relevance (Carbonell & Goldstein)."""
-    chosen = [int(np.argmax(relevance))]
+def mmr(
+    relevance: Vectors,
+    vectors: Vectors,
+    top: int,
+    diversity: float = DIVERSITY,
+    clash: Callable[[int, int], bool] | None = None,
+) -> list[int]:
+    """Indexes of up to ``top`` rows chosen by maximal marginal relevance (Carbonell &
+    Goldstein); a row that ``clash``-es with one chosen already is skipped, so fewer than
+    ``top`` come back when the rows run out (we never pad)."""
     similarity = vectors @ vectors.T
-    while len(chosen) < min(top, len(relevance)):
-        redundancy = similarity[:, chosen].max(axis=1)
-        score = (1 - diversity) * relevance - diversity * redundancy
-        score[chosen] = -np.inf
-        chosen.append(int(np.argmax(score)))
+    score = relevance.astype(np.float64)  # the first pick: relevance alone
+    redundancy = np.full(len(relevance), -np.inf)
+    chosen: list[int] = []
+    for _ in range(len(relevance)):
+        best = int(np.argmax(score))
+        if score[best] == -np.inf or len(chosen) == top:
+            break
+        taken = score == -np.inf
+        if clash is None or not any(clash(best, other) for other in chosen):
+            chosen.append(best)
+            redundancy = np.maximum(redundancy, similarity[:, best])
+            score = (1 - diversity) * relevance - diversity * redundancy
+            score[taken] = -np.inf
+        score[best] = -np.inf
     return chosen
+
+
+def stem(word: str) -> str:
+    """A word's crude stem for telling repeats apart: lower case, plural ending off."""
+    word = word.lower()
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def _masked(text: str) -> str:
+    """``text`` with LaTeX, math, markup and URLs overwritten by a separator of the same length
+    (so offsets still point into the embedded text). A LaTeX command's braced argument stays
+    unless it names no content (``\\textcolor{black}``, ``\\cite{key}``)."""
+    return _MARKUP.sub(lambda m: _BREAK * len(m[0]), text)
+
+
+def _runs(text: str) -> Iterator[list[tuple[str, int, int]]]:
+    """The runs of content words of a masked text, each word as (word, start, end)."""
+    run: list[tuple[str, int, int]] = []
+    last_end = -1
+    for chunk in _CHUNK.finditer(text):
+        raw = chunk[0]
+        core = raw.lstrip(_LEADING)
+        start = chunk.start() + len(raw) - len(core)
+        stripped = core.rstrip(_TRAILING)
+        joined = core == raw and text[last_end : chunk.start()] == " "
+        word = stripped if _WORD.fullmatch(stripped) and _content_word(stripped) else None
+        if run and (word is None or not joined):
+            yield run
+            run = []
+        if word is not None:
+            run.append((word, start, start + len(stripped)))
+        if stripped != core and run:  # punctuation after the word ends the run
+            yield run
+            run = []
+        last_end = chunk.end() if stripped == core else -1
+    if run:
+        yield run
+
+
+def _content_word(word: str) -> bool:
+    lowered = word.lower()
+    return lowered not in STOP_WORDS and lowered not in _VERBS and any(c.isalpha() for c in word)
 
 
 def _uncapitalised(word: str) -> str:
@@ -145,30 +293,114 @@ def _uncapitalised(word: str) -> str:
     return word.lower() if word[:1].isupper() and word[1:].islower() else word
 
 
-def _content_word(word: str) -> bool:
-    return word.lower() not in STOP_WORDS and not word.isdigit()
-
-
 def _count_phrases(
-    seen: dict[str, Candidate], run: Sequence[re.Match[str]], offset: int, in_title: bool
+    seen: dict[str, Candidate],
+    text: str,
+    run: Sequence[tuple[str, int, int]],
+    offset: int,
+    in_title: bool,
 ) -> None:
-    """Count the n-grams of ``run`` (words of a text that starts at ``offset``)."""
+    """Count the n-grams of ``run`` (words of ``text``, which starts at ``offset``)."""
     for size in range(1, MAX_WORDS + 1):
         for first in range(len(run) - size + 1):
-            words = [m[0] for m in run[first : first + size]]
-            if size == 1 and not (len(words[0]) > 3 or (len(words[0]) > 1 and words[0].isupper())):
-                continue  # a lone short word ("GPU" is kept: capitals say it is a name)
-            phrase = " ".join(words if not in_title else map(_uncapitalised, words))
+            words = [w for w, _, _ in run[first : first + size]]
+            if not _noun_phrase_like(words):
+                continue
+            start, end = run[first][1], run[first + size - 1][2]
+            phrase = text[start:end]
+            if in_title:
+                phrase = " ".join(map(_uncapitalised, phrase.split(" ")))
             key = phrase.lower()
             old = seen.get(key)
             if old is None:
-                start, end = run[first].start(), run[first + size - 1].end()
                 seen[key] = Candidate(phrase, offset + start, offset + end, 1, in_title)
             else:  # the abstract's casing wins over the title's ("Heterogeneous Agents")
-                text = old.text if not old.in_title or in_title else phrase
+                shown = old.text if not old.in_title or in_title else phrase
                 seen[key] = replace(
-                    old, text=text, count=old.count + 1, in_title=old.in_title or in_title
+                    old, text=shown, count=old.count + 1, in_title=old.in_title or in_title
                 )
+
+
+def _noun_phrase_like(words: Sequence[str]) -> bool:
+    """Whether ``words`` can be a keyphrase, judged without a part-of-speech tagger.
+
+    A single word must look like a name or a term (a capital after its first letter: "LLM",
+    "LoRA", "MiP-Overthinking"; or a hyphenated compound: "cross-entropy"): the ordinary
+    single words of an abstract ("aims", "analysis", "boundary") say little about it. No word
+    may repeat (by stem) or be an adverb ("drastically"); no word before the last may look
+    like a plural or a verb's third person ("models losing"); the last is no past participle
+    ("approach based"), verb or adjective ("modeling local")."""
+    facts = [_word(w) for w in words]
+    if len({f.stem for f in facts}) < len(facts) or any(f.adverb for f in facts):
+        return False
+    if len(facts) == 1:
+        return facts[0].alone_ok
+    return facts[-1].last_ok and all(f.inner_ok for f in facts[:-1])
+
+
+@lru_cache(maxsize=1 << 16)
+def _word(word: str) -> _Word:
+    lowered = word.lower()
+    return _Word(
+        stem=stem(lowered),
+        adverb=lowered.endswith("ly") and len(lowered) > 4 and lowered not in _NOT_ADVERBS,
+        inner_ok=not _plural_or_verb(lowered),
+        last_ok=not _no_last_word(lowered),
+        alone_ok=_term_like(word),
+    )
+
+
+def _term_like(word: str) -> bool:
+    if sum(c.isalpha() for c in word) < 2:
+        return False
+    if any(c.isupper() for c in word[1:]):
+        return True
+    parts = word.lower().split("-")
+    return (
+        len(parts) > 1
+        and all(len(p) > 2 and p not in STOP_WORDS for p in parts)
+        and not (parts[-1].endswith("ly") or parts[-1].endswith("ed"))
+        and parts[-1] not in _ADJECTIVE_COMPOUNDS
+    )
+
+
+def _plural_or_verb(word: str) -> bool:
+    return (
+        word.endswith("s")
+        and not word.endswith(("ss", "us", "is", "os", "as", "ics", "ous"))
+        and word not in _NOT_PLURALS
+        and len(word) > 3
+    )
+
+
+def _no_last_word(word: str) -> bool:
+    """A past participle ("approach based"), a verb ("LLM analyzes") or an adjective
+    ("modeling local", "regular agentic") cannot end a noun phrase."""
+    word = word.rsplit("-", 1)[-1]
+    return (
+        word in _NOT_LAST
+        or (word.endswith("ed") and not word.endswith("eed") and len(word) > 4)
+        or (word.endswith(("izes", "yzes", "ises")) and word != "sizes")
+        or (word.endswith(_ADJECTIVE_ENDINGS) and word not in _NOT_ADJECTIVES)
+    )
+
+
+def _closed(seen: dict[str, Candidate]) -> list[Candidate]:
+    """The candidates that occur at least once outside a longer candidate: "large language"
+    is dropped when every occurrence is within "large language models"."""
+    within: dict[str, int] = {}
+    for key, candidate in seen.items():
+        words = key.split(" ")
+        if len(words) > 1:
+            for part in (" ".join(words[:-1]), " ".join(words[1:])):
+                within[part] = within.get(part, 0) + candidate.count
+    return [c for key, c in seen.items() if within.get(key, 0) < c.count]
+
+
+def _overlapping(first: set[str], second: set[str]) -> bool:
+    """Whether two phrases (as sets of stems) share at least half the stems of the shorter:
+    "over-sampling technique" after "synthetic minority over-sampling" says nothing new."""
+    return 2 * len(first & second) >= min(len(first), len(second))
 
 
 def _in_context(found: list[Candidate], tokens: TokenStates) -> tuple[list[Candidate], Vectors]:
