@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -214,3 +215,22 @@ def test_a_hidden_author_is_sent_flagged_and_never_shown(client: TestClient) -> 
     for name, expected in ((shown, True), ("Dengyang Jiang", False)):
         found = client.get("/api/v1/search", params={"q": f'author:"{name}"', "mode": "keyword"})
         assert ("2606.12575" in [hit["id"] for hit in found.json()["results"]]) is expected, name
+
+
+def test_v1_search_honours_exclusions_in_every_mode(client: TestClient) -> None:
+    """``-word``, ``NOT word`` and ``NOT "a phrase"`` drop every paper holding them, whichever
+    side (keyword or semantic) found it, and the page still fills with the wanted papers."""
+    segment = re.compile(r"\bsegment", re.I)
+    phrase = re.compile(r"\bsemantic\s+segmentation", re.I)
+    for mode in ("hybrid", "keyword", "semantic"):
+        for q, excluded in [
+            ("image -segmentation", segment),
+            ("image NOT segmentation", segment),
+            ('image NOT "semantic segmentation"', phrase),
+        ]:
+            params = {"q": q, "mode": mode, "limit": 40}
+            results = client.get("/api/v1/search", params=params).json()["results"]
+            assert len(results) == 40, (mode, q)
+            texts = [f"{r['title']} {r['abstract']} {r['authors']}" for r in results]
+            assert [t[:60] for t in texts if excluded.search(t)] == [], (mode, q)
+            assert sum("image" in t.lower() for t in texts) >= 30, (mode, q)

@@ -16,12 +16,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import tantivy
 
 from paperfeed.search import fusion, relevance
 from paperfeed.search.documents import paper_key
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.indexer import IndexState, current_generation
-from paperfeed.search.lexical import KeywordIndex, content_words, uses_operators
+from paperfeed.search.lexical import (
+    KeywordIndex,
+    content_words,
+    uses_operators,
+    without_exclusions,
+)
 from paperfeed.search.query import Filters, SearchQuery, parse_query
 from paperfeed.search.vectors import VectorHit, open_for_search
 
@@ -147,18 +153,24 @@ class PaperSearch:
         the mode does not use is left empty unless the floor needs it.
 
         The query's vector is computed on another thread while tantivy searches on this one:
-        both release the GIL, so asking both sides costs about the slower of the two."""
+        both release the GIL, so asking both sides costs about the slower of the two.
+
+        What the query excludes (``-policy``, ``NOT "a phrase"``) is left out of the text
+        embedded, and the semantic side's papers that hold it are dropped the way its filters
+        drop papers (tantivy, which honours it on the keyword side, is asked which hold it)."""
         deep = mode == "hybrid" or judged
         depth = max(CANDIDATES, wanted) if deep else wanted
+        wanted_text = without_exclusions(query.text)
         embedding = (
-            _pool().submit(self._embed, query.text)
-            if semantic_ok and (mode != "keyword" or judged)
+            _pool().submit(self._embed, wanted_text)
+            if semantic_ok and wanted_text and (mode != "keyword" or judged)
             else None
         )
         keyword = self._keyword(query, depth) if mode != "semantic" or judged else []
         vector = embedding.result() if embedding is not None else None
+        excluded = self.keyword.exclusion(query.text) if vector is not None else None
         semantic = (
-            [(h.key, h.similarity) for h in self._nearest(vector, depth, query.filters)]
+            [(h.key, h.similarity) for h in self._nearest(vector, depth, query.filters, excluded)]
             if vector is not None
             else []
         )
@@ -199,7 +211,8 @@ class PaperSearch:
         agreeing = relevance.agreeing(keyword, semantic)
         if not agreeing:
             return False
-        weights, holders = self.keyword.word_weights(content_words(query.text), agreeing)
+        words = content_words(without_exclusions(query.text))
+        weights, holders = self.keyword.word_weights(words, agreeing)
         share = max(relevance.word_share(weights, holders, key) for key in agreeing)
         return relevance.matches(
             relevance.Evidence(
@@ -286,19 +299,24 @@ class PaperSearch:
     def _keyword(self, query: SearchQuery, depth: int) -> list[tuple[int, float]]:
         return self.keyword.search(query, depth)
 
-    def _nearest(self, vector: Any, depth: int, filters: Filters) -> list[VectorHit]:
+    def _nearest(
+        self, vector: Any, depth: int, filters: Filters, excluded: tantivy.Query | None = None
+    ) -> list[VectorHit]:
+        """The ``depth`` nearest papers that pass ``filters`` and do not match ``excluded``
+        (a tantivy query from :meth:`KeywordIndex.exclusion`)."""
         assert self.vectors is not None
-        if not filters:
+        if not filters and excluded is None:
             return self.vectors.search(vector, depth)
-        fetch = depth * 4
+        # (an exclusion alone drops a few neighbours: a smaller first fetch mostly suffices)
+        fetch = depth * 4 if filters else depth * 2
         while True:
             hits = self.vectors.search(vector, fetch)
-            allowed = self.keyword.allowed_keys(filters, [hit.key for hit in hits])
+            allowed = self.keyword.allowed_keys(filters, [hit.key for hit in hits], excluded)
             kept = [hit for hit in hits if hit.key in allowed]
             if len(kept) >= depth or fetch >= len(self.vectors):
                 return kept[:depth]
             if fetch >= EXACT_BELOW:
-                keys = self.keyword.matching_keys(filters, EXACT_BELOW)
+                keys = self.keyword.matching_keys(filters, EXACT_BELOW, excluded)
                 return self.vectors.exact_search(vector, keys, depth)
             fetch *= 4
 

@@ -71,6 +71,11 @@ _OPERATORS = re.compile(r'"|(?:^|\s)[+-]\S|\b(?:AND|OR|NOT)\b|\w:\S')
 #: milliseconds, and real proximity searches ask for a few words of distance.
 MAX_SLOP = 10
 _SLOP = re.compile(r"~\s*(\d+)")
+#: An excluded clause of the query syntax: ``-word``, ``NOT word``, ``-"a phrase"``,
+#: ``NOT title:word``, ``NOT (a OR b)``; group 1 is what is excluded.
+_EXCLUDED = re.compile(
+    r'(?:(?<!\S)-|\bNOT\s+)((?:\w+:)?(?:"[^"]*"(?:~\s*\d+)?|\([^()]*\)|[^\s()"]+))'
+)
 
 
 def uses_operators(text: str) -> bool:
@@ -82,6 +87,18 @@ def content_words(text: str) -> list[str]:
     """The words the keyword side searches for in plain text: split as the index's tokenizer
     splits (``zzqqxx-model`` is two words), stop words left out."""
     return [w for w in re.findall(r"\w+", text) if w.lower() not in STOP_WORDS]
+
+
+def excluded_clauses(text: str) -> list[str]:
+    """What the query excludes (``-policy``, ``NOT "a phrase"``), each written as a query of
+    its own: the semantic side knows no syntax, so its papers are checked against these."""
+    return [match[1] for match in _EXCLUDED.finditer(text)]
+
+
+def without_exclusions(text: str) -> str:
+    """The query with its excluded clauses left out: what the semantic side embeds (with
+    ``policy`` in it, ``diffusion -policy`` was embedded nearer policy papers)."""
+    return " ".join(_EXCLUDED.sub(" ", text).split())
 
 
 WRITER_HEAP = 128 * 2**20
@@ -187,19 +204,37 @@ class KeywordIndex:
                 holders[word] = {key for key, _ in _keyed(searcher, result.hits)}
         return weights, holders
 
-    def allowed_keys(self, filters: Filters, keys: Sequence[int]) -> set[int]:
-        """Which of ``keys`` belong to papers that pass ``filters``."""
+    def exclusion(self, text: str) -> tantivy.Query | None:
+        """Papers holding anything the query ``text`` excludes, matched as the keyword side
+        matches it (same fields, tokenizer and stemmer: ``-policy`` also drops "policies");
+        None when it excludes nothing."""
+        clauses = excluded_clauses(text)
+        if not clauses:
+            return None
+        text = _SLOP.sub(lambda m: f"~{min(int(m.group(1)), MAX_SLOP)}", " ".join(clauses))
+        query, _errors = self.index.parse_query_lenient(text, TEXT_FIELDS)
+        return query
+
+    def allowed_keys(
+        self, filters: Filters, keys: Sequence[int], excluded: tantivy.Query | None = None
+    ) -> set[int]:
+        """Which of ``keys`` belong to papers that pass ``filters`` and do not match
+        ``excluded`` (from :meth:`exclusion`)."""
         if not keys:
             return set()
         searcher = self.index.searcher()
         by_key = self._any_term("key", keys)
-        result = searcher.search(self._restricted(by_key, filters), len(keys))
+        result = searcher.search(self._restricted(by_key, filters, excluded), len(keys))
         return {key for key, _ in _keyed(searcher, result.hits)}
 
-    def matching_keys(self, filters: Filters, limit: int) -> list[int]:
-        """Keys of up to ``limit`` papers that pass ``filters`` (for exact semantic ranking)."""
+    def matching_keys(
+        self, filters: Filters, limit: int, excluded: tantivy.Query | None = None
+    ) -> list[int]:
+        """Keys of up to ``limit`` papers that pass ``filters`` and do not match ``excluded``
+        (for exact semantic ranking)."""
         searcher = self.index.searcher()
-        result = searcher.search(self._restricted(tantivy.Query.all_query(), filters), limit)
+        everything = tantivy.Query.all_query()
+        result = searcher.search(self._restricted(everything, filters, excluded), limit)
         return [key for key, _ in _keyed(searcher, result.hits)]
 
     def papers(self, keys: Sequence[int]) -> dict[int, tantivy.Document]:
@@ -242,11 +277,15 @@ class KeywordIndex:
         )  # fmt: skip
         return query
 
-    def _restricted(self, query: tantivy.Query, filters: Filters) -> tantivy.Query:
-        if not filters:
+    def _restricted(
+        self, query: tantivy.Query, filters: Filters, excluded: tantivy.Query | None = None
+    ) -> tantivy.Query:
+        if not filters and excluded is None:
             return query
         must = tantivy.Occur.Must
         clauses = [(must, query)]
+        if excluded is not None:
+            clauses.append((tantivy.Occur.MustNot, excluded))
         if filters.categories:
             clauses.append((must, self._any_term("categories", filters.categories)))
         for author in filters.authors:
