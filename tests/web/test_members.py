@@ -60,6 +60,24 @@ def test_sign_up_confirm_log_out_and_in(site: TestClient, inbox: Inbox) -> None:
     assert press_link(site, "/confirm/not-a-token").status_code == 400
 
 
+def test_log_in_brings_a_searcher_back_to_the_same_search(site: TestClient, inbox: Inbox) -> None:
+    """The top bar's "Log in" kept only the path: after logging in, /search without the words
+    and filters (outside new-user run)."""
+    join(site, inbox, "ada")
+    site.post("/logout", data={"csrf_token": token(site)})
+    page = site.get("/search", params={"q": "sparse coding", "cat": "cs.LG", "mode": "keyword"})
+    link = re.search(r'<a href="(/login\?next=[^"]+)">Log in</a>', page.text)
+    assert link is not None
+    form = site.get(link.group(1).replace("&amp;", "&")).text
+    back = re.search(r'name="next" value="([^"]*)"', form)
+    assert back is not None
+    target = back.group(1).replace("&amp;", "&")
+    assert target == "/search?q=sparse+coding&cat=cs.LG&mode=keyword"
+    done = site.post("/login", data={"email": "ada@lab.org", "password": PASSWORD, "next": target,
+                                     "csrf_token": token(site, "/login")}, follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303 and done.headers["location"] == target
+
+
 def test_log_in_is_throttled_and_sessions_are_renewed(site: TestClient, inbox: Inbox) -> None:
     join(site, inbox, "ada")
     stolen = site.cookies.get("paperfeed_session")  # a copy someone kept

@@ -136,7 +136,7 @@ def index(
         )
     if report.embedded_papers:
         console.print(
-            f"Embedded {report.embedded_papers:,} papers ({embedder.name}) into the store."
+            f"Embedded {count(report.embedded_papers, 'paper')} ({embedder.name}) into the store."
         )
     if report.keyword_papers == 0 and report.vector_papers == 0:
         console.print("The search index is up to date: no new or changed papers.")

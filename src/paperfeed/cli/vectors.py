@@ -32,6 +32,7 @@ from paperfeed.store.search_nodes import (
 )
 from paperfeed.store.vector_files import ParquetRefused, export_vectors, import_vectors
 from paperfeed.store.vectors import drop_model, papers_lacking, written_since
+from paperfeed.wording import count
 
 #: A node that has not reported for this long is taken to be stopped (a live one reports at
 #: least every half minute after catching up).
@@ -86,7 +87,7 @@ def embed(
         console.print(f"Every paper has a vector by {embedder.name}: nothing to embed.")
         return
     console.print(
-        f"Embedded {report.embedded:,} papers in {report.seconds:.1f} s "
+        f"Embedded {count(report.embedded, 'paper')} in {report.seconds:.1f} s "
         f"({report.rate:,.1f} papers/s, {embedder.name}); "
         f"{report.unchanged:,} changed without a new text kept their vectors."
     )

@@ -58,6 +58,14 @@ def page_path(request: Request) -> str:
     return raw.decode("latin-1") if isinstance(raw, bytes) else quote(request.url.path)
 
 
+def page_address(request: Request) -> str:
+    """This page's path and query as the browser sent them: where "Log in" brings the person
+    back to (a search's words and filters included)."""
+    query = request.scope.get("query_string", b"")
+    path = page_path(request)
+    return f"{path}?{query.decode('latin-1')}" if query else path
+
+
 def snippet_html(snippet: str) -> Markup:
     """Tantivy's snippet HTML: every character of the text escaped, matches in ``<b>``; only
     ``<b>`` and ``</b>`` are let through as markup, as ``<mark>``."""
@@ -74,8 +82,9 @@ TEMPLATES.env.filters.update(
     paper_path=paper_path,
 )
 TEMPLATES.env.globals.update(
-    static_version=STATIC_VERSION, query_url=query_url, page_path=page_path
-)
+    static_version=STATIC_VERSION, query_url=query_url, page_path=page_path,
+    page_address=page_address,
+)  # fmt: skip
 
 
 def render(
