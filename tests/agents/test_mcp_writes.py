@@ -105,7 +105,9 @@ def test_an_upvote_sent_while_a_merge_runs_lands_on_the_arxiv_paper(
     old paper's foreign key)."""
     old, new = "capture:quartz", "2501.00001"
     title = "Quartz lattice resonators under cryogenic strain"
-    (tmp_path / "capture.jsonl").write_text(json.dumps({"id": old, "title": title}) + "\n")
+    (tmp_path / "capture.jsonl").write_text(
+        json.dumps({"id": old, "title": title, "date_shown": "Jan 20"}) + "\n"
+    )
     ingest_file(agent_site.engine, "jsonl", tmp_path / "capture.jsonl")
     ready, merging = threading.Event(), threading.Event()
     answers: list[dict[str, object]] = []

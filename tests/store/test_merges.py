@@ -246,7 +246,9 @@ STRANGERS = ["Wen Li", "Hao Zhang", "Yi Chen", "Jun Wang", "Lei Liu", "Bo Yang",
     [
         ({"num_authors": 8, "date_shown": "Jun 13"}, True, None),
         ({"num_authors": 8, "published": "2017-06-20"}, True, None),
-        ({"num_authors": 8}, True, None),  # no date here: no evidence against
+        ({"num_authors": 8}, False, "nothing but the title"),  # a count is no positive evidence
+        ({}, False, "nothing but the title"),
+        ({"date_shown": "sometime"}, False, "nothing but the title"),  # unreadable: no evidence
         ({"authors": INITIALS}, True, None),
         ({"num_authors": 3, "date_shown": "Jun 13"}, False, "3 authors here, 8 on arXiv"),
         ({"num_authors": 8, "date_shown": "Mar 5"}, False, "dated Mar 5 here"),
@@ -320,3 +322,39 @@ def test_a_daily_papers_entry_of_a_merged_paper_features_the_arxiv_paper(
         assert tuple(featured) == (WIDGETS["id"], dt.date(2024, 1, 5))
         paper = conn.execute(select(Paper.upvotes, Paper.num_comments)).one()
         assert tuple(paper) == (42, 3)
+
+
+def test_a_crafted_record_with_a_matching_title_takes_no_count_over(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A ``source:id`` line with the arXiv paper's title: with the title alone it stays apart;
+    with a surname and a date that agree it merges, but the arXiv paper keeps the count its
+    source recorded (42 from the Daily Papers entry), not the line's 999,999."""
+    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "arx.jsonl", WIDGETS))
+    daily = tmp_path / "dp.json"
+    daily.write_text(json.dumps([WIDGETS_ENTRY]))
+    ingest_daily_papers(engine, daily)
+    bare = {"id": "bare:x", "title": "Scaling laws for neural widgets", "upvotes": 500}
+    report = ingest_file(engine, "jsonl", write_jsonl(tmp_path / "bare.jsonl", bare))
+    assert report.merged == 0 and report.kept_apart[0].reason.startswith("nothing but the title")
+    evil = {"id": "evil:x", "title": "scaling laws for neural widgets!",
+            "authors": ["Zed Smith", "Q Q"], "published": "2024-01-03", "upvotes": 999999,
+            "code_url": "https://evil.example/x", "organization": "Evil Corp"}  # fmt: skip
+    report = ingest_file(engine, "jsonl", write_jsonl(tmp_path / "evil.jsonl", evil))
+    assert report.merged == 1
+    with engine.connect() as conn:
+        assert merged_into(conn, "evil:x") == WIDGETS["id"]
+        assert conn.scalar(select(Paper.upvotes).where(Paper.id == WIDGETS["id"])) == 42
+        assert conn.scalar(select(Paper.num_comments).where(Paper.id == WIDGETS["id"])) == 3
+
+
+def test_an_arxiv_record_without_a_date_is_dated_by_its_id(engine: Engine, tmp_path: Path) -> None:
+    """The capture's "Apr 8" agrees with 2504.06514 (April 2025) and merges; the same capture
+    of a title whose arXiv id says 2301 (January 2023) stays apart."""
+    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "capture.jsonl", CAPTURED))
+    older = {**ARXIV, "id": "2301.00002"}
+    report = ingest_file(engine, "jsonl", write_jsonl(tmp_path / "arxiv.jsonl", older))
+    assert report.merged == 0
+    assert (
+        report.kept_apart[0].reason == "dated Apr 8 here, first submitted in January 2023 on arXiv"
+    )

@@ -151,13 +151,13 @@ def test_a_fresh_sync_imports_every_recorded_record_and_a_second_one_nothing_new
 
 
 def test_a_sync_says_what_it_merged_and_what_it_kept_apart(tmp_path: Path, replay: Replay) -> None:
-    """A lab's copy of 1707.08567 (its title, nothing else) and a capture of a paper with the
+    """A lab's copy of 1707.08567 (its title and the date the lab listed it) and a capture of a paper with the
     title of astro-ph/0601001 but 7 authors (the arXiv record has 4), stored before the sync."""
     home = tmp_path / "home"
     write_config(home, replay.url)
     assert paperfeed(home, "init").returncode == 0
     copies = [
-        {"id": "mylab:aew10", "title": "Proceedings of Workshop AEW10: Concepts in Information Theory and Communications"},
+        {"id": "mylab:aew10", "published": "2017-08-01", "title": "Proceedings of Workshop AEW10: Concepts in Information Theory and Communications"},
         {"id": "capture:hot-jupiters", "num_authors": 7, "title": "Frequency of Hot Jupiters and Very Hot Jupiters from the OGLE-III Transit Surveys Toward the Galactic Bulge and Carina"},
     ]  # fmt: skip
     (tmp_path / "copies.jsonl").write_text("".join(json.dumps(c) + "\n" for c in copies))

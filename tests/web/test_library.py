@@ -225,7 +225,9 @@ def test_saves_and_list_additions_sent_while_a_merge_runs_land_on_the_arxiv_pape
     arXiv paper (they failed on the old paper's foreign key, a 500)."""
     old, new = "capture:quartz", "2501.00001"
     title = "Quartz lattice resonators under cryogenic strain"
-    (tmp_path / "capture.jsonl").write_text(json.dumps({"id": old, "title": title}) + "\n")
+    (tmp_path / "capture.jsonl").write_text(
+        json.dumps({"id": old, "title": title, "date_shown": "Jan 20"}) + "\n"
+    )
     ingest_file(engine, "jsonl", tmp_path / "capture.jsonl")
     now = dt.datetime.now(dt.UTC)
     clients, lists = [], []

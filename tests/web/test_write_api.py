@@ -243,7 +243,7 @@ def test_votes_sent_while_a_merge_runs_land_on_the_arxiv_paper(
     counter adds up."""
     old, new = "capture:quartz", "2501.00001"
     title = "Quartz lattice resonators under cryogenic strain"
-    (tmp_path / "capture.jsonl").write_text(json.dumps({"id": old, "title": title, "upvotes": 2}) + "\n")  # fmt: skip
+    (tmp_path / "capture.jsonl").write_text(json.dumps({"id": old, "title": title, "date_shown": "Jan 20", "upvotes": 2}) + "\n")  # fmt: skip
     ingest_file(engine, "jsonl", tmp_path / "capture.jsonl")
     now = dt.datetime.now(dt.UTC)
     members, secrets = [], []

@@ -207,8 +207,12 @@ def _member_counts(conn: Connection, paper_id: str) -> tuple[int, int]:
 
 def _recorded_counts(conn: Connection, old_id: str, new_id: str) -> tuple[int, int]:
     """The upvotes and comments another site counted (what the counters hold beyond members'
-    own), the larger of the two papers' for each: both are one site's count of one paper,
-    so adding them would count its readers twice."""
+    own), for each counter the arXiv paper's own when it has one, else the old paper's.
+
+    Never the sum (both are one site's count of one paper: its readers would count twice),
+    and never the larger: a record that merges must not raise a count its arXiv paper already
+    has from a source (a crafted ``source:id`` line with the title and 999,999 upvotes would
+    take the paper over). The old paper's count only fills a counter the arXiv paper lacks."""
     found: list[tuple[int, int]] = []
     for paper_id in (old_id, new_id):
         shown = conn.execute(
@@ -216,7 +220,8 @@ def _recorded_counts(conn: Connection, old_id: str, new_id: str) -> tuple[int, i
         ).one()
         voted, said = _member_counts(conn, paper_id)
         found.append((max(shown.upvotes - voted, 0), max(shown.num_comments - said, 0)))
-    return max(found[0][0], found[1][0]), max(found[0][1], found[1][1])
+    (old_votes, old_said), (own_votes, own_said) = found
+    return own_votes or old_votes, own_said or old_said
 
 
 def _recount(conn: Connection, paper_id: str, recorded: tuple[int, int]) -> None:
