@@ -16,10 +16,12 @@ import paperfeed
 from paperfeed.ingest import ingest_file
 from paperfeed.ingest_daily import ingest_daily_papers
 from paperfeed.models import (
+    Author,
     Comment,
     FeedEntry,
     ListItem,
     Paper,
+    PaperAuthor,
     PaperDeletion,
     PaperRedirect,
     SavedPaper,
@@ -358,3 +360,31 @@ def test_an_arxiv_record_without_a_date_is_dated_by_its_id(engine: Engine, tmp_p
     assert (
         report.kept_apart[0].reason == "dated Apr 8 here, first submitted in January 2023 on arXiv"
     )
+
+
+def test_a_merge_keeps_what_the_arxiv_record_lacks(engine: Engine, tmp_path: Path) -> None:
+    """An arXiv record with the title but no abstract or authors merges the capture (which had
+    them): the paper keeps the capture's abstract, authors and code link, and moves on the change
+    cursor so the index takes its new text (it said "No abstract." after the merge)."""
+    capture = {"id": "capture:widgets", "title": WIDGETS["title"], "abstract": "We scale widgets.",
+               "authors": WIDGETS["authors"], "published": "2024-01-05",
+               "code_url": "https://github.com/lab/widgets"}  # fmt: skip
+    ingest_file(engine, "jsonl", write_jsonl(tmp_path / "capture.jsonl", capture))
+    with engine.connect() as conn:
+        before = conn.scalar(select(func.max(Paper.updated_at)))
+    bare = {"id": WIDGETS["id"], "title": WIDGETS["title"], "published": "2024-01-02"}
+    report = ingest_file(engine, "jsonl", write_jsonl(tmp_path / "arx.jsonl", bare))
+    assert report.merged == 1
+    with engine.connect() as conn:
+        paper = conn.execute(select(Paper).where(Paper.id == WIDGETS["id"])).one()
+        assert paper.abstract == "We scale widgets."
+        assert paper.code_url == "https://github.com/lab/widgets"
+        assert paper.published == dt.date(2024, 1, 2)  # the arXiv record's own date wins
+        names = conn.scalars(
+            select(Author.name)
+            .join(PaperAuthor)
+            .where(PaperAuthor.paper_id == WIDGETS["id"])
+            .order_by(PaperAuthor.position)
+        ).all()
+        assert list(names) == WIDGETS["authors"]
+        assert paper.updated_at > before

@@ -3,7 +3,8 @@
 Papers taken from a capture of the public site have no arXiv id (``dailypapers:<slug>``).
 When an import or sync brings the arXiv record with the same normalised title, before or after
 the other, and nothing both records know disagrees (author count, authors, dates:
-:mod:`paperfeed.store.merge_evidence`), the two are one paper: the arXiv record wins for metadata, and what members did on
+:mod:`paperfeed.store.merge_evidence`), the two are one paper: the arXiv record wins field by
+field where it has a value (the old paper fills what it lacks), and what members did on
 the old paper (votes, comments, featured day, lists, saves, claims, digests sent) moves to it.
 The old id then redirects, and a tombstone takes the old paper out of the search indexes.
 
@@ -43,6 +44,8 @@ from paperfeed.models import (
     FeedEntry,
     ListItem,
     Paper,
+    PaperAuthor,
+    PaperCategory,
     PaperDeletion,
     PaperRedirect,
     SavedPaper,
@@ -71,8 +74,14 @@ _ONE_PER_PAPER: tuple[tuple[Table, str | None], ...] = (
 )
 comments = table_of(Comment)
 _MANY_PER_PAPER: tuple[Table, ...] = (comments, table_of(AuthorClaim))
-# The old paper's links the arXiv record lacks are kept: a capture's code link is still true.
-_FILLED_FROM_OLD = ("code_url", "project_url", "organization_id")
+# What the arXiv record lacks is kept from the old paper (a capture's abstract or code link is
+# still true): the arXiv record wins field by field, only where it has a value.
+_FILLED_FROM_OLD = (
+    "abstract", "doi", "journal_ref", "comments", "primary_category", "code_url", "project_url",
+    "organization_id",
+)  # fmt: skip
+paper_authors = table_of(PaperAuthor)
+paper_categories = table_of(PaperCategory)
 KEY_BUCKETS = 32
 _LOCK_SPACE = 19_0019  # the advisory-lock namespace of title keys (pg_advisory_xact_lock(int, int))
 
@@ -188,7 +197,10 @@ def merge_paper(conn: Connection, old_id: str, new_id: str, now: dt.datetime) ->
     for table in _MANY_PER_PAPER:
         conn.execute(update(table).where(table.c.paper_id == old_id).values(paper_id=new_id))
     _recount(conn, new_id, recorded)
-    _fill_links(conn, new_id, {name: getattr(old, name) for name in _FILLED_FROM_OLD})
+    filled = _fill_links(conn, new_id, {name: getattr(old, name) for name in _FILLED_FROM_OLD})
+    filled |= _keep_authors(conn, old_id, new_id, old.num_authors)
+    if filled:  # the paper's text changed: move it on the change cursor, to be indexed again
+        conn.execute(update(papers).where(papers.c.id == new_id).values(updated_at=now))
     conn.execute(update(redirects).where(redirects.c.new_id == old_id).values(new_id=new_id))
     conn.execute(insert(redirects).values(old_id=old_id, new_id=new_id, merged_at=now))
     conn.execute(delete(papers).where(papers.c.id == old_id))
@@ -252,14 +264,41 @@ def _move_one_per_paper(
     conn.execute(delete(table).where(table.c.paper_id == old_id))
 
 
-def _fill_links(conn: Connection, paper_id: str, old_values: dict[str, object]) -> None:
+def _fill_links(conn: Connection, paper_id: str, old_values: dict[str, object]) -> bool:
+    """Give ``paper_id`` the old paper's value of each field it has none of (None, or an empty
+    abstract); whether any was given."""
+    filled = False
     for name, value in old_values.items():
-        if value is not None:
-            conn.execute(
-                update(papers)
-                .where(papers.c.id == paper_id, papers.c[name].is_(None))
-                .values({name: value})
+        if value is not None and value != "":
+            column = papers.c[name]
+            empty = column == "" if name == "abstract" else column.is_(None)
+            done = conn.execute(
+                update(papers).where(papers.c.id == paper_id, empty).values({name: value})
             )
+            filled |= done.rowcount > 0
+    return filled
+
+
+def _keep_authors(conn: Connection, old_id: str, new_id: str, num_authors: int | None) -> bool:
+    """Move the old paper's authors and categories to ``new_id`` if it has none (and its author
+    count, when the old paper had only a count); whether the authors changed."""
+    moved = False
+    for table in (paper_authors, paper_categories):
+        if conn.scalar(select(func.count()).where(table.c.paper_id == new_id)) == 0:
+            done = conn.execute(
+                update(table).where(table.c.paper_id == old_id).values(paper_id=new_id)
+            )
+            moved |= table is paper_authors and done.rowcount > 0
+    if num_authors is not None and not moved:
+        named = conn.scalar(select(func.count()).where(paper_authors.c.paper_id == new_id))
+        if not named:
+            done = conn.execute(
+                update(papers)
+                .where(papers.c.id == new_id, papers.c.num_authors.is_(None))
+                .values(num_authors=num_authors)
+            )
+            moved |= done.rowcount > 0
+    return moved
 
 
 def lock_paper(conn: Connection, paper_id: str) -> str | None:
