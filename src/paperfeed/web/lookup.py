@@ -35,7 +35,9 @@ def stored_id(conn: Connection, raw: str) -> str | None:
     return conn.scalar(select(Paper.id).where(Paper.id == canonical_paper_id(raw)))
 
 
-def merged_address(conn: Connection, request: Request, raw: str) -> str | None:
+def merged_address(
+    conn: Connection, request: Request, raw: str, suffixes: bool = True
+) -> str | None:
     """Where a read of a merged paper's route goes: the same route of the paper that absorbed
     it, with what followed the id in the path (``.md``, ``/similar``, ``/export.bib``) and the
     query string kept; None when ``raw`` names no merged paper.
@@ -43,7 +45,9 @@ def merged_address(conn: Connection, request: Request, raw: str) -> str | None:
     ``raw`` is the route's id parameter. When the route took more than the id (the page route
     takes ``<id>/similar`` whole), the longest part of it before a ``/`` that is a merged id
     is the id (trying the whole and then up to two segments fewer: a path of many segments
-    costs no more queries)."""
+    costs no more queries). A route whose own address takes nothing after the id (the page,
+    which takes ``<id>/similar`` or ``<id>/upvote`` whole as an id no paper has) passes
+    ``suffixes=False``: a redirect there would only answer 404 or 405."""
     path: str = request.scope["path"]  # decoded: an id holding "?" or "#" is still whole here
     start = path.find(_PAPERS) + len(_PAPERS)
     if start < len(_PAPERS) or not path[start:].startswith(raw) or len(raw) > MAX_ID:
@@ -56,6 +60,8 @@ def merged_address(conn: Connection, request: Request, raw: str) -> str | None:
         new_id = merged_into(conn, canonical_paper_id(old))
         if new_id is not None:
             rest = path[start + len(old) :]
+            if rest and not suffixes:
+                return None  # the page route's "<id>/upvote": no page of the new paper either
             query = request.scope.get("query_string", b"").decode("latin-1")
             address = quote(path[:start]) + paper_segment(new_id) + quote(rest)
             return address + ("?" + query if query else "")

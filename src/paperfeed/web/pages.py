@@ -167,7 +167,7 @@ def paper(
     # One connection for the whole page: each checkout costs a round trip or two of its own.
     with site.engine.connect() as conn:
         cards = load_cards(conn, [canonical_paper_id(paper_id)]) if len(paper_id) <= 300 else []
-        if not cards and (moved := merged_address(conn, request, paper_id)) is not None:
+        if not cards and (moved := merged_address(conn, request, paper_id, False)) is not None:
             return RedirectResponse(moved, status_code=301)
         if not cards:
             return render(
