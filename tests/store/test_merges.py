@@ -147,12 +147,9 @@ def test_a_capture_imported_after_its_arxiv_record_merges_into_it(
         assert conn.scalar(select(func.count()).select_from(Paper)) == 1
 
 
-def test_the_two_sides_imported_at_once_merge_once(engine: Engine, tmp_path: Path) -> None:
-    """The arXiv record and the capture of one paper, imported in parallel (each side by two
-    imports): whoever writes first, the pair ends merged, and no import fails (on PostgreSQL
-    each waited for the other's row before the title keys were locked: a deadlock)."""
-    sides = [ARXIV, CAPTURED, ARXIV, CAPTURED]
-    files = [write_jsonl(tmp_path / f"side{n}.jsonl", record) for n, record in enumerate(sides)]
+def import_at_once(engine: Engine, files: list[Path]) -> list[BaseException]:
+    """Import each file on a thread of its own, all released at the same instant; what the
+    imports raised."""
     errors: list[BaseException] = []
     start = threading.Barrier(len(files))
 
@@ -168,8 +165,16 @@ def test_the_two_sides_imported_at_once_merge_once(engine: Engine, tmp_path: Pat
         thread.start()
     for thread in threads:
         thread.join()
+    return errors
 
-    assert errors == []
+
+def test_the_two_sides_imported_at_once_merge_once(engine: Engine, tmp_path: Path) -> None:
+    """The arXiv record and the capture of one paper, imported in parallel (each side by two
+    imports): whoever writes first, the pair ends merged, and no import fails (on PostgreSQL
+    each waited for the other's row before the title keys were locked: a deadlock)."""
+    sides = [ARXIV, CAPTURED, ARXIV, CAPTURED]
+    files = [write_jsonl(tmp_path / f"side{n}.jsonl", record) for n, record in enumerate(sides)]
+    assert import_at_once(engine, files) == []
     with engine.connect() as conn:
         assert conn.scalars(select(Paper.id)).all() == [NEW]
         assert merged_into(conn, OLD) == NEW
@@ -203,23 +208,7 @@ def test_parallel_imports_of_the_record_merge_once(engine: Engine, tmp_path: Pat
         for voter in voters:
             votes.vote(conn, voter.id, OLD, NOW)
     files = [write_jsonl(tmp_path / f"arxiv{n}.jsonl", ARXIV) for n in range(4)]
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(files))
-
-    def run(path: Path) -> None:
-        start.wait()
-        try:
-            ingest_file(engine, "jsonl", path)
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(path,)) for path in files]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert import_at_once(engine, files) == []
     with engine.connect() as conn:
         assert conn.scalar(select(Paper.upvotes).where(Paper.id == NEW)) == 3 + len(voters)
         assert conn.scalar(select(func.count()).select_from(Upvote)) == len(voters)
