@@ -20,7 +20,7 @@ from tests.sync.conftest import recorded
 
 NOW = dt.datetime(2026, 12, 7, 6, 0, tzinfo=dt.UTC)
 # The title of 1707.08567 in the recorded arXiv API answer, as a lab's own listing might hold it.
-LAB_COPY = {"id": "mylab:aew10", "title": "Proceedings of Workshop AEW10: Concepts in Information Theory and Communications"}  # fmt: skip
+LAB_COPY = {"id": "mylab:aew10", "published": "2017-08-01", "title": "Proceedings of Workshop AEW10: Concepts in Information Theory and Communications"}  # fmt: skip
 
 
 def test_a_submission_by_id_merges_the_lab_copy(engine: Engine, tmp_path: Path) -> None:
