@@ -35,7 +35,7 @@ demo: install
 ## Install system and Python test needs, start a throw-away PostgreSQL, run every test.
 test: install-test
 	scripts/install-system-deps
-	scripts/with-postgres $(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	scripts/with-postgres $(BIN)/python -m pytest -n 2 --dist loadfile --durations=40 $(PYTEST_ARGS)
 
 install-docs: $(VENV)/.installed-docs
 
