@@ -240,12 +240,7 @@ def _handle_errors(app: FastAPI) -> None:
         headers = {"Retry-After": str(RETRY_AFTER)}
         if wants_json(request):
             return problem_response(STORE_DOWN, 503, headers)
-        # (no member, no CSRF cookie: both would need the store)
-        page = TEMPLATES.get_template("store_down.html").render(
-            site_name=request.app.state.site.settings.site_name, message=STORE_DOWN,
-            static_version=STATIC_VERSION,
-        )  # fmt: skip
-        return HTMLResponse(page, status_code=503, headers=headers)
+        return _plain_page(request, STORE_DOWN, 503, headers=headers)
 
     @app.exception_handler(404)
     async def not_found(request: Request, error: Exception) -> Response:
@@ -270,12 +265,23 @@ def _handle_errors(app: FastAPI) -> None:
         (Starlette logs it after this answer), never to the client."""
         if wants_json(request):
             return problem_response(INTERNAL_ERROR, 500)
-        page = TEMPLATES.get_template("store_down.html").render(
-            site_name=request.app.state.site.settings.site_name, message=INTERNAL_ERROR,
-            title="Something went wrong",
-            static_version=STATIC_VERSION,
-        )  # fmt: skip
-        return HTMLResponse(page, status_code=500)
+        return _plain_page(request, INTERNAL_ERROR, 500, title="Something went wrong")
+
+
+def _plain_page(
+    request: Request,
+    message: str,
+    status_code: int,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """A page that needs nothing from the store: no member, no CSRF cookie (both would read
+    it), for when the store is down or a request failed."""
+    page = TEMPLATES.get_template("store_down.html").render(
+        site_name=request.app.state.site.settings.site_name, message=message, title=title,
+        static_version=STATIC_VERSION,
+    )  # fmt: skip
+    return HTMLResponse(page, status_code=status_code, headers=headers)
 
 
 def wants_json(request: Request) -> bool:
