@@ -15,7 +15,9 @@ Ways of building (``--ways``, comma-separated):
 - ``whole``: :func:`paperfeed.search.vectors.build_graph` once, one multi-threaded
   ``Index.add`` of every vector (a joining node now calls it per 10,000 vectors, on a thread
   of its own);
-- ``whole-eN``: the same with ``expansion_add`` N instead of the product's.
+- ``whole-eN``: the same with ``expansion_add`` N instead of the product's;
+- ``whole-i8`` (or ``whole-i8-eN``): the same with the graph's vectors stored as int8 (usearch
+  scales each unit vector's components to -127…127) instead of the product's float16.
 
 Usage:
 
@@ -81,7 +83,7 @@ def main() -> None:
             started = time.perf_counter()
             build(way, folder, matrix)
             built = time.perf_counter() - started
-            reader = VectorIndex(folder, matrix.shape[1], "f16", view=True)
+            reader = VectorIndex(folder, matrix.shape[1], parse(way)[1], view=True)
             recall = [
                 len({hit.key for hit in reader.search(query, 10)} & set(true.tolist())) / 10
                 for query, true in zip(queries, truth, strict=True)
@@ -124,20 +126,34 @@ def exact_top(
     return keys
 
 
+def parse(way: str) -> tuple[str, str, int]:
+    """``whole-i8-e64`` → ("whole", "i8", 64): how to add, the graph's dtype, expansion_add."""
+    how, *options = way.split("-")
+    dtype, expansion = "f16", EXPANSION_ADD
+    for option in options:
+        if option in ("i8", "f16", "f32"):
+            dtype = option
+        elif option.startswith("e") and option[1:].isdigit():
+            expansion = int(option[1:])
+        else:
+            raise SystemExit(f"unknown option {option!r} in way {way!r}")
+    if how not in ("chunks", "whole"):
+        raise SystemExit(f"unknown way {way!r}")
+    return how, dtype, expansion
+
+
 def build(way: str, folder: Path, matrix: NDArray[np.float16]) -> None:
     keys = np.arange(len(matrix), dtype=np.uint64)
-    expansion = int(way.removeprefix("whole-e")) if way.startswith("whole-e") else EXPANSION_ADD
-    index = VectorIndex(folder, matrix.shape[1], "f16", expansion_add=expansion)
-    if way == "chunks":
+    how, dtype, expansion = parse(way)
+    index = VectorIndex(folder, matrix.shape[1], dtype, expansion_add=expansion)
+    if how == "chunks":
         for start in range(0, len(matrix), CHUNK):
             started = time.perf_counter()
             rows = matrix[start : start + CHUNK]
             index.add([int(k) for k in keys[start : start + CHUNK]], rows)  # type: ignore[arg-type]
             print(f"  chunk at {start:>9,}: {time.perf_counter() - started:5.1f} s", flush=True)
-    elif way.startswith("whole"):
-        build_graph(index, keys, matrix)
     else:
-        raise SystemExit(f"unknown way {way!r}")
+        build_graph(index, keys, matrix)
     index.save()
 
 
