@@ -53,3 +53,31 @@ def test_likeness_names_the_closest_paper_and_keeps_out_negatives(
     dismissed = liked[0][0]
     assert dismissed not in [p for p, _, _ in pool.liked(gesture[:1], [dismissed], 5)]
     assert pool.liked([], [], 5) == [] and pool.liked(["no-such-paper"], [], 5) == []
+
+
+def test_a_saved_search_never_matches_a_paper_holding_what_it_excludes(
+    engine: Engine, site_home: Path
+) -> None:
+    with engine.connect() as conn:
+        gesture = list(
+            conn.execute(
+                select(Paper.id, Paper.title, Paper.abstract)
+                .where(Paper.title.ilike("%gesture%"))
+                .order_by(Paper.id)
+            )
+        )
+    search = PaperSearch(site_home, HashingEmbedder())
+    with engine.connect() as conn:
+        pool = NewPapers(conn, search, dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
+    paper = gesture[0]
+    assert paper.id in pool.matches(paper.title, 10)  # close in meaning, and every word
+    title_words = {word.lower() for word in paper.title.split()}
+    word = next(
+        w
+        for w in paper.abstract.split()
+        if w.isalpha() and len(w) > 6 and w.lower() not in title_words
+    )
+    # its title still says what it is about, but it holds the excluded word: neither side keeps it
+    found = pool.matches(f"{paper.title} -{word}", 10)
+    assert paper.id not in found
+    assert pool.matches(f'{paper.title} NOT "{word}"', 10) == found

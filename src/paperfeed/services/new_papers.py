@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import tantivy
 from numpy.typing import NDArray
 from sqlalchemy import Connection, select
 
@@ -28,7 +29,7 @@ from paperfeed.models import Organization, Paper, utc
 from paperfeed.search.documents import paper_key
 from paperfeed.search.hybrid import PaperSearch, fuse
 from paperfeed.search.indexer import load_papers
-from paperfeed.search.lexical import KeywordIndex
+from paperfeed.search.lexical import KeywordIndex, without_exclusions
 from paperfeed.search.query import Filters, parse_query
 
 #: A new paper matches a saved search when it has every word of it, or when the cosine of the
@@ -113,7 +114,9 @@ class NewPapers:
         batch of them with one matrix product (far cheaper than one by one)."""
         if self.search is None or self.search.embedder is None or not self._keys:
             return
-        texts = sorted({parse_query(q).text for q in queries} - {""} - set(self._vectors))
+        # What a saved search excludes is not embedded (``diffusion -policy`` would otherwise
+        # sit nearer policy papers); its papers are dropped in :meth:`matches`.
+        texts = sorted({_meaning(q) for q in queries} - {""} - set(self._vectors))
         for start in range(0, len(texts), QUERY_BATCH):
             chunk = texts[start : start + QUERY_BATCH]
             vectors = _normalised(self.search.embedder.embed_documents(chunk))
@@ -138,12 +141,14 @@ class NewPapers:
         keyword = self.keyword.search(query, depth, every_word=True)
         strict = {key for key, _ in keyword}
         semantic: list[tuple[int, float]] = []
-        if query.text and self._keys:
+        meaning = _meaning(text)
+        if meaning and self._keys:
             self.prepare([text])
-            if query.filters or depth > TOP:
-                semantic = self._nearest(self._vectors[query.text], query.filters, depth)
+            excluded = self.keyword.exclusion(query.text)
+            if query.filters or excluded is not None or depth > TOP:
+                semantic = self._nearest(self._vectors[meaning], query.filters, depth, excluded)
             else:
-                semantic = self._top[query.text][:depth]
+                semantic = self._top[meaning][:depth]
         close = {key for key, score in semantic if score >= MATCH_FLOOR}
         ranked = fuse("hybrid" if semantic else "keyword", keyword, semantic)
         wanted = strict | close
@@ -195,11 +200,20 @@ class NewPapers:
         return [keys[n] for n in keep], _normalised(vectors[keep])
 
     def _nearest(
-        self, vector: NDArray[np.float32], filters: Filters, depth: int
+        self,
+        vector: NDArray[np.float32],
+        filters: Filters,
+        depth: int,
+        excluded: tantivy.Query | None = None,
     ) -> list[tuple[int, float]]:
+        """The ``depth`` new papers closest to ``vector`` that pass ``filters`` and do not
+        match ``excluded`` (from :meth:`KeywordIndex.exclusion`)."""
         scores = self._matrix @ vector
         if filters:
             scores = np.where(self._passing(filters), scores, -np.inf)
+        if excluded is not None:
+            allowed = self.keyword.allowed_keys(Filters(), self._keys, excluded)
+            scores = np.where([key in allowed for key in self._keys], scores, -np.inf)
         top = np.argsort(-scores)[:depth]
         return [(self._keys[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
 
@@ -208,6 +222,11 @@ class NewPapers:
             allowed = self.keyword.allowed_keys(filters, self._keys)
             self._allowed[filters] = np.array([key in allowed for key in self._keys], dtype=bool)
         return self._allowed[filters]
+
+
+def _meaning(text: str) -> str:
+    """What of a saved search is embedded: its words without filters or exclusions."""
+    return without_exclusions(parse_query(text).text)
 
 
 def _normalised(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
