@@ -58,6 +58,8 @@ def test_sorts_tabs_and_navigation(client: TestClient) -> None:
     assert 'rel="prev"' not in hand.text  # the oldest featured day: nothing earlier to step to
     assert 'href="/?date=2026-06-11&amp;sort=trending"' in client.get("/?date=2026-06-12").text
     assert 'href="/?week=2026-W24"' in hand.text and 'href="/?month=2026-06"' in hand.text
+    repeated = client.get("/?date=2026-06-12&sort=newest&tag=a&tag=b").text  # kept as sent
+    assert 'href="/?date=2026-06-12&amp;tag=a&amp;tag=b&amp;sort=upvotes"' in repeated
 
     week = client.get("/?week=2026-W24")
     assert week.status_code == 200 and f"{30 + len(HAND_FEATURED)} papers" in week.text
@@ -183,6 +185,8 @@ def test_paper_pages(client: TestClient, engine: Engine, site_home: Path) -> Non
 
     moved = client.get("/papers/arXiv:1904.11093v3", follow_redirects=False)
     assert moved.status_code == 301 and moved.headers["location"] == "/papers/1904.11093"
+    moved = client.get("/papers/1904.11093v3?claim=1&x=%C3%A9", follow_redirects=False)
+    assert moved.headers["location"] == "/papers/1904.11093?claim=1&x=%C3%A9"  # query kept
 
     missing = client.get("/papers/2401.99999")
     assert missing.status_code == 404

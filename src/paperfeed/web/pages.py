@@ -176,7 +176,10 @@ def paper(
             )  # fmt: skip
         card = cards[0]
         if paper_id != card.id:  # versioned, prefixed or URL forms: one address per paper
-            return RedirectResponse(paper_path(card.id), status_code=301)
+            query = request.scope.get("query_string", b"").decode("latin-1")
+            return RedirectResponse(
+                paper_path(card.id) + (f"?{query}" if query else ""), status_code=301
+            )
         similar: list[Card] = []
         similar_note = None
         try:

@@ -40,13 +40,12 @@ def short_date(day: dt.date | None) -> str:
 
 
 def query_url(request: Request, **changes: Any) -> str:
-    """This page's URL with some parameters changed (``None`` removes one)."""
-    params = dict(request.query_params)
-    for key, value in changes.items():
-        if value is None or value == "":
-            params.pop(key, None)
-        else:
-            params[key] = str(value)
+    """This page's URL with some parameters changed (``None`` removes one); the others are
+    kept as sent, repeated ones included."""
+    params = [
+        (key, value) for key, value in request.query_params.multi_items() if key not in changes
+    ]
+    params += [(key, str(value)) for key, value in changes.items() if value not in (None, "")]
     path = page_path(request)
     return f"{path}?{urlencode(params)}" if params else path
 
