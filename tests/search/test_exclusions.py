@@ -103,3 +103,21 @@ def test_excluded_clauses_are_taken_out_of_the_text(
 ) -> None:
     assert excluded_clauses(text) == clauses
     assert without_exclusions(text) == rest
+
+
+def test_a_negated_field_filter_leaves_its_papers_out_in_every_mode(
+    searcher: PaperSearch,
+) -> None:
+    """``-author:x``/``NOT author:x`` and ``-cat:x``/``NOT cat:x``: "NOT author:x" was read
+    as the filter author:x, the very opposite, and "-author:x" was ignored."""
+    for mode in MODES:
+        everyone = searcher.search("sparse", mode=mode, limit=50).hits
+        assert any("Vishal M. Patel" in hit.authors for hit in everyone), mode
+        for query in ('sparse -author:"Vishal M. Patel"', 'sparse NOT author:"Vishal M. Patel"'):
+            hits = searcher.search(query, mode=mode, limit=50).hits
+            assert hits and not any("Vishal M. Patel" in hit.authors for hit in hits), query
+        robots = searcher.search("image", mode=mode, limit=50).hits
+        assert any("cs.RO" in hit.categories for hit in robots), mode
+        for query in ("image -cat:cs.RO", "image NOT cat:cs.RO"):
+            hits = searcher.search(query, mode=mode, limit=50).hits
+            assert len(hits) == 50 and not any("cs.RO" in h.categories for h in hits), query

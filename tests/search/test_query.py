@@ -16,6 +16,15 @@ def test_filters_are_taken_out_of_the_text() -> None:
     )
 
 
+def test_a_minus_or_not_before_a_filter_leaves_its_papers_out() -> None:
+    query = parse_query('diffusion -author:"Yann LeCun" NOT cat:cs.CV cat:cs.LG NOT author:hinton')
+    assert query.text == "diffusion"
+    assert query.filters == Filters(
+        categories=("cs.LG",), not_categories=("cs.CV",), not_authors=("Yann LeCun", "hinton")
+    )
+    assert parse_query("not-author:x").text == "not-author:x"  # a word, not a filter
+
+
 def test_year_forms() -> None:
     assert (
         parse_query("year:2024").filters.year_from

@@ -33,6 +33,8 @@ def test_follow_a_category_and_an_author_from_their_searches(
     author_page = site.get(link[1].replace("&amp;", "&")).text
     assert f"Follow {link[2]}" in author_page
     assert 'action="/follow"' not in site.get("/search?q=gesture").text  # words: nothing to follow
+    leaving_out = site.get("/search", params={"q": "cat:cs.HC -author:nobody"}).text
+    assert 'action="/follow"' not in leaving_out  # a follow cannot leave papers out
     site.post(
         "/follow",
         data={"kind": "author", "target": link[2], "csrf_token": token(site, "/settings")},

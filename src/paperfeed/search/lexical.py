@@ -290,6 +290,11 @@ class KeywordIndex:
             clauses.append((must, self._any_term("categories", filters.categories)))
         for author in filters.authors:
             clauses.append((must, self._author(author)))
+        if filters.not_categories:
+            not_in = self._any_term("categories", filters.not_categories)
+            clauses.append((tantivy.Occur.MustNot, not_in))
+        for author in filters.not_authors:
+            clauses.append((tantivy.Occur.MustNot, self._author(author)))
         if filters.year_from is not None or filters.year_to is not None:
             years = tantivy.Query.range_query(
                 self.schema, "year", tantivy.FieldType.Integer,

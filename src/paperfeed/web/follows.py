@@ -56,7 +56,9 @@ def followable(
     store knows, so its page can offer to follow it; None otherwise."""
     query = parse_query(q, filters)
     found = query.filters
-    if query.text or found.year_from or found.year_to or found.has_code:
+    if query.text or found.year_from or found.year_to or found.has_code or found.not_authors:
+        return None
+    if found.not_categories:  # a follow cannot leave papers out
         return None
     if len(found.categories) == 1 and not found.authors:
         kind, target = "category", found.categories[0]
