@@ -559,16 +559,6 @@ class AuthorClaim(Base):
     __table_args__ = (UniqueConstraint("user_id", "author_id"),)
 
 
-class LoginFailure(Base):
-    """A failed log-in, kept a while to slow down password guessing."""
-
-    __tablename__ = "login_failures"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), index=True)
-    at: Mapped[dt.datetime] = mapped_column(Timestamp)
-
-
 class Follow(Base):
     """A member follows an author (by name as written on papers), an organization (by slug)
     or a category: their new papers go into the member's digest and "For you"."""

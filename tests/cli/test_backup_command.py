@@ -23,7 +23,7 @@ n = 0
 while True:
     with db:
         db.execute("UPDATE papers SET comments = ? WHERE id = (SELECT id FROM papers ORDER BY id LIMIT 1)", (str(n),))
-        db.execute("INSERT INTO login_failures (email, at) VALUES (?, '2026-01-01 00:00:00')", (f"w{n}@x.org",))
+        db.execute("INSERT INTO audit_log (action, target, at) VALUES ('test', ?, '2026-01-01 00:00:00')", (f"w{n}",))
     n += 1
 """
 
@@ -42,7 +42,7 @@ def test_backup_while_writing_then_restore(tmp_path: Path) -> None:
     assert "Backed up" in done.stdout
     with sqlite3.connect(tmp_path / "copy.db") as copy:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        written = copy.execute("SELECT count(*) FROM login_failures").fetchone()[0]
+        written = copy.execute("SELECT count(*) FROM audit_log").fetchone()[0]
         last = copy.execute("SELECT comments FROM papers ORDER BY id LIMIT 1").fetchone()[0]
     assert written and last == str(written - 1)  # both writes of a transaction, or neither
     again = paperfeed("backup", tmp_path / "copy.db", db=store, home=home)
