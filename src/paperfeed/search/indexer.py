@@ -564,14 +564,16 @@ def _switch_to_graph(
     since the chunks were read, and deletions since, are followed by the next update, once
     the graph exists. A crash before the graph is saved starts the join again."""
     vectors = graph.finish()
-    if not len(vectors):  # the store holds no vector by this model yet
+    built = len(vectors)
+    if not built:  # the store holds no vector by this model yet
         graph.flat.remove()
         return
     vectors.save()
+    vectors.close()  # searchers map the saved file: the built copy would only double the RSS
     state.save(folder)  # searchers reopen on the graph
     graph.flat.remove()
     if on_progress:
-        on_progress("vectors (graph)", len(vectors), len(vectors))
+        on_progress("vectors (graph)", built, built)
 
 
 def load_papers(conn: Connection, paper_ids: Sequence[str]) -> list[IndexedPaper]:

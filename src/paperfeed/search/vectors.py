@@ -141,6 +141,11 @@ class VectorIndex:
         self.index.save(str(partial))
         os.replace(partial, self.file)
 
+    def close(self) -> None:
+        """Free the index's memory now (a million vectors' graph is about 1 GB), rather than
+        whenever the last reference goes; the object is empty afterwards."""
+        self.index.reset()
+
 
 def build_graph(
     index: VectorIndex,
@@ -257,7 +262,11 @@ class FlatVectors:
         """Add every chunk to ``index`` (later chunks replace earlier vectors of a key), a
         piece at a time so that ``stop`` ends it within seconds; each piece on ``threads()``
         threads (default: every core)."""
-        for keys, rows in self.chunks:
+        for keys, mapped in self.chunks:
+            # A chunk's rows are read whole, not through the memory map: pages read through a
+            # map stay counted in the process's RSS until it is closed, and a build reads
+            # every chunk (0.77 GB of a million vectors, besides the graph's own copy).
+            rows = np.load(mapped.filename) if isinstance(mapped, np.memmap) else mapped
             for start in range(0, len(keys), BUILD_PIECE):
                 if stop is not None and stop.is_set():
                     raise BuildStopped("the graph's build was stopped")
