@@ -102,8 +102,11 @@ def export(
     settings = settings_of(ctx)
     model = configured_model(settings)
     engine = open_store(settings)
-    count = export_vectors(engine, model, file)
-    console.print(f"Wrote {count:,} vectors by {model.name} to {file}.")
+    try:
+        written = export_vectors(engine, model, file)
+    except ParquetRefused as error:
+        fail(str(error))
+    console.print(f"Wrote {written:,} vectors by {model.name} to {file}.")
 
 
 @vectors_app.command("import")
@@ -116,16 +119,14 @@ def import_(
     settings = settings_of(ctx)
     model = configured_model(settings)
     engine = open_store(settings)
-    if not file.is_file():
-        fail(f"{file}: no such file")
     try:
         done = import_vectors(engine, model, file)
     except ParquetRefused as error:
         fail(str(error))
-    console.print(
-        f"Imported {done.imported:,} vectors by {model.name}; "
-        f"{done.unknown:,} of papers not in this store skipped."
-    )
+    except OSError as error:  # a name too long, a folder not readable
+        fail(f"cannot read {file}: {error.strerror or error}")
+    skipped = f"; {count(done.unknown, 'paper')} not in this store skipped" if done.unknown else ""
+    console.print(f"Imported {done.imported:,} vectors by {model.name}{skipped}.")
 
 
 @vectors_app.command("drop")

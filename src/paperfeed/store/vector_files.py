@@ -11,13 +11,16 @@ it again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, Row, Select, select
 
 from paperfeed.models import Paper, PaperVector, table_of
@@ -72,21 +75,34 @@ def _schema(model_name: str, dimensions: int) -> pa.Schema:
 
 
 def export_vectors(engine: Engine, model: Model, path: Path) -> int:
-    """Write every stored vector by ``model`` to ``path`` (replaced whole at the end)."""
+    """Write every stored vector by ``model`` to ``path`` (written under a temporary name and
+    renamed at the end: an export that fails leaves neither half a file nor the temporary)."""
+    try:
+        if path.is_dir():
+            raise ParquetRefused(f"{path} is a folder: name the file to write")
+        if not path.parent.is_dir():
+            raise ParquetRefused(f"{path.parent} is not a folder")
+    except OSError as error:  # a name too long
+        raise ParquetRefused(f"cannot write {path}: {error.strerror or error}") from None
     schema = _schema(model.name, model.dimensions)
     partial = path.with_name(path.name + ".partial")
     cursor: VectorCursor | None = None
     written = 0
-    with pq.ParquetWriter(partial, schema) as writer:
-        while True:
-            with engine.connect() as conn:
-                rows = list(conn.execute(_page(model.name, cursor)).all())
-            if not rows:
-                break
-            writer.write_table(_table(schema, model, rows))
-            cursor = (rows[-1].created_at, rows[-1].paper_id)
-            written += len(rows)
-    partial.replace(path)
+    try:
+        with pq.ParquetWriter(partial, schema) as writer:
+            while True:
+                with engine.connect() as conn:
+                    rows = list(conn.execute(_page(model.name, cursor)).all())
+                if not rows:
+                    break
+                writer.write_table(_table(schema, model, rows))
+                cursor = (rows[-1].created_at, rows[-1].paper_id)
+                written += len(rows)
+        partial.replace(path)
+    except OSError as error:
+        raise ParquetRefused(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        partial.unlink(missing_ok=True)
     return written
 
 
@@ -119,21 +135,22 @@ def _table(schema: pa.Schema, model: Model, rows: list[Row[Any]]) -> pa.Table:
 
 def import_vectors(engine: Engine, model: Model, path: Path) -> Imported:
     """Store the vectors of ``path`` for the papers this store holds; :class:`ParquetRefused`
-    for a file of another model or size (or not ours)."""
-    try:
-        parquet = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise ParquetRefused(f"{path} is not a Parquet file ({error})") from None
+    for a file of another model or size, or one that is not ours or is damaged.
+
+    The whole file is checked before anything is written (a bad row near the end once left the
+    rows before it imported): every row by the model, each paper once, every vector of the
+    model's size, finite as float16 and not zero (a NaN vector is never near anything, and an
+    infinite one near everything)."""
+    parquet = _open(path)
     _check(parquet.schema_arrow, model, path)
+    seen: set[str] = set()
+    for batch in _batches(parquet, path):
+        _valid(batch, model, path, seen)
     done = Imported()
-    for batch in parquet.iter_batches(batch_size=PAGE):
-        names = batch.column("model").to_pylist()
-        if any(name != model.name for name in names):
-            raise ParquetRefused(f"{path} mixes models: found a row by {names[0]!r}")
+    for batch in _batches(parquet, path):
         ids = batch.column("paper_id").to_pylist()
         hashes = batch.column("text_hash").to_pylist()
-        vectors = batch.column("vector").values.to_numpy(zero_copy_only=False)
-        matrix = vectors.reshape(len(ids), model.dimensions).astype(np.float32)
+        matrix = _matrix(batch, model)
         with write_transaction(engine) as conn:
             texts = _store_texts(conn, ids)
             items = [
@@ -150,18 +167,90 @@ def import_vectors(engine: Engine, model: Model, path: Path) -> Imported:
     return done
 
 
+_COLUMNS = {"paper_id": pa.types.is_string, "model": pa.types.is_string,
+            "text_hash": pa.types.is_string}  # fmt: skip
+
+
+def _open(path: Path) -> pq.ParquetFile:
+    try:
+        if path.is_dir():
+            raise ParquetRefused(f"{path} is a folder, not a file")
+        if not path.is_file():
+            raise ParquetRefused(f"{path}: no such file")
+    except OSError as error:  # a name too long
+        raise ParquetRefused(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise ParquetRefused(f"{path} is not a Parquet file ({error})") from None
+
+
+def _batches(parquet: pq.ParquetFile, path: Path) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from parquet.iter_batches(batch_size=PAGE)
+    except (pa.ArrowException, OSError) as error:
+        raise ParquetRefused(f"{path} is damaged: {error}") from None
+
+
 def _check(schema: pa.Schema, model: Model, path: Path) -> None:
     metadata = schema.metadata or {}
     if MODEL_KEY not in metadata or "vector" not in schema.names:
         raise ParquetRefused(f"{path} was not written by `paperfeed vectors export`")
-    name = metadata[MODEL_KEY].decode()
-    dimensions = int(metadata.get(DIMENSIONS_KEY, b"0"))
+    name = metadata[MODEL_KEY].decode(errors="replace")
+    try:
+        dimensions = int(metadata.get(DIMENSIONS_KEY, b"0"))
+    except ValueError:
+        dimensions = 0
     if (name, dimensions) != (model.name, model.dimensions):
         raise ParquetRefused(
             f"{path} holds vectors by {name} ({dimensions} dimensions), but this store's model is "
             f"{model.name} ({model.dimensions} dimensions): vectors of different models cannot "
             "be mixed; embed with `paperfeed embed` instead"
         )
+    for column, right in _COLUMNS.items():
+        if column not in schema.names or not right(schema.field(column).type):
+            raise ParquetRefused(f"{path} lacks the text column {column!r}")
+    vector = schema.field("vector").type
+    if not (pa.types.is_list(vector) or pa.types.is_fixed_size_list(vector)) or not (
+        pa.types.is_floating(vector.value_type)
+    ):
+        raise ParquetRefused(f"{path}: its 'vector' column is not a list of numbers")
+
+
+def _valid(batch: pa.RecordBatch, model: Model, path: Path, seen: set[str]) -> None:
+    """Refuse a batch with a row of another model, a paper seen before, a missing value or a
+    vector that is not of the model's size, finite and non-zero."""
+    for column in ("paper_id", "model", "text_hash", "vector"):
+        if batch.column(column).null_count:
+            raise ParquetRefused(f"{path} has a row without a {column}")
+    others = sorted({name for name in batch.column("model").to_pylist() if name != model.name})
+    if others:
+        raise ParquetRefused(f"{path} mixes models: found a row by {others[0]!r}")
+    for paper_id in batch.column("paper_id").to_pylist():
+        if paper_id in seen:
+            raise ParquetRefused(f"{path} holds paper {paper_id!r} twice")
+        seen.add(paper_id)
+    lengths = pc.list_value_length(batch.column("vector")).to_numpy(zero_copy_only=False)
+    if len(lengths) and (lengths != model.dimensions).any():
+        raise ParquetRefused(
+            f"{path} holds a vector of {int(lengths[lengths != model.dimensions][0])} numbers; "
+            f"{model.name}'s have {model.dimensions}"
+        )
+    matrix = _matrix(batch, model)
+    ids = batch.column("paper_id").to_pylist()
+    largest = float(np.finfo(STORED_DTYPE).max)
+    with np.errstate(invalid="ignore"):  # NaN compares False: refused below as not finite
+        bad = ~(np.abs(matrix) <= largest).all(axis=1) | ~matrix.any(axis=1)
+    if bad.any():
+        raise ParquetRefused(
+            f"{path}: the vector of {ids[int(np.argmax(bad))]!r} is not a usable direction "
+            "(zero, NaN, infinite or too large for float16)"
+        )
+
+
+def _matrix(batch: pa.RecordBatch, model: Model) -> NDArray[np.float32]:
+    values = pc.list_flatten(batch.column("vector")).to_numpy(zero_copy_only=False)
+    return np.asarray(values, dtype=np.float32).reshape(batch.num_rows, model.dimensions)
 
 
 def _store_texts(conn: Connection, paper_ids: list[str]) -> dict[str, tuple[str, dt.datetime]]:

@@ -211,6 +211,8 @@ def write_vectors(
         for item in items
         if item.vector is not None
     ]  # fmt: skip
+    if not rows:  # an empty executemany would insert one row of defaults
+        return
     statement = insert_for(conn)(paper_vectors)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
