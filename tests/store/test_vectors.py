@@ -8,11 +8,13 @@ import datetime as dt
 import numpy as np
 import pytest
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import OperationalError
 
-from paperfeed.models import PaperVector
+from paperfeed.models import PaperKeyphrases, PaperVector
 from paperfeed.normalize import normalise
+from paperfeed.search import workers
 from paperfeed.search.embedder import HashingEmbedder
-from paperfeed.search.workers import embed_backlog
+from paperfeed.search.workers import EmbedReport, _embed_claimed, embed_backlog
 from paperfeed.sources.record import PaperRecord
 from paperfeed.store.engine import write_transaction
 from paperfeed.store.papers import delete_papers, upsert_papers
@@ -110,5 +112,56 @@ def test_a_claim_is_taken_over_only_after_its_lease(engine: Engine) -> None:
     assert len(taken) == 2
     done = [Embedded(p, "h", T0, np.ones(384, dtype=np.float32)) for p in mine]
     with write_transaction(engine) as conn:  # "a" comes back late: only its untaken job is its
-        assert complete(conn, "hashing", 384, "a", done, T0) == 1
+        assert len(complete(conn, "hashing", 384, "a", done, T0)) == 1
     assert set(stored(engine)) == set(mine) - set(taken)
+
+
+def test_a_worker_whose_lease_passed_counts_and_writes_nothing_of_the_taken_papers(
+    engine: Engine,
+) -> None:
+    """A worker paused past its lease (SIGSTOP, a long GC) comes back after another took its
+    papers: it writes neither their vectors nor their keyphrases, and does not report them as
+    embedded (two workers' reports once added up to more papers than the store held)."""
+    store(engine, [(f"2606.{n:05d}", f"Paper {n} on graphs", "Graph networks.") for n in range(4)])
+    lease = dt.timedelta(seconds=1)
+    with write_transaction(engine) as conn:
+        enqueue_stale(conn, MODEL.name)
+        mine = claim(conn, MODEL.name, "slow", dt.datetime.now(dt.UTC) - 2 * lease, lease, 10)
+    assert len(mine) == 4
+    other = embed_backlog(engine, MODEL, lease=lease)  # takes them over: the lease has passed
+    assert other.embedded == 4
+    before = stored(engine)
+    with engine.connect() as conn:
+        phrases = list(conn.execute(select(PaperKeyphrases.paper_id, PaperKeyphrases.computed_at)))
+    assert phrases  # the other worker wrote them: the late one must not again
+    late = EmbedReport()
+    _embed_claimed(engine, MODEL, "slow", mine, late)
+    assert (late.embedded, late.unchanged) == (0, 0)
+    assert stored(engine) == before
+    with engine.connect() as conn:
+        assert (
+            list(conn.execute(select(PaperKeyphrases.paper_id, PaperKeyphrases.computed_at)))
+            == phrases
+        )
+
+
+def test_a_worker_waits_out_a_store_that_stopped_answering(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PostgreSQL restart: each step of a worker is tried again (pauses of 1, 2, 4 s …)
+    until the store answers, for up to ``STORE_PATIENCE``; then the error is the worker's."""
+    pauses: list[float] = []
+    monkeypatch.setattr(workers.time, "sleep", pauses.append)
+    failures = iter([OperationalError("SELECT 1", {}, Exception("connection refused"))] * 3)
+
+    def step() -> str:
+        for failure in failures:
+            raise failure
+        return "done"
+
+    assert workers._patiently(step) == "done" and pauses == [1.0, 2.0, 4.0]
+    monkeypatch.setattr(workers, "STORE_PATIENCE", dt.timedelta(seconds=0))
+
+    def down() -> str:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    with pytest.raises(OperationalError):
+        workers._patiently(down)

@@ -9,6 +9,7 @@ queue on one lock anyway, one worker at a time (a file lock beside the database)
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import secrets
 import socket
@@ -16,8 +17,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from paperfeed.models import Paper
 from paperfeed.search.documents import IndexedPaper
@@ -43,6 +47,12 @@ BATCH = 256
 LEASE = dt.timedelta(minutes=10)
 #: How far back a worker looks for changed papers after its first full look (late commits).
 LOOK_BACK = dt.timedelta(seconds=60)
+
+#: How long a worker waits for a store that stopped answering before it gives up.
+STORE_PATIENCE = dt.timedelta(minutes=5)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: ``(papers this worker has done, papers still waiting for any worker)``
 Progress = Callable[[int, int], None]
@@ -106,18 +116,21 @@ def _work(
     drain: bool,
 ) -> EmbedReport:
     report, worker, started = EmbedReport(), worker_name(), time.perf_counter()
-    looked_at = _look_for_work(engine, embedder.name, None)
+    looked_at = _patiently(lambda: _look_for_work(engine, embedder.name, None))
+
+    def claim_batch() -> list[str]:
+        with write_transaction(engine) as conn:
+            return claim(conn, embedder.name, worker, dt.datetime.now(dt.UTC), lease, batch)
+
     try:
         while stop is None or not stop.is_set():
-            with write_transaction(engine) as conn:
-                now = dt.datetime.now(dt.UTC)
-                claimed = claim(conn, embedder.name, worker, now, lease, batch)
+            claimed = _patiently(claim_batch)
             if not claimed:
                 since = looked_at - LOOK_BACK
-                looked_at = _look_for_work(engine, embedder.name, since)
-                if _has_free_jobs(engine, embedder.name):
+                looked_at = _patiently(partial(_look_for_work, engine, embedder.name, since))
+                if _patiently(lambda: _has_free_jobs(engine, embedder.name)):
                     continue
-                if not drain or not _waiting(engine, embedder.name):
+                if not drain or not _patiently(lambda: _waiting(engine, embedder.name)):
                     break
                 # Other workers hold the rest: wait for them to finish, or for a dead one's
                 # lease to pass and its papers to come free.
@@ -127,13 +140,32 @@ def _work(
             report.seconds = time.perf_counter() - started
             if on_progress:
                 done = report.embedded + report.unchanged
-                with engine.connect() as conn:
-                    on_progress(done, waiting(conn, embedder.name))
+                on_progress(done, _patiently(lambda: _waiting(engine, embedder.name)))
     finally:
-        with write_transaction(engine) as conn:
-            release(conn, embedder.name, worker)
+        try:
+            with write_transaction(engine) as conn:
+                release(conn, embedder.name, worker)
+        except (OperationalError, InterfaceError):
+            pass  # the store is gone: the claims come free when their lease passes
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _patiently(step: Callable[[], T]) -> T:
+    """Run one of the worker's steps against the store, again and again while the store does
+    not answer (a PostgreSQL restart, a failover), for up to :data:`STORE_PATIENCE`: a worker
+    outlives a restart as nodes do, and keeps the batch it has embedded."""
+    deadline, pause = time.monotonic() + STORE_PATIENCE.total_seconds(), 1.0
+    while True:
+        try:
+            return step()
+        except (OperationalError, InterfaceError) as error:
+            if time.monotonic() + pause > deadline:
+                raise
+            reason = str(error.orig or error).strip().splitlines()[0][:200]
+            log.warning("the store is not answering (%s): trying again in %.0f s", reason, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 30.0)
 
 
 def _look_for_work(engine: Engine, model: str, since: dt.datetime | None) -> dt.datetime:
@@ -173,13 +205,24 @@ def _embed_claimed(
             Embedded(paper.id, text_hash(paper.text), papers[paper.id][1], vectors[row])
             for row, paper in enumerate(changed)
         ]
-    with write_transaction(engine) as conn:
-        now = dt.datetime.now(dt.UTC)
-        complete(conn, embedder.name, embedder.dimensions, worker, done, now)
-        if keyphrases:  # (from the same model pass, in the same transaction as the vectors)
-            save_keyphrases(conn, keyphrases, embedder.name, now)
-    report.embedded += len(changed)
-    report.unchanged += len(done) - len(changed)
+
+    def write() -> set[str]:
+        with write_transaction(engine) as conn:
+            now = dt.datetime.now(dt.UTC)
+            written = complete(conn, embedder.name, embedder.dimensions, worker, done, now)
+            # (from the same model pass, in the same transaction as the vectors; only for the
+            # papers still ours: a worker whose lease passed writes nothing)
+            mine = {
+                paper_id: keyphrases[paper_id] for paper_id in written if paper_id in keyphrases
+            }
+            if mine:
+                save_keyphrases(conn, mine, embedder.name, now)
+            return written
+
+    written = _patiently(write)  # the model's work is not thrown away for a restart
+    embedded = sum(1 for paper in changed if paper.id in written)
+    report.embedded += embedded
+    report.unchanged += len(written) - embedded
 
 
 def _papers(

@@ -167,12 +167,12 @@ def complete(
     worker: str,
     done: Sequence[Embedded],
     now: dt.datetime,
-) -> int:
+) -> set[str]:
     """Close ``worker``'s jobs for ``done`` and write their vectors, in the caller's transaction.
 
     Only the jobs still held by ``worker`` are closed and written: if its lease passed and
     another worker claimed them, that worker writes them (nothing is written twice), and a
-    paper deleted meanwhile took its job with it. Returns how many were written.
+    paper deleted meanwhile took its job with it. Returns the papers written.
     """
     held: set[str] = set()
     for chunk in chunks([item.paper_id for item in done]):
@@ -196,7 +196,7 @@ def complete(
             .where(paper_vectors.c.paper_id == item.paper_id, paper_vectors.c.model == model)
             .values(paper_updated_at=item.paper_updated_at)
         )
-    return len(fresh) + len(same)
+    return held & {item.paper_id for item in done}
 
 
 def write_vectors(
