@@ -94,7 +94,15 @@ def test_clear_errors_for_missing_file_store_and_server(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'p.db'}"
     not_initialised = paperfeed("ingest", "jsonl", SNAPSHOT, db=db, home=tmp_path)
     assert not_initialised.returncode == 1
-    assert "the store is not initialised: run `paperfeed init` first" in not_initialised.stderr
+    assert (
+        f"there is no store at {tmp_path / 'p.db'}: run `paperfeed init` first"
+        in not_initialised.stderr
+    )
+    assert not (tmp_path / "p.db").exists()  # asking left no empty store behind
+    (tmp_path / "p.db").touch()
+    empty = paperfeed("status", db=db, home=tmp_path)
+    assert "the store is not initialised: run `paperfeed init` first" in empty.stderr
+    (tmp_path / "p.db").unlink()
 
     paperfeed("init", db=db, home=tmp_path)
     missing = paperfeed("ingest", "jsonl", tmp_path / "nope.jsonl", db=db, home=tmp_path)

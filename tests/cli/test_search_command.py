@@ -29,6 +29,13 @@ def test_index_then_search_in_every_mode_and_in_batch(tmp_path: Path) -> None:
         and "there is no search index yet: run `paperfeed index`" in before.stderr
     )
 
+    unbuilt = paperfeed(home, "check")  # not "caught up with 0 papers", nor a repair
+    assert unbuilt.returncode == 1 and "run `paperfeed index --rebuild`" not in unbuilt.stderr
+    assert (
+        "holds 300 papers and there is no search index yet: run `paperfeed index`" in unbuilt.stderr
+    )
+    assert "caught up" not in unbuilt.stdout
+
     built = paperfeed(home, "index")
     assert built.returncode == 0, built.stderr
     assert (

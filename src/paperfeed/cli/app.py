@@ -102,6 +102,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def open_store(settings: Settings, *, require_current: bool = True) -> Engine:
     """An engine on the configured store, or a clear error if it cannot be reached or is not ready."""
+    url = make_url(settings.database_url)
+    file = url.database if url.get_backend_name() == "sqlite" else None
+    if require_current and file not in (None, "", ":memory:") and not Path(str(file)).exists():
+        fail(f"there is no store at {file}: run `paperfeed init` first")  # (not an empty one)
     try:
         engine = make_engine(settings.database_url)
         if require_current:

@@ -275,6 +275,9 @@ def check(ctx: typer.Context) -> None:
     from paperfeed.cli.vectors import show_vector_status  # (it imports this module)
 
     show_vector_status(engine, settings.embedding_model)
+    if report.no_index:
+        fail(f"the store holds {count(report.papers, 'paper')} and there is no search index "
+             "yet: run `paperfeed index`")  # fmt: skip
     console.print(f"Store: {count(report.papers, 'paper')}. {pending_in_words(report)}")
     for problem in report.problems:
         console.print(f"[red]{problem}[/]")

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import tantivy
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from paperfeed.models import Paper, PaperVector
 from paperfeed.search.documents import paper_key
@@ -46,6 +46,7 @@ class CheckReport:
     missing_vectors: list[str] = field(default_factory=list)
     extra_vectors: int = 0
     problems: list[str] = field(default_factory=list)
+    no_index: bool = False  # nothing is built yet: `paperfeed index` builds it, no repair needed
 
     @property
     def pending(self) -> bool:
@@ -63,7 +64,9 @@ def check(engine: Engine, home: Path, dimensions: int) -> CheckReport:
     report = CheckReport()
     folder = current_generation(home)
     if folder is None:
-        report.problems.append("there is no search index (run `paperfeed index`)")
+        with engine.connect() as conn:
+            report.papers = int(conn.scalar(select(func.count()).select_from(Paper)) or 0)
+        report.no_index = True
         return report
     state = IndexState.load(folder)
     dimensions = state.dimensions or dimensions  # (during a switch of models: the old model's)
