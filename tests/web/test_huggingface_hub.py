@@ -83,9 +83,20 @@ def _serve(url: str, home: Path, model_dir: Path) -> Iterator[Live]:
     # The node searches with the bundled model, so its index must hold that model's vectors
     # (fill_store's stand-in vectors would fail the relevance floor's cosines).
     shutil.copytree(model_dir, home / "models")
+    # The second database's store takes the first one's vectors through `vectors export` and
+    # `import` (the same papers, so the same vectors): the model runs once for the module.
+    vectors = home.parent / "hf-vectors.parquet"
+    if vectors.exists():
+        moved = subprocess.run([sys.executable, "-m", "paperfeed", "vectors", "import", str(vectors)],
+                               env=env, capture_output=True, timeout=600)  # fmt: skip
+        assert moved.returncode == 0, moved.stderr
     built = subprocess.run([sys.executable, "-m", "paperfeed", "index", "--rebuild"], env=env,
                            capture_output=True, timeout=600)  # fmt: skip
     assert built.returncode == 0, built.stderr
+    if not vectors.exists():
+        saved = subprocess.run([sys.executable, "-m", "paperfeed", "vectors", "export", str(vectors)],
+                               env=env, capture_output=True, timeout=600)  # fmt: skip
+        assert saved.returncode == 0, saved.stderr
     server = serve_process(home / "serve.log", env, port, "--index-every", "0")
     try:
         deadline = time.monotonic() + 60
