@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import Engine, select
 
+from paperfeed.cli.vectors import show_vector_status
 from paperfeed.models import PaperVector
 from paperfeed.search.embedder import HashingEmbedder
 from paperfeed.search.workers import embed_backlog
@@ -44,3 +46,16 @@ def test_status_counts_vectors_waiting_papers_workers_and_each_nodes_lag(engine:
     assert nodes["node-b"].keyword_lag == 7 and nodes["node-b"].vector_lag == sum(
         1 for stamp in written if stamp > written[1]
     )
+
+
+def test_status_marks_a_node_silent_for_ten_minutes_as_stopped(
+    engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    report_node(engine, "node-live", "hashing", None, None, now - dt.timedelta(seconds=20))
+    report_node(engine, "node-gone", "hashing", None, None, now - dt.timedelta(minutes=11))
+    show_vector_status(engine, "hashing")
+    rows = {
+        line.split()[1]: line for line in capsys.readouterr().out.splitlines() if "node-" in line
+    }
+    assert "stopped?" in rows["node-gone"] and "stopped?" not in rows["node-live"]

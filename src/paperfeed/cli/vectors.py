@@ -184,9 +184,12 @@ def show_vector_status(engine: Engine, configured: str) -> None:
     table = Table("node", "model", "keyword lag (papers)", "vector lag (vectors)", "reported",
                   title="Search nodes")  # fmt: skip
     for node in nodes:
-        age = (now - utc(node.reported_at)).total_seconds()
+        age = now - utc(node.reported_at)
+        # A node reports at least every half minute: one silent for longer has stopped (or
+        # lost the store), and its lags are as they were then.
+        reported = f"{age.total_seconds():,.0f} s ago" + (", stopped?" if age > NODE_GONE else "")
         table.add_row(node.name, node.model or "", f"{node.keyword_lag:,}", f"{node.vector_lag:,}",
-                      f"{age:,.0f} s ago")  # fmt: skip
+                      reported)  # fmt: skip
     console.print(table)
 
 
