@@ -35,6 +35,23 @@ def ready_home(tmp_path: Path, model_dir: Path) -> Path:
     return home
 
 
+@pytest.fixture(scope="module")
+def embedded_store(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Path:
+    """A store of the 300 papers with their vectors (a real ``paperfeed embed``), made once for
+    the module: the faults below are the index's, and its builds read the stored vectors."""
+    home = ready_home(tmp_path_factory.mktemp("embedded"), model_dir)
+    done = paperfeed(home, "embed")
+    assert done.returncode == 0 and "Embedded 300 papers" in done.stdout, done.stderr
+    return home
+
+
+def embedded_home(tmp_path: Path, embedded_store: Path) -> Path:
+    """A copy of :func:`embedded_store` of its own (no search index yet)."""
+    home = tmp_path / "home"
+    shutil.copytree(embedded_store, home, ignore=shutil.ignore_patterns("search", "*.lock"))
+    return home
+
+
 def test_an_index_build_killed_midway_is_finished_by_the_next_run(
     tmp_path: Path, model_dir: Path
 ) -> None:
@@ -75,9 +92,9 @@ def _file_size_limit(limit: int) -> None:
 
 
 def test_a_full_disk_while_indexing_leaves_the_previous_index_serving(
-    tmp_path: Path, model_dir: Path
+    tmp_path: Path, embedded_store: Path
 ) -> None:
-    home = ready_home(tmp_path, model_dir)
+    home = embedded_home(tmp_path, embedded_store)
     assert paperfeed(home, "index").returncode == 0
     before = (home / "search" / "current").resolve()
     env = {**os.environ, "PAPERFEED_HOME": str(home)}
@@ -113,10 +130,10 @@ def small_tmpfs(where: Path, megabytes: int) -> Iterator[Path]:
 
 
 def test_a_really_full_disk_while_indexing_leaves_the_previous_index_serving(
-    tmp_path: Path, model_dir: Path
+    tmp_path: Path, embedded_store: Path
 ) -> None:
     """The index on a small tmpfs that fills up (ENOSPC) while ``index --rebuild`` writes."""
-    home = ready_home(tmp_path, model_dir)
+    home = embedded_home(tmp_path, embedded_store)
     with small_tmpfs(home / "search", 64):
         first = paperfeed(home, "index")
         assert first.returncode == 0, first.stderr
@@ -145,8 +162,10 @@ def test_a_really_full_disk_while_indexing_leaves_the_previous_index_serving(
         assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-def test_a_corrupt_index_is_rebuilt_when_the_site_starts(tmp_path: Path, model_dir: Path) -> None:
-    home = ready_home(tmp_path, model_dir)
+def test_a_corrupt_index_is_rebuilt_when_the_site_starts(
+    tmp_path: Path, embedded_store: Path
+) -> None:
+    home = embedded_home(tmp_path, embedded_store)
     assert paperfeed(home, "index").returncode == 0
     keyword = home / "search" / "current" / "keyword"
     (keyword / "meta.json").write_text("{ this is not json")
