@@ -19,8 +19,9 @@ def paperfeed(home: Path, *args: str | Path) -> subprocess.CompletedProcess[str]
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
 
 
-def test_index_then_search_in_every_mode_and_in_batch(tmp_path: Path) -> None:
+def test_index_then_search_in_every_mode_and_in_batch(tmp_path: Path, model_dir: Path) -> None:
     home = tmp_path / "home"
+    shutil.copytree(model_dir, home / "models")  # (the ONNX export, made once a session)
     paperfeed(home, "init")
     paperfeed(home, "ingest", "arxiv-snapshot", FIXTURES / "arxiv-more-1-head300.jsonl")
     before = paperfeed(home, "search", "anything")
