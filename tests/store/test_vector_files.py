@@ -11,11 +11,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
+from paperfeed.models import PaperKeyphrases, PaperVector
 from paperfeed.search.embedder import HashingEmbedder
 from paperfeed.search.workers import embed_backlog
 from paperfeed.store import vector_files
+from paperfeed.store.engine import write_transaction
+from paperfeed.store.keyphrases import keyphrases_of
 from paperfeed.store.vector_files import ParquetRefused, export_vectors, import_vectors
 from tests.store.test_vectors import MODEL, store, stored
 
@@ -154,3 +157,29 @@ def test_an_export_that_cannot_be_written_leaves_nothing(engine: Engine, tmp_pat
     with pytest.raises(ParquetRefused, match="cannot write"):
         export_vectors(engine, MODEL, out / ("x" * 300 + ".parquet"))
     assert list(out.iterdir()) == []
+
+
+def test_keyphrases_travel_with_the_vectors_of_papers_whose_text_is_current(
+    engine: Engine, tmp_path: Path, exported: pa.Table
+) -> None:
+    """A store that imports vectors gets the papers' keyphrases (``ai_keywords``) too: its
+    workers skip papers whose vector is current, so nothing else would ever compute them."""
+    with engine.connect() as conn:
+        before = keyphrases_of(conn, [paper_id for paper_id, _, _ in PAPERS])
+    assert len(before) == len(PAPERS) and all(before.values())
+    assert (
+        exported.column("keyphrases").to_pylist()[0]
+        == before[exported.column("paper_id")[0].as_py()]
+    )
+    with write_transaction(engine) as conn:  # the same papers, as a fresh store holds them
+        conn.execute(delete(PaperKeyphrases))
+        conn.execute(delete(PaperVector))
+    store(engine, [(PAPERS[0][0], PAPERS[0][1], "A new abstract since the export.")])
+    done = import_vectors(engine, MODEL, tmp_path / "all.parquet")
+    assert done.imported == len(PAPERS)
+    with engine.connect() as conn:
+        after = keyphrases_of(conn, [paper_id for paper_id, _, _ in PAPERS])
+    assert after == {k: v for k, v in before.items() if k != PAPERS[0][0]}  # its text changed
+
+    older = exported.drop_columns(["keyphrases"]).replace_schema_metadata(exported.schema.metadata)
+    assert import_vectors(engine, MODEL, write(older, tmp_path / "older.parquet")).imported == 30

@@ -2,8 +2,11 @@
 or its vectors moved to another installation, without running the model again.
 
 A file holds one model's vectors: columns ``paper_id``, ``model``, ``text_hash`` (of the text
-that was embedded) and ``vector`` (float16, a fixed-size list), and the model's name and
-dimensions in the file's metadata. An import refuses another model or size; a paper whose text
+that was embedded), ``vector`` (float16, a fixed-size list) and ``keyphrases`` (the paper's
+keyphrases from the same model pass, the public API's ``ai_keywords``: a store that imports
+only vectors would never get them, as its workers skip papers whose vector is current), and the
+model's name and dimensions in the file's metadata. Files written before keyphrases were added
+import without them. An import refuses another model or size; a paper whose text
 in this store differs from the one embedded is imported as stale, and the next worker embeds
 it again.
 """
@@ -23,9 +26,10 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, Row, Select, select
 
-from paperfeed.models import Paper, PaperVector, table_of
+from paperfeed.models import Paper, PaperKeyphrases, PaperVector, table_of
 from paperfeed.store.bulk import chunks
 from paperfeed.store.engine import write_transaction
+from paperfeed.store.keyphrases import save_keyphrases, split_phrases
 from paperfeed.store.vectors import (
     STORED_DTYPE,
     Embedded,
@@ -69,6 +73,7 @@ def _schema(model_name: str, dimensions: int) -> pa.Schema:
             ("model", pa.string()),
             ("text_hash", pa.string()),
             ("vector", pa.list_(pa.float16(), dimensions)),
+            ("keyphrases", pa.list_(pa.string())),
         ],
         metadata={MODEL_KEY: model_name.encode(), DIMENSIONS_KEY: str(dimensions).encode()},
     )
@@ -107,9 +112,19 @@ def export_vectors(engine: Engine, model: Model, path: Path) -> int:
 
 
 def _page(model_name: str, cursor: VectorCursor | None) -> Select[Any]:
-    table = table_of(PaperVector)
+    table, phrases = table_of(PaperVector), table_of(PaperKeyphrases)
     query = (
-        select(table.c.paper_id, table.c.text_hash, table.c.vector, table.c.created_at)
+        select(
+            table.c.paper_id,
+            table.c.text_hash,
+            table.c.vector,
+            table.c.created_at,
+            phrases.c.phrases,
+        )
+        .outerjoin(
+            phrases,
+            (phrases.c.paper_id == table.c.paper_id) & (phrases.c.model == table.c.model),
+        )
         .where(table.c.model == model_name)
         .order_by(table.c.created_at, table.c.paper_id)
         .limit(PAGE)
@@ -128,6 +143,10 @@ def _table(schema: pa.Schema, model: Model, rows: list[Row[Any]]) -> pa.Table:
             pa.array([model.name] * len(rows), pa.string()),
             pa.array([row.text_hash for row in rows], pa.string()),
             vectors,
+            pa.array(
+                [split_phrases(row.phrases) if row.phrases is not None else None for row in rows],
+                pa.list_(pa.string()),
+            ),
         ],
         schema=schema,
     )
@@ -151,6 +170,9 @@ def import_vectors(engine: Engine, model: Model, path: Path) -> Imported:
         ids = batch.column("paper_id").to_pylist()
         hashes = batch.column("text_hash").to_pylist()
         matrix = _matrix(batch, model)
+        phrases = (
+            batch.column("keyphrases").to_pylist() if "keyphrases" in batch.schema.names else []
+        )
         with write_transaction(engine) as conn:
             texts = _store_texts(conn, ids)
             items = [
@@ -161,7 +183,18 @@ def import_vectors(engine: Engine, model: Model, path: Path) -> Imported:
                 )
                 for row, paper_id in enumerate(ids) if paper_id in texts
             ]  # fmt: skip
-            write_vectors(conn, model.name, model.dimensions, items, dt.datetime.now(dt.UTC))
+            now = dt.datetime.now(dt.UTC)
+            write_vectors(conn, model.name, model.dimensions, items, now)
+            # Keyphrases of the text this store holds only: a stale paper gets new ones when a
+            # worker embeds it again.
+            current = {
+                paper_id: phrases[row]
+                for row, paper_id in enumerate(ids)
+                if phrases and phrases[row] is not None
+                and paper_id in texts and texts[paper_id][0] == hashes[row]
+            }  # fmt: skip
+            if current:
+                save_keyphrases(conn, current, model.name, now)
         done.imported += len(items)
         done.unknown += len(ids) - len(items)
     return done
@@ -210,6 +243,10 @@ def _check(schema: pa.Schema, model: Model, path: Path) -> None:
     for column, right in _COLUMNS.items():
         if column not in schema.names or not right(schema.field(column).type):
             raise ParquetRefused(f"{path} lacks the text column {column!r}")
+    if "keyphrases" in schema.names:
+        phrases = schema.field("keyphrases").type
+        if not (pa.types.is_list(phrases) and pa.types.is_string(phrases.value_type)):
+            raise ParquetRefused(f"{path}: its 'keyphrases' column is not a list of texts")
     vector = schema.field("vector").type
     if not (pa.types.is_list(vector) or pa.types.is_fixed_size_list(vector)) or not (
         pa.types.is_floating(vector.value_type)
