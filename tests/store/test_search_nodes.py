@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, select
 
+from paperfeed.cli import vectors as vectors_cli
 from paperfeed.cli.vectors import show_vector_status
 from paperfeed.models import PaperVector
 from paperfeed.search.embedder import HashingEmbedder
@@ -49,11 +50,12 @@ def test_status_counts_vectors_waiting_papers_workers_and_each_nodes_lag(engine:
 
 
 def test_status_marks_a_node_silent_for_ten_minutes_as_stopped(
-    engine: Engine, capsys: pytest.CaptureFixture[str]
+    engine: Engine, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = dt.datetime.now(dt.UTC)
     report_node(engine, "node-live", "hashing", None, None, now - dt.timedelta(seconds=20))
     report_node(engine, "node-gone", "hashing", None, None, now - dt.timedelta(minutes=11))
+    monkeypatch.setattr(vectors_cli.console, "width", 200)  # (a narrow terminal wraps the rows)
     show_vector_status(engine, "hashing")
     rows = {
         line.split()[1]: line for line in capsys.readouterr().out.splitlines() if "node-" in line
