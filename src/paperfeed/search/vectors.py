@@ -144,7 +144,7 @@ class VectorIndex:
     def close(self) -> None:
         """Free the index's memory now (a million vectors' graph is about 1 GB), rather than
         whenever the last reference goes; the object is empty afterwards."""
-        self.index.reset()
+        self.index.reset()  # type: ignore[no-untyped-call]  # (usearch has no hints for it)
 
 
 def build_graph(
@@ -266,7 +266,8 @@ class FlatVectors:
             # A chunk's rows are read whole, not through the memory map: pages read through a
             # map stay counted in the process's RSS until it is closed, and a build reads
             # every chunk (0.77 GB of a million vectors, besides the graph's own copy).
-            rows = np.load(mapped.filename) if isinstance(mapped, np.memmap) else mapped
+            file = mapped.filename if isinstance(mapped, np.memmap) else None
+            rows = np.load(file) if file is not None else mapped
             for start in range(0, len(keys), BUILD_PIECE):
                 if stop is not None and stop.is_set():
                     raise BuildStopped("the graph's build was stopped")
