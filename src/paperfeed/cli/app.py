@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from paperfeed.config import Settings, load_settings
-from paperfeed.store.engine import make_engine
+from paperfeed.store.engine import make_engine, outage_reason
 from paperfeed.store.migrate import StoreNotReady, ensure_current
 
 app = typer.Typer(
@@ -116,8 +116,7 @@ def open_store(settings: Settings, *, require_current: bool = True) -> Engine:
     except StoreNotReady as error:
         fail(f"{error} (store: {shown_url(settings)})")
     except OperationalError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        fail(f"cannot open the store at {shown_url(settings)}: {reason}")
+        fail(f"cannot open the store at {shown_url(settings)}: {outage_reason(error)}")
     except ValueError as error:
         fail(str(error))
     return engine

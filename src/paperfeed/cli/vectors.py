@@ -23,7 +23,7 @@ from paperfeed.cli.app import app, console, fail, open_store, settings_of
 from paperfeed.cli.search import configured_model, load_embedder
 from paperfeed.models import Paper, utc
 from paperfeed.search import workers as embedding
-from paperfeed.store.engine import write_transaction
+from paperfeed.store.engine import outage_reason, write_transaction
 from paperfeed.store.search_nodes import (
     NodeStatus,
     model_status,
@@ -85,9 +85,8 @@ def embed(
         except KeyboardInterrupt:
             fail("stopped; the papers this worker held are free for others again", 130)
         except (OperationalError, InterfaceError) as error:
-            reason = str(error.orig or error).strip().splitlines()[0][:200]
             fail(f"the store stopped answering for {embedding.STORE_PATIENCE.total_seconds() / 60:.0f} "
-                 f"minutes ({reason}); the papers this worker held come free after their lease")  # fmt: skip
+                 f"minutes ({outage_reason(error)}); the papers this worker held come free after their lease")  # fmt: skip
     if report.embedded == 0 and report.unchanged == 0:
         console.print(f"Every paper has a vector by {embedder.name}: nothing to embed.")
         return

@@ -27,7 +27,7 @@ from paperfeed.models import Paper
 from paperfeed.search.documents import IndexedPaper
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.embedding import embed_with_keyphrases
-from paperfeed.store.engine import is_sqlite, write_transaction
+from paperfeed.store.engine import is_sqlite, outage_reason, write_transaction
 from paperfeed.store.keyphrases import save_keyphrases
 from paperfeed.store.locks import job_lock
 from paperfeed.store.vectors import (
@@ -162,8 +162,11 @@ def _patiently(step: Callable[[], T]) -> T:
         except (OperationalError, InterfaceError) as error:
             if time.monotonic() + pause > deadline:
                 raise
-            reason = str(error.orig or error).strip().splitlines()[0][:200]
-            log.warning("the store is not answering (%s): trying again in %.0f s", reason, pause)
+            log.warning(
+                "the store is not answering (%s): trying again in %.0f s",
+                outage_reason(error),
+                pause,
+            )
             time.sleep(pause)
             pause = min(pause * 2, 30.0)
 

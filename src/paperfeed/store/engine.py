@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 _WRITE_OPTION = "paperfeed_write"
@@ -122,6 +122,12 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def outage_reason(error: DBAPIError) -> str:
+    """The driver's own first line of why the store did not answer ("connection refused"),
+    for a one-line message: SQLAlchemy's text adds the statement and a link."""
+    return str(error.orig or error).strip().splitlines()[0][:200]
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:
