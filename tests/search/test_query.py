@@ -23,6 +23,7 @@ def test_a_minus_or_not_before_a_filter_leaves_its_papers_out() -> None:
         categories=("cs.LG",), not_categories=("cs.CV",), not_authors=("Yann LeCun", "hinton")
     )
     assert parse_query("not-author:x").text == "not-author:x"  # a word, not a filter
+    assert parse_query('diffusion -author:. author:""').filters == Filters()  # no name in them
 
 
 def test_year_forms() -> None:

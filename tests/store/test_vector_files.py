@@ -183,3 +183,46 @@ def test_keyphrases_travel_with_the_vectors_of_papers_whose_text_is_current(
 
     older = exported.drop_columns(["keyphrases"]).replace_schema_metadata(exported.schema.metadata)
     assert import_vectors(engine, MODEL, write(older, tmp_path / "older.parquet")).imported == 30
+
+
+@pytest.mark.parametrize(
+    ("phrases", "message"),
+    [
+        (["a", None], "has an empty keyphrase"),
+        (["x" * 10_000_000], "over 200 characters"),
+        (["a\nb"], "with control characters"),
+        (["a\x00b"], "with control characters"),
+        ([f"p{n}" for n in range(200_000)], "200,000 keyphrases"),
+    ],
+)
+def test_keyphrases_a_page_would_show_are_checked_before_anything_is_written(
+    engine: Engine,
+    tmp_path: Path,
+    exported: pa.Table,
+    monkeypatch: pytest.MonkeyPatch,
+    phrases: list[str | None],
+    message: str,
+) -> None:
+    """A file's keyphrases end up on paper pages and in the API: a null in a list once crashed
+    the import after its earlier pages were written; 10 MB phrases were served whole."""
+    monkeypatch.setattr(vector_files, "PAGE", 7)  # the bad row is on the last page
+    with engine.connect() as conn:
+        before = (stored(engine), keyphrases_of(conn, [p for p, _, _ in PAPERS]))
+    lists = exported.column("keyphrases").to_pylist()
+    lists[0], lists[-1] = ["marker"], phrases
+    table = exported.set_column(
+        4, exported.schema.field("keyphrases"), pa.array(lists, pa.list_(pa.string()))
+    )
+    with pytest.raises(ParquetRefused, match=message):
+        import_vectors(engine, MODEL, write(table, tmp_path / "phrases.parquet"))
+    with engine.connect() as conn:
+        assert (stored(engine), keyphrases_of(conn, [p for p, _, _ in PAPERS])) == before
+
+
+def test_a_vector_that_float16_rounds_to_zero_is_refused(
+    engine: Engine, tmp_path: Path, exported: pa.Table
+) -> None:
+    matrix = matrix_of(exported)
+    matrix[3] = 1e-9  # a direction in float32, all zeros as the store keeps it
+    with pytest.raises(ParquetRefused, match="is not a usable direction"):
+        import_vectors(engine, MODEL, write(with_vectors(exported, matrix), tmp_path / "t.parquet"))

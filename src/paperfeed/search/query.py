@@ -61,8 +61,8 @@ def parse_query(raw: str, filters: Filters | None = None) -> SearchQuery:
     year_from, year_to = found.year_from, found.year_to
     for match in _FILTER.finditer(text):
         negated, name, value = bool(match[1]), match[2].lower(), match[3].strip('"').strip()
-        if not value:
-            continue
+        if not value or (name == "author" and not re.search(r"\w", value)):
+            continue  # (an author of no letters would match, or leave out, every paper)
         if name == "cat":
             (not_categories if negated else categories).append(value)
         elif name == "author":

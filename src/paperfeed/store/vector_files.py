@@ -267,6 +267,8 @@ def _valid(batch: pa.RecordBatch, model: Model, path: Path, seen: set[str]) -> N
         if paper_id in seen:
             raise ParquetRefused(f"{path} holds paper {paper_id!r} twice")
         seen.add(paper_id)
+    if "keyphrases" in batch.schema.names:
+        _valid_phrases(batch.column("keyphrases").to_pylist(), path)
     lengths = pc.list_value_length(batch.column("vector")).to_numpy(zero_copy_only=False)
     if len(lengths) and (lengths != model.dimensions).any():
         raise ParquetRefused(
@@ -275,14 +277,37 @@ def _valid(batch: pa.RecordBatch, model: Model, path: Path, seen: set[str]) -> N
         )
     matrix = _matrix(batch, model)
     ids = batch.column("paper_id").to_pylist()
-    largest = float(np.finfo(STORED_DTYPE).max)
-    with np.errstate(invalid="ignore"):  # NaN compares False: refused below as not finite
-        bad = ~(np.abs(matrix) <= largest).all(axis=1) | ~matrix.any(axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):  # refused below, not warned about
+        stored = matrix.astype(STORED_DTYPE)  # as the store keeps them: 1e-9 becomes 0 there
+    bad = ~np.isfinite(stored).all(axis=1) | ~stored.any(axis=1)
     if bad.any():
         raise ParquetRefused(
             f"{path}: the vector of {ids[int(np.argmax(bad))]!r} is not a usable direction "
             "(zero, NaN, infinite or too large for float16)"
         )
+
+
+#: Keyphrases are a few short noun phrases (``search/keyphrases.py`` makes at most 10 of at
+#: most 3 words); a file's are pages' text, so anything far beyond that is refused.
+MAX_PHRASES, MAX_PHRASE_CHARS = 50, 200
+
+
+def _valid_phrases(lists: list[list[str | None] | None], path: Path) -> None:
+    for phrases in lists:
+        if phrases is None:
+            continue
+        if len(phrases) > MAX_PHRASES:
+            raise ParquetRefused(
+                f"{path} gives a paper {len(phrases):,} keyphrases (at most {MAX_PHRASES})"
+            )
+        for phrase in phrases:
+            if not isinstance(phrase, str) or not phrase.strip():
+                raise ParquetRefused(f"{path} has an empty keyphrase")
+            if len(phrase) > MAX_PHRASE_CHARS or any(c < " " for c in phrase):
+                raise ParquetRefused(
+                    f"{path} has a keyphrase over {MAX_PHRASE_CHARS} characters or with control "
+                    "characters (a line break, NUL)"
+                )
 
 
 def _matrix(batch: pa.RecordBatch, model: Model) -> NDArray[np.float32]:
